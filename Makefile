@@ -1,0 +1,46 @@
+# The two commands of the README: `make demo` and `make test` (and `make bench`).
+# Python: pyenv picks 3.13 from .python-version; elsewhere any python3 >= 3.12.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test bench chromium clean
+
+$(VENV)/created:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python >= 3.12 is needed (found " + sys.version.split()[0] + "); install 3.13 or set PYTHON=")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	touch $@
+
+$(VENV)/runtime: $(VENV)/created requirements.txt
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/dev: $(VENV)/runtime requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+demo: $(VENV)/runtime
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py sandbox seed --if-empty
+	@echo "Membership Desk on the sandbox tenant: http://$(HOST):$(PORT)/"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# Browser tests drive Debian's Chromium (/usr/bin/chromium); install it when missing and root.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core) >/dev/null; \
+	  else echo "Install Debian's chromium package (sudo apt-get install chromium) for the browser tests." >&2; exit 1; fi; \
+	fi
+
+test: $(VENV)/dev chromium
+	$(PY) -m pytest
+
+bench: $(VENV)/dev
+	$(PY) bench/round_trips.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3

@@ -1,0 +1,195 @@
+"""Settings for Membership Desk, read from the environment (DESIGN.md, "Configuration").
+
+No ``ENTRA_CLIENT_ID`` means sandbox mode: the app signs in against the local sandbox tenant
+(``sandbox/``) and talks to its Graph emulation. With Entra settings the sandbox is not even
+installed, and production (``DEBUG`` off) refuses to start without them.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}.")
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+ENTRA_CLIENT_ID = os.environ.get("ENTRA_CLIENT_ID", "")
+SANDBOX_MODE = not ENTRA_CLIENT_ID
+DEBUG = env_bool("DEBUG", default=SANDBOX_MODE)
+
+if SANDBOX_MODE and not DEBUG:
+    raise ImproperlyConfigured(
+        "Production settings (DEBUG off) need a real tenant: set ENTRA_CLIENT_ID, "
+        "ENTRA_CLIENT_SECRET and ENTRA_AUTHORITY. The sandbox tenant is for demos and tests only."
+    )
+
+
+def env_required(name: str, dev_default: str) -> str:
+    """A value production must set; development (DEBUG) may fall back to a fixed default."""
+    value = os.environ.get(name, dev_default if DEBUG else "")
+    if not value:
+        raise ImproperlyConfigured(f"Set the {name} environment variable.")
+    return value
+
+
+SECRET_KEY = env_required("SECRET_KEY", "insecure-development-key-for-the-sandbox-only")
+
+# The sandbox tenant: fixed ids so sessions, bookmarks and tests survive restarts.
+SANDBOX_TENANT_ID = "8f7e6d5c-4b3a-4291-8877-665544332211"
+SANDBOX_CLIENT_ID = "5d3c2b1a-0f9e-4d8c-b7a6-958473625140"
+
+if SANDBOX_MODE:
+    ENTRA_CLIENT_SECRET = "sandbox-client-secret"
+    ENTRA_AUTHORITY = f"https://login.sandbox.test/{SANDBOX_TENANT_ID}"
+    GRAPH_URL = os.environ.get("GRAPH_URL", "https://graph.sandbox.test/v1.0")
+    # Where the sandbox's views answer: the app's own loopback origin. Empty means "the origin
+    # of the request being served" (sandbox.transport), which is right for runserver and tests.
+    SANDBOX_LOOPBACK_URL = os.environ.get("SANDBOX_LOOPBACK_URL", "")
+    ENTRA_CLIENT_ID = SANDBOX_CLIENT_ID
+else:
+    ENTRA_CLIENT_SECRET = env_required("ENTRA_CLIENT_SECRET", "")
+    ENTRA_AUTHORITY = env_required("ENTRA_AUTHORITY", "")
+    GRAPH_URL = os.environ.get("GRAPH_URL", "https://graph.microsoft.com/v1.0")
+
+GRAPH_URL = GRAPH_URL.rstrip("/")
+GRAPH_SCOPES = os.environ.get(
+    "GRAPH_SCOPES",
+    "User.Read User.ReadBasic.All Directory.Read.All Device.Read.All Member.Read.Hidden "
+    "GroupMember.ReadWrite.All AdministrativeUnit.ReadWrite.All RoleManagement.ReadWrite.Directory",
+).split()
+GRAPH_TIMEOUT = float(os.environ.get("GRAPH_TIMEOUT", "10"))
+# Bounded retries of throttled or unavailable Graph calls (honouring Retry-After up to a cap).
+GRAPH_MAX_RETRIES = int(os.environ.get("GRAPH_MAX_RETRIES", "2"))
+GRAPH_MAX_RETRY_WAIT = float(os.environ.get("GRAPH_MAX_RETRY_WAIT", "5"))
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+if SANDBOX_MODE:
+    # The sandbox transport keeps the public Host (login/graph.sandbox.test) on loopback calls.
+    ALLOWED_HOSTS += [".sandbox.test"]
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "members",
+]
+if SANDBOX_MODE:
+    INSTALLED_APPS.append("sandbox")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "portal.auth.HtmxLoginRequiredMiddleware",
+    "portal.auth.ReauthenticationMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+]
+if SANDBOX_MODE:
+    MIDDLEWARE.insert(1, "sandbox.transport.LoopbackOriginMiddleware")
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "portal.context_processors.portal",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60, conn_health_checks=True
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Several app servers share sessions (and so each user's msal token cache) through Redis,
+    # written through to the database so a Redis restart signs nobody out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# Tokens live only in the server-side session (DESIGN.md invariant 3); the cookie holds its key.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 8 * 60 * 60
+LOGIN_URL = "auth:sign-in"
+LOGIN_REDIRECT_URL = "/"
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "var" / "static"
+
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "form-action": [CSP.SELF] + ([] if SANDBOX_MODE else [f"https://{urlsplit(ENTRA_AUTHORITY).hostname}"]),
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "object-src": [CSP.NONE],
+}
+
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 60 * 60)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"members": {"level": os.environ.get("LOG_LEVEL", "INFO")}},
+}
