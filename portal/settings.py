@@ -55,9 +55,10 @@ SECRET_KEY = env_required("SECRET_KEY", "insecure-development-key-for-the-sandbo
 # The sandbox tenant: fixed ids so sessions, bookmarks and tests survive restarts.
 SANDBOX_TENANT_ID = "8f7e6d5c-4b3a-4291-8877-665544332211"
 SANDBOX_CLIENT_ID = "5d3c2b1a-0f9e-4d8c-b7a6-958473625140"
+SANDBOX_CLIENT_SECRET = "sandbox-client-secret"
 
 if SANDBOX_MODE:
-    ENTRA_CLIENT_SECRET = "sandbox-client-secret"
+    ENTRA_CLIENT_SECRET = SANDBOX_CLIENT_SECRET
     ENTRA_AUTHORITY = f"https://login.sandbox.test/{SANDBOX_TENANT_ID}"
     GRAPH_URL = os.environ.get("GRAPH_URL", "https://graph.sandbox.test/v1.0")
     # Where the sandbox's views answer: the app's own loopback origin. Empty means "the origin
@@ -90,6 +91,7 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
+    "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
     "members",
@@ -99,10 +101,12 @@ if SANDBOX_MODE:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.timing.ServerTimingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.auth.HtmxLoginRequiredMiddleware",
     "portal.auth.ReauthenticationMiddleware",
@@ -125,6 +129,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.portal",
             ],
         },

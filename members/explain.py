@@ -1,0 +1,131 @@
+"""Every word the user reads about a refused or failed change: what failed, why, what would fix it.
+
+Views pass the Graph outcome and what the app knows (the container, the user's roles, the
+granted scopes); this module decides the wording. Nothing else writes error text.
+"""
+
+from dataclasses import dataclass
+
+from members.graph import ContainerInfo, GraphError, Outcome, Result
+from members.permissions import MyAccess, Verdict, change_verdict, protected_reason
+from members.refs import Kind
+
+
+@dataclass(frozen=True)
+class Message:
+    """An inline message: a short headline, a sentence of reason/fix, and Graph's request-id."""
+
+    tone: str  # "ok", "info", "error"
+    text: str
+    fix: str = ""
+    request_id: str = ""
+
+
+PROTECTED = {
+    "dynamic": ("Its members are set by a membership rule.",
+                "Change the rule (or the member's attributes) in the Entra admin center instead."),
+    "synced": ("It is synchronised from on-premises Active Directory.",
+               "Change its members in on-premises AD; the change reaches Entra at the next sync."),
+    "mail_enabled_security": ("It is a mail-enabled security group, which Graph cannot change.",
+                              "Change its members in the Exchange admin center."),
+    "distribution": ("It is a distribution list, which Graph cannot change.",
+                     "Change its members in the Exchange admin center."),
+    "role_assignable": ("It can be assigned to directory roles, so only a Privileged Role Administrator may change it.",
+                        "Ask a Privileged Role Administrator."),
+    "restricted": ("It is a restricted-management unit: only administrators assigned to this unit itself may change it.",
+                   "Ask an administrator who holds a role scoped to this unit."),
+}
+
+
+def _verb(action: str) -> str:
+    return "add" if action == "add" else "remove"
+
+
+def disabled_reason(verdict: Verdict, kind: Kind) -> str:
+    """Why a button is shown disabled, in one sentence (empty when allowed)."""
+    if verdict.allowed:
+        return ""
+    if verdict.reason in PROTECTED:
+        return PROTECTED[verdict.reason][0]
+    if verdict.reason == "scope_missing":
+        return f"This app was not granted {verdict.needed_scope} for you, so it cannot change {kind.label} members."
+    return f"You need the {verdict.needed_role} role to change the members of this {kind.label}."
+
+
+def refusal(action: str, error: GraphError, container: ContainerInfo | None, access: MyAccess,
+            scopes: frozenset[str]) -> Message:
+    """Words for a refused change (403/400), naming the most likely reason the app can see."""
+    kind = container.kind if container else Kind.GROUPS
+    what = f"Couldn't {_verb(action)} this member."
+    if error.status == 400 and "mail-enabled" in error.message:
+        return Message("error", f"{what} {PROTECTED['mail_enabled_security'][0]}", PROTECTED["mail_enabled_security"][1], error.request_id)
+    if error.status == 400 and "on-premises" in error.message:
+        return Message("error", f"{what} {PROTECTED['synced'][0]}", PROTECTED["synced"][1], error.request_id)
+    if error.status == 403 and container is not None:
+        verdict = change_verdict(container, access, scopes)
+        if not verdict.allowed:
+            return _refusal_for_verdict(what, verdict, kind, error.request_id)
+        if kind is Kind.GROUPS and "role_assignable" not in container.traits and not protected_reason(container):
+            return Message("error", f"{what} Graph refused: your role doesn't reach this group.",
+                           "A Groups Administrator for the tenant, one scoped to a unit containing this group, or one of the group's owners can do it.",
+                           error.request_id)
+        return Message("error", f"{what} Graph refused: you lack the permission it needs.",
+                       "Ask an administrator with a sufficient role.", error.request_id)
+    if error.status == 403:
+        return Message("error", f"{what} Graph refused: you lack the permission it needs.", "", error.request_id)
+    if error.status == 404:
+        return Message("error", f"{what} The {kind.label} or the member no longer exists.",
+                       "Reload the page to see the current members.", error.request_id)
+    if error.status == 400 and ("not supported" in error.message.lower() or "cannot" in error.message.lower()):
+        return Message("error", f"{what} This kind of object can't be a member of this {kind.label}.",
+                       "", error.request_id)
+    return Message("error", f"{what} Graph answered: {error.message or error.code}", "", error.request_id)
+
+
+def _refusal_for_verdict(what: str, verdict: Verdict, kind: Kind, request_id: str) -> Message:
+    if verdict.reason in PROTECTED:
+        reason, fix = PROTECTED[verdict.reason]
+        return Message("error", f"{what} {reason}", fix, request_id)
+    if verdict.reason == "scope_missing":
+        return Message("error", f"{what} This app was not granted the {verdict.needed_scope} permission when you signed in.",
+                       "An administrator can grant consent for the app in Entra (Enterprise applications → Permissions).",
+                       request_id)
+    return Message("error", f"{what} You don't have the {verdict.needed_role} role, which Graph requires for this.",
+                   f"Ask someone who holds {verdict.needed_role} to make the change, or to assign you the role.",
+                   request_id)
+
+
+def busy(action: str, error: GraphError) -> Message:
+    wait = f"in {int(error.retry_after + 0.999)} s" if error.retry_after else "in a moment"
+    if error.status == 0:
+        return Message("error", f"Couldn't {_verb(action)} this member: Graph did not answer.",
+                       f"Nothing was changed that we know of. Try again {wait}.", error.client_request_id)
+    return Message("error", f"Graph is busy: not {'added' if action == 'add' else 'removed'} yet.",
+                   f"Try again {wait}.", error.request_id)
+
+
+def outcome_message(action: str, result: Result, container: ContainerInfo | None, access: MyAccess,
+                    scopes: frozenset[str]) -> Message:
+    """The one message for one add/remove result."""
+    if result.outcome is Outcome.DONE:
+        return Message("ok", "Added." if action == "add" else "Removed.", request_id=result.request_id)
+    if result.outcome is Outcome.ALREADY:
+        text = "Already a member." if action == "add" else "Already removed: not a member any more."
+        return Message("info", text, request_id=result.request_id)
+    assert result.error is not None
+    if result.outcome is Outcome.BUSY:
+        return busy(action, result.error)
+    return refusal(action, result.error, container, access, scopes)
+
+
+def load_failed(error: GraphError, what: str) -> Message:
+    """A page or list that could not be read."""
+    if error.is_permission_denied:
+        return Message("error", f"You can't see {what}: Graph refused to list it.",
+                       "Hidden-membership units show their members only to their own members and to admins with Member.Read.Hidden.",
+                       error.request_id)
+    if error.is_busy:
+        return busy("load", error)
+    if error.is_not_found:
+        return Message("error", f"{what.capitalize()} doesn't exist (any more).", "", error.request_id)
+    return Message("error", f"Couldn't load {what}: {error.message or error.code}", "", error.request_id)

@@ -1,0 +1,152 @@
+"""Who may change the members of what: Graph's documented rules (GRAPH.md §2, §8), as data.
+
+Used twice: to disable buttons the user can't use when the app already knows (from the
+container's traits, the user's roles read once per session, and the granted scopes), and by
+``explain`` to name the likely reason when Graph answers 403. Graph stays the judge: when the
+app cannot know (say, ownership of a group it has not looked up), the button stays enabled.
+"""
+
+from dataclasses import dataclass, field
+
+from members.graph import ContainerInfo
+from members.refs import Kind
+
+GLOBAL_ADMIN = "62e90394-69f5-4237-9190-012177145e10"
+PRIVILEGED_ROLE_ADMIN = "e8611ab8-c189-46e8-94e1-60213ab1f814"
+GROUPS_ADMIN = "fdd7a751-b60b-444a-984c-02652fe8fa1c"
+USER_ADMIN = "fe930be7-5e62-47db-91af-98c3a49a38b1"
+DIRECTORY_WRITERS = "9360feb5-f418-4baa-8175-e2a00bac4301"
+IDENTITY_GOVERNANCE_ADMIN = "45d8d3c5-c802-45c6-b32a-1d70b5e1e86e"
+EXCHANGE_ADMIN = "29232cdf-9323-42fd-ade2-1d097af3e4de"
+SHAREPOINT_ADMIN = "f28a1f50-f6e7-4571-818b-6a12f2af6b6c"
+TEAMS_ADMIN = "69091246-20e8-4a56-aa4d-066075b2a7a8"
+INTUNE_ADMIN = "3a2c62db-5318-420d-8d74-23affee5d9d5"
+
+ROLE_NAMES = {
+    GLOBAL_ADMIN: "Global Administrator",
+    PRIVILEGED_ROLE_ADMIN: "Privileged Role Administrator",
+    GROUPS_ADMIN: "Groups Administrator",
+    USER_ADMIN: "User Administrator",
+    DIRECTORY_WRITERS: "Directory Writers",
+    IDENTITY_GOVERNANCE_ADMIN: "Identity Governance Administrator",
+    EXCHANGE_ADMIN: "Exchange Administrator",
+    SHAREPOINT_ADMIN: "SharePoint Administrator",
+    TEAMS_ADMIN: "Teams Administrator",
+    INTUNE_ADMIN: "Intune Administrator",
+}
+
+# Roles whose holders may change any (unprotected) group's members, tenant-wide.
+GROUP_MEMBER_ROLES = {GLOBAL_ADMIN, GROUPS_ADMIN, USER_ADMIN, DIRECTORY_WRITERS, IDENTITY_GOVERNANCE_ADMIN}
+M365_ONLY_ROLES = {EXCHANGE_ADMIN, SHAREPOINT_ADMIN, TEAMS_ADMIN}
+SECURITY_ONLY_ROLES = {INTUNE_ADMIN}
+# AU-scoped roles that reach the groups inside the unit.
+SCOPED_GROUP_ROLES = {GROUPS_ADMIN, USER_ADMIN}
+PRIVILEGED_ROLES = {GLOBAL_ADMIN, PRIVILEGED_ROLE_ADMIN}
+
+# Delegated scopes that allow the write (the first is the least privileged).
+WRITE_SCOPES = {
+    Kind.GROUPS: ("GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"),
+    Kind.UNITS: ("AdministrativeUnit.ReadWrite.All",),
+    Kind.ROLES: ("RoleManagement.ReadWrite.Directory",),
+}
+ROLE_MANAGEMENT_SCOPE = "RoleManagement.ReadWrite.Directory"
+
+
+@dataclass(frozen=True)
+class MyAccess:
+    """The signed-in user's standing, read once per session."""
+
+    roles: frozenset[str] = frozenset()  # tenant-wide role template ids
+    scoped: frozenset[tuple[str, str]] = frozenset()  # (unit id, role template id)
+    owned_groups: frozenset[str] | None = frozenset()  # None: could not be read
+    known: bool = True  # False when the roles could not be read: then nothing is disabled
+
+    @property
+    def units(self) -> frozenset[str]:
+        return frozenset(unit for unit, _ in self.scoped)
+
+    def role_names(self) -> list[str]:
+        return sorted(ROLE_NAMES.get(tid, tid) for tid in self.roles)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a change is expected to work, and if not, why (a key ``explain`` words)."""
+
+    allowed: bool
+    reason: str = ""
+    needed_role: str = ""
+    needed_scope: str = ""
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+ALLOWED = Verdict(True)
+
+
+def protected_reason(container: ContainerInfo) -> str:
+    """A trait that no role can get past through Graph (the change must be made elsewhere)."""
+    traits = container.traits
+    for trait in ("dynamic", "synced", "mail_enabled_security", "distribution"):
+        if trait in traits:
+            return trait
+    return ""
+
+
+def change_verdict(container: ContainerInfo, access: MyAccess, scopes: frozenset[str],
+                   group_units: frozenset[str] | None = None) -> Verdict:
+    """Can this user add or remove members of ``container``? ``group_units``: AUs the group is in."""
+    if reason := protected_reason(container):
+        return Verdict(False, reason)
+    needed_scope = _needed_scope(container, scopes)
+    if needed_scope:
+        return Verdict(False, "scope_missing", needed_scope=needed_scope)
+    if not access.known:
+        return ALLOWED
+    if container.kind is Kind.GROUPS:
+        return _group_verdict(container, access, group_units)
+    if container.kind is Kind.UNITS:
+        return _unit_verdict(container, access)
+    return _privileged_verdict(access, "role_missing")
+
+
+def _needed_scope(container: ContainerInfo, scopes: frozenset[str]) -> str:
+    if not scopes:
+        return ""  # unknown grant: let Graph decide
+    options = WRITE_SCOPES[container.kind]
+    if not any(scope in scopes for scope in options):
+        return options[0]
+    if "role_assignable" in container.traits and ROLE_MANAGEMENT_SCOPE not in scopes:
+        return ROLE_MANAGEMENT_SCOPE
+    return ""
+
+
+def _privileged_verdict(access: MyAccess, reason: str) -> Verdict:
+    if access.roles & PRIVILEGED_ROLES:
+        return ALLOWED
+    return Verdict(False, reason, needed_role=ROLE_NAMES[PRIVILEGED_ROLE_ADMIN])
+
+
+def _group_verdict(container: ContainerInfo, access: MyAccess, group_units: frozenset[str] | None) -> Verdict:
+    if "role_assignable" in container.traits:
+        return _privileged_verdict(access, "role_assignable")
+    if access.owned_groups is None or container.id in access.owned_groups or access.roles & GROUP_MEMBER_ROLES:
+        return ALLOWED
+    traits = container.traits
+    if "m365" in traits and access.roles & M365_ONLY_ROLES:
+        return ALLOWED
+    if "security" in traits and access.roles & SECURITY_ONLY_ROLES:
+        return ALLOWED
+    if group_units is None and access.scoped:
+        return ALLOWED  # the group may be in one of the user's units: Graph will tell
+    if group_units and any((unit, role) in access.scoped for unit in group_units for role in SCOPED_GROUP_ROLES):
+        return ALLOWED
+    return Verdict(False, "role_missing", needed_role=ROLE_NAMES[GROUPS_ADMIN])
+
+
+def _unit_verdict(container: ContainerInfo, access: MyAccess) -> Verdict:
+    if "restricted" in container.traits:
+        # Restricted-management AU: only admins assigned at this unit's scope (GRAPH.md §8).
+        if any(unit == container.id for unit, _ in access.scoped) and access.roles & PRIVILEGED_ROLES:
+            return ALLOWED
+        return Verdict(False, "restricted", needed_role=ROLE_NAMES[PRIVILEGED_ROLE_ADMIN])
+    return _privileged_verdict(access, "role_missing")

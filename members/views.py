@@ -1,0 +1,311 @@
+"""Thin views: parse and validate ids, call the Graph service, audit, render a page or a fragment.
+
+Changes (DESIGN.md "Pages and the UI contract"): ``DELETE /<kind>/<id>/members/<member-id>/``
+removes one member, ``POST /<kind>/<id>/members/`` (field ``member``, repeated) adds. Both
+answer an htmx fragment to htmx and redirect back to the container page otherwise. Expected
+Graph refusals are answered 200 with the row carrying a ``role="alert"`` message (htmx 2 does
+not swap 4xx answers).
+"""
+
+import secrets
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import trigger_client_event
+
+from members import explain
+from members.access import access_for
+from members.graph import ContainerInfo, DirectoryItem, GraphClient, GraphError, Outcome, Result
+from members.models import AuditEntry
+from members.permissions import ALLOWED, ROLE_NAMES, change_verdict
+from members.refs import Container, InvalidId, Kind, parse_kind
+from portal.auth import ReauthenticationRequired, graph_for, granted_scopes
+
+DETAIL = "members/container_detail.html"
+LIST = "members/container_list.html"
+PAGES_KEY = "next_links"
+MAX_REMEMBERED_PAGES = 40
+PICKER_TYPES = {Kind.GROUPS: ("user", "group", "device"), Kind.UNITS: ("user", "group", "device"), Kind.ROLES: ("user",)}
+
+
+def _container(kind: str, container_id: str) -> Container:
+    return Container.of(parse_kind(kind), container_id)
+
+
+def _remember_next(request: HttpRequest, next_link: str | None) -> str:
+    """Keep a Graph nextLink server-side; the browser only sees an opaque key (ids-only URLs)."""
+    if not next_link:
+        return ""
+    links = request.session.get(PAGES_KEY, {})
+    key = secrets.token_urlsafe(9)
+    links[key] = next_link
+    request.session[PAGES_KEY] = dict(list(links.items())[-MAX_REMEMBERED_PAGES:])
+    return key
+
+
+def _recall_next(request: HttpRequest, key: str) -> str | None:
+    return request.session.get(PAGES_KEY, {}).get(key)
+
+
+def _is_fragment(request: HttpRequest) -> bool:
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """My roles, my units (and the groups in each I can manage), my recent activity."""
+    graph = graph_for(request)
+    access = access_for(request, graph)
+    units = []
+    error = None
+    if access.units:
+        try:
+            units = _my_units(graph, access)
+        except GraphError as exc:
+            error = explain.load_failed(exc, "your units")
+    recent = AuditEntry.objects.filter(actor=request.user)[:8]
+    return render(request, "members/home.html", {"access": access, "units": units, "recent": recent, "error": error})
+
+
+def _my_units(graph: GraphClient, access) -> list[dict]:
+    """Each unit where I hold a scoped role, with its groups (the ones my unit role reaches)."""
+    unit_ids = sorted(access.units)
+    answers = graph.batch_get({uid: f"/directory/administrativeUnits/{uid}/members/microsoft.graph.group?$select=id,displayName,description,groupTypes,mailEnabled,securityEnabled,isAssignableToRole,onPremisesSyncEnabled&$top=50" for uid in unit_ids}
+                              | {f"info-{uid}": f"/directory/administrativeUnits/{uid}?$select=id,displayName,description" for uid in unit_ids})
+    units = []
+    for uid in unit_ids:
+        info = answers[f"info-{uid}"]
+        groups = answers[uid]
+        units.append({
+            "id": uid,
+            "name": info.get("displayName", uid) if isinstance(info, dict) else uid,
+            "roles": sorted({ROLE_NAMES.get(role, "Administrator") for unit, role in access.scoped if unit == uid}),
+            "groups": [ContainerInfo.from_graph(Kind.GROUPS, g) for g in groups.get("value", [])] if isinstance(groups, dict) else [],
+        })
+    return units
+
+
+@require_GET
+def container_list(request: HttpRequest, kind: str) -> HttpResponse:
+    """Searchable, paged list of AUs, groups or directory roles ("Load more" follows nextLink)."""
+    kind = parse_kind(kind)
+    graph = graph_for(request)
+    query = request.GET.get("q", "").strip()
+    more = request.GET.get("more", "")
+    error = None
+    page = None
+    try:
+        if more and (link := _recall_next(request, more)):
+            page = graph.next_page(link, lambda item: ContainerInfo.from_graph(kind, item), eventual=True)
+        else:
+            page = graph.list_containers(kind, search=query)
+    except GraphError as exc:
+        error = explain.load_failed(exc, kind.plural_label.lower())
+    context = {"kind": kind, "query": query, "page": page, "error": error,
+               "more": _remember_next(request, page.next_link if page else None)}
+    template = LIST
+    if _is_fragment(request):
+        template += "#container-rows" if more else "#container-results"
+    return render(request, template, context)
+
+
+def _detail_context(request: HttpRequest, graph: GraphClient, container: Container) -> dict:
+    info = graph.get_container(container)
+    resolved = Container(container.kind, info.id)  # a role addressed by template id has an object id too
+    access = access_for(request, graph)
+    group_units = None
+    if resolved.kind is Kind.GROUPS and access.scoped:
+        try:
+            group_units = graph.units_of_group(resolved.id)
+        except GraphError:
+            group_units = None
+    verdict = change_verdict(info, access, granted_scopes(request), group_units)
+    return {"kind": resolved.kind, "container": info, "address": resolved, "verdict": verdict,
+            "disabled_reason": explain.disabled_reason(verdict, resolved.kind), "access": access,
+            "strong_confirm": resolved.kind is Kind.ROLES or "role_assignable" in info.traits}
+
+
+def _members_context(request: HttpRequest, graph: GraphClient, container: Container, query: str = "",
+                     more: str = "") -> dict:
+    error = None
+    page = None
+    try:
+        if more and (link := _recall_next(request, more)):
+            page = graph.next_page(link, DirectoryItem.from_graph, eventual=bool(query))
+        else:
+            page = graph.list_members(container, search=query)
+    except GraphError as exc:
+        error = explain.load_failed(exc, f"the members of this {container.kind.label}")
+    return {"members": page.items if page else [], "members_error": error, "query": query,
+            "more": _remember_next(request, page.next_link if page else None)}
+
+
+@require_GET
+def container_detail(request: HttpRequest, kind: str, container_id: str) -> HttpResponse:
+    """A container's facts and the first page of its members."""
+    return _render_detail(request, _container(kind, container_id))
+
+
+@require_GET
+def role_by_template(request: HttpRequest, template_id: str) -> HttpResponse:
+    """A directory role addressed by its roleTemplateId (stable across tenants: good for bookmarks)."""
+    return _render_detail(request, Container.role_template(template_id))
+
+
+def _render_detail(request: HttpRequest, container: Container) -> HttpResponse:
+    graph = graph_for(request)
+    try:
+        context = _detail_context(request, graph, container)
+    except GraphError as exc:
+        status = 404 if exc.is_not_found else 200
+        return render(request, DETAIL, {"kind": container.kind, "load_error": explain.load_failed(exc, f"this {container.kind.label}")}, status=status)
+    context["member_count"] = graph.count_members(context["address"])
+    context.update(_members_context(request, graph, context["address"]))
+    return render(request, DETAIL, context)
+
+
+@require_http_methods(["GET", "POST"])
+def member_collection(request: HttpRequest, kind: str, container_id: str) -> HttpResponse:
+    """GET: the members fragment (search, next page). POST: add members."""
+    if request.method == "POST":
+        return member_add(request, kind, container_id)
+    return member_table(request, kind, container_id)
+
+
+def member_table(request: HttpRequest, kind: str, container_id: str) -> HttpResponse:
+    """Members fragment: search within the container (``q``) or the next page (``more``)."""
+    container = _container(kind, container_id)
+    graph = graph_for(request)
+    more = request.GET.get("more", "")
+    context = _detail_context(request, graph, container)
+    context.update(_members_context(request, graph, container, request.GET.get("q", "").strip(), more))
+    if not _is_fragment(request):
+        return redirect(_detail_url(container))
+    return render(request, DETAIL + ("#member-rows" if more else "#member-table"), context)
+
+
+def _detail_url(container: Container) -> str:
+    return reverse("members:container-detail", args=[container.kind.value, container.id])
+
+
+def _audit(request: HttpRequest, action: str, container: Container, info: ContainerInfo | None,
+           member_id: str, member: DirectoryItem | None, result: Result | None, message: str,
+           outcome: str | None = None) -> AuditEntry:
+    error = result.error if result else None
+    return AuditEntry.objects.create(
+        actor=request.user, actor_upn=request.user.email or request.user.username, action=action,
+        container_kind=container.kind.value, container_id=container.id,
+        container_name=info.display_name if info else "", member_id=member_id,
+        member_name=member.display_name if member else "", outcome=outcome or result.outcome.value,
+        graph_status=error.status if error and error.status else None, graph_code=error.code if error else "",
+        message=message, request_id=(result.request_id if result else "") or (error.request_id if error else ""),
+        client_request_id=error.client_request_id if error else "",
+    )
+
+
+def _graph_or_audit(request: HttpRequest, action: str, container: Container, member_ids: list[str]) -> GraphClient:
+    """The Graph client; if sign-in has expired, the attempt is audited as not sent before re-login."""
+    try:
+        return graph_for(request)
+    except ReauthenticationRequired:
+        for member_id in member_ids:
+            _audit(request, action, container, None, member_id, None, None,
+                   "Not sent: the sign-in had expired.", outcome=AuditEntry.Result.SIGN_IN)
+        raise
+
+
+def _change_context(request: HttpRequest, graph: GraphClient, action: str, container: Container,
+                    results: list[Result]) -> tuple[ContainerInfo | None, list[dict]]:
+    """Describe, explain and audit each result; the rows to render."""
+    try:
+        info, items = graph.describe(container, [r.member_id for r in results])
+    except GraphError:
+        info, items = None, {}
+    access = access_for(request, graph)
+    scopes = granted_scopes(request)
+    rows = []
+    for result in results:
+        message = explain.outcome_message(action, result, info, access, scopes)
+        member = items.get(result.member_id) or DirectoryItem(result.member_id, "directoryObject", "(unknown object)")
+        _audit(request, action, container, info, result.member_id, member, result, message.text)
+        rows.append({"member": member, "result": result, "message": message})
+    return info, rows
+
+
+@require_http_methods(["DELETE", "POST"])
+def member_remove(request: HttpRequest, kind: str, container_id: str, member_id: str) -> HttpResponse:
+    """Remove one member (DELETE .../members/{id}/$ref). Success: the row goes; refusal: it stays with the reason."""
+    try:
+        container = _container(kind, container_id)
+        Container.of(kind, member_id)  # validates the member id the same way
+    except InvalidId as exc:
+        return HttpResponseBadRequest(str(exc))
+    graph = _graph_or_audit(request, "remove", container, [member_id])
+    result = graph.remove_member(container, member_id)
+    info, rows = _change_context(request, graph, "remove", container, [result])
+    row = rows[0]
+    if not request.htmx:
+        messages.add_message(request, messages.ERROR if row["message"].tone == "error" else messages.SUCCESS,
+                             f"{row['member'].display_name}: {row['message'].text} {row['message'].fix}".strip())
+        return redirect(_detail_url(container))
+    if result.outcome in {Outcome.DONE, Outcome.ALREADY}:
+        response = render(request, DETAIL + "#removed-row", {**row, "kind": container.kind, "container": info or container})
+        return trigger_client_event(response, "membersChanged")
+    context = {**row, "kind": container.kind, "container": info, "address": container, "verdict": ALLOWED,
+               "error": row["message"]}
+    return render(request, DETAIL + "#member-row", context)
+
+
+def member_add(request: HttpRequest, kind: str, container_id: str) -> HttpResponse:
+    """Add the picked members (field ``member``, repeated): groups by PATCH per 20, others by $batch."""
+    try:
+        container = _container(kind, container_id)
+        member_ids = [Container.of(kind, m).id for m in request.POST.getlist("member")]
+    except InvalidId as exc:
+        return HttpResponseBadRequest(str(exc))
+    if not member_ids:
+        return HttpResponseBadRequest("Pick at least one member to add.")
+    graph = _graph_or_audit(request, "add", container, member_ids)
+    results = graph.add_members(container, member_ids)
+    info, rows = _change_context(request, graph, "add", container, results)
+    if not request.htmx:
+        for row in rows:
+            messages.add_message(request, messages.ERROR if row["message"].tone == "error" else messages.SUCCESS,
+                                 f"{row['member'].display_name}: {row['message'].text}")
+        return redirect(_detail_url(container))
+    context = {"rows": rows, "kind": container.kind, "container": info, "address": container, "verdict": ALLOWED}
+    response = render(request, DETAIL + "#add-results", context)
+    if any(r["result"].outcome is Outcome.DONE for r in rows):
+        trigger_client_event(response, "membersChanged")
+    return response
+
+
+@require_GET
+def member_candidates(request: HttpRequest, kind: str, container_id: str) -> HttpResponse:
+    """The people picker's results: users, groups and devices as the container allows."""
+    container = _container(kind, container_id)
+    query = request.GET.get("q", "").strip()
+    candidates, error = [], None
+    if len(query) >= 2:
+        graph = graph_for(request)
+        types = PICKER_TYPES[container.kind]
+        try:
+            candidates = [c for c in graph.search_directory(query, types) if c.id != container.id]
+        except GraphError as exc:
+            error = explain.load_failed(exc, "the directory")
+    return render(request, DETAIL + "#candidates", {"candidates": candidates, "query": query, "error": error,
+                                                     "kind": container.kind, "address": container})
+
+
+@require_GET
+def activity(request: HttpRequest) -> HttpResponse:
+    """The audit log: every add/remove attempt, newest first."""
+    entries = AuditEntry.objects.all()
+    if request.GET.get("mine"):
+        entries = entries.filter(actor=request.user)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "members/activity.html", {"page": page, "mine": bool(request.GET.get("mine"))})

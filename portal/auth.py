@@ -1,0 +1,246 @@
+"""Sign-in with msal (authorization-code flow), the per-session token cache, and ``graph_for``.
+
+Tokens live only in the server-side session's serialized ``SerializableTokenCache``; views never
+see them (DESIGN.md invariant 3). ``graph_for(request)`` is the one seam from a request to a
+``GraphClient``: it loads the cache, calls ``acquire_token_silent`` (refreshing when needed),
+saves the cache if it changed, and raises ``ReauthenticationRequired`` when no token can be had.
+"""
+
+import logging
+import threading
+from urllib.parse import quote, urlencode, urlsplit
+
+import msal
+import requests
+from django.conf import settings
+from django.contrib.auth import get_user_model, login, logout
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from members.graph import GraphClient
+
+log = logging.getLogger("members.auth")
+
+FLOW_KEY = "auth_flow"
+NEXT_KEY = "auth_next"
+CACHE_KEY = "token_cache"
+ACCOUNT_KEY = "home_account_id"
+SCOPES_KEY = "granted_scopes"
+OIDC_SCOPES = {"openid", "profile", "offline_access", "email"}
+MICROSOFT_LOGIN_HOSTS = {"login.microsoftonline.com", "login.microsoftonline.us", "login.partner.microsoftonline.cn"}
+
+_http_cache: dict = {}  # msal's discovery cache, shared across the per-request app objects
+_session_lock = threading.Lock()
+_session: requests.Session | None = None
+
+
+class ReauthenticationRequired(Exception):
+    """No usable token for this session: the user must sign in again."""
+
+
+def http_session() -> requests.Session:
+    """The one ``requests.Session`` msal and Graph share (with the sandbox transport in sandbox mode)."""
+    global _session
+    with _session_lock:
+        if _session is None:
+            session = requests.Session()
+            if settings.SANDBOX_MODE:
+                from sandbox import transport
+
+                transport.mount(session)
+            _session = session
+        return _session
+
+
+def _msal_app(cache: msal.SerializableTokenCache | None = None) -> msal.ConfidentialClientApplication:
+    authority_host = urlsplit(settings.ENTRA_AUTHORITY).hostname or ""
+    return msal.ConfidentialClientApplication(
+        settings.ENTRA_CLIENT_ID,
+        client_credential=settings.ENTRA_CLIENT_SECRET,
+        authority=settings.ENTRA_AUTHORITY,
+        token_cache=cache,
+        http_client=http_session(),
+        http_cache=_http_cache,
+        # msal asks Microsoft's instance discovery about any other host (unreachable from the sandbox).
+        instance_discovery=authority_host in MICROSOFT_LOGIN_HOSTS,
+        azure_region=False,
+        timeout=settings.GRAPH_TIMEOUT,
+    )
+
+
+def _load_cache(request: HttpRequest) -> msal.SerializableTokenCache:
+    cache = msal.SerializableTokenCache()
+    if blob := request.session.get(CACHE_KEY):
+        cache.deserialize(blob)
+    return cache
+
+
+def _save_cache(request: HttpRequest, cache: msal.SerializableTokenCache) -> None:
+    if cache.has_state_changed:
+        request.session[CACHE_KEY] = cache.serialize()
+
+
+def resource_scopes(scope: str | list[str]) -> list[str]:
+    items = scope.split() if isinstance(scope, str) else scope
+    return [item for item in items if item not in OIDC_SCOPES]
+
+
+def granted_scopes(request: HttpRequest) -> frozenset[str]:
+    """The Graph scopes Entra granted this session's token (partial consent is possible)."""
+    return frozenset(request.session.get(SCOPES_KEY, []))
+
+
+def graph_token(request: HttpRequest) -> str:
+    """A valid access token for the signed-in user, from the cache or refreshed; never logged."""
+    account_id = request.session.get(ACCOUNT_KEY)
+    if not account_id:
+        raise ReauthenticationRequired("no account in this session")
+    cache = _load_cache(request)
+    app = _msal_app(cache)
+    account = next((a for a in app.get_accounts() if a["home_account_id"] == account_id), None)
+    if account is None:
+        raise ReauthenticationRequired("the token cache has no account")
+    # Ask for what was granted, not what was requested: asking for an ungranted scope would
+    # miss the cache and refresh on every call.
+    scopes = sorted(granted_scopes(request)) or settings.GRAPH_SCOPES
+    result = app.acquire_token_silent_with_error(scopes, account=account)
+    _save_cache(request, cache)
+    if not result or "access_token" not in result:
+        reason = (result or {}).get("error", "no token")
+        log.info("silent token acquisition failed: %s", reason)
+        raise ReauthenticationRequired(reason)
+    if "scope" in result:
+        request.session[SCOPES_KEY] = resource_scopes(result["scope"])
+    return result["access_token"]
+
+
+def graph_for(request: HttpRequest) -> GraphClient:
+    """The GraphClient for this request's user; its call stats feed the Server-Timing header."""
+    client = getattr(request, "_graph_client", None)
+    if client is None:
+        client = GraphClient(
+            graph_token(request), base_url=settings.GRAPH_URL, session=http_session(),
+            timeout=settings.GRAPH_TIMEOUT, max_retries=settings.GRAPH_MAX_RETRIES,
+            max_retry_wait=settings.GRAPH_MAX_RETRY_WAIT,
+        )
+        request._graph_client = client
+    return client
+
+
+def _safe_next(request: HttpRequest, candidate: str | None) -> str:
+    """``next`` only when it stays on this site (DESIGN.md invariant 7)."""
+    if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
+                                                     require_https=request.is_secure()):
+        return candidate
+    return settings.LOGIN_REDIRECT_URL
+
+
+@require_GET
+@login_not_required
+def sign_in(request: HttpRequest) -> HttpResponse:
+    """Start the authorization-code flow and send the browser to the authority's sign-in page."""
+    flow = _msal_app().initiate_auth_code_flow(
+        settings.GRAPH_SCOPES, redirect_uri=request.build_absolute_uri(reverse("auth:callback")),
+        prompt="select_account",
+    )
+    request.session[FLOW_KEY] = flow
+    request.session[NEXT_KEY] = _safe_next(request, request.GET.get("next"))
+    return redirect(flow["auth_uri"])
+
+
+@require_GET
+@login_not_required
+def callback(request: HttpRequest) -> HttpResponse:
+    """Redeem the code, sign the user in to Django, keep the token cache in the session."""
+    flow = request.session.pop(FLOW_KEY, None)
+    next_url = request.session.pop(NEXT_KEY, settings.LOGIN_REDIRECT_URL)
+    if flow is None:
+        return _sign_in_failed(request, "This sign-in link has already been used or has expired.")
+    cache = msal.SerializableTokenCache()
+    app = _msal_app(cache)
+    try:
+        result = app.acquire_token_by_auth_code_flow(flow, request.GET.dict())
+    except ValueError:  # state mismatch or a broken flow
+        return _sign_in_failed(request, "The sign-in answer did not match this browser's request.")
+    except RuntimeError:  # nonce mismatch (msal raises RuntimeError for that)
+        return _sign_in_failed(request, "The sign-in answer could not be verified.")
+    if "error" in result:
+        return _sign_in_failed(request, result.get("error_description") or result["error"])
+    claims = result.get("id_token_claims") or {}
+    accounts = app.get_accounts(username=claims.get("preferred_username"))
+    if not accounts:
+        return _sign_in_failed(request, "The sign-in answer carried no account.")
+    login(request, _django_user(claims), backend="django.contrib.auth.backends.ModelBackend")  # new session key
+    request.session[CACHE_KEY] = cache.serialize()
+    request.session[ACCOUNT_KEY] = accounts[0]["home_account_id"]
+    request.session[SCOPES_KEY] = resource_scopes(result.get("scope", ""))
+    return redirect(next_url)
+
+
+def _django_user(claims: dict):
+    """The Django user for an Entra account, keyed by its immutable object id."""
+    user, _ = get_user_model().objects.update_or_create(
+        username=claims.get("oid") or claims["sub"],
+        defaults={"email": (claims.get("preferred_username") or "")[:254],
+                  "first_name": (claims.get("name") or "")[:150]},
+    )
+    return user
+
+
+def _sign_in_failed(request: HttpRequest, reason: str) -> HttpResponse:
+    return render(request, "auth/sign_in_failed.html", {"reason": reason}, status=400)
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    """Forget the session (and its tokens), then end the Entra session too when there is one."""
+    logout(request)
+    signed_out = request.build_absolute_uri(reverse("auth:signed-out"))
+    if settings.SANDBOX_MODE:
+        return redirect(signed_out)
+    query = urlencode({"post_logout_redirect_uri": signed_out})
+    return redirect(f"{settings.ENTRA_AUTHORITY}/oauth2/v2.0/logout?{query}")
+
+
+@require_GET
+@login_not_required
+def signed_out(request: HttpRequest) -> HttpResponse:
+    return render(request, "auth/signed_out.html")
+
+
+def _login_url(request: HttpRequest) -> str:
+    current = request.htmx.current_url_abs_path if getattr(request, "htmx", None) else None
+    return f"{reverse('auth:sign-in')}?next={quote(current or request.get_full_path())}"
+
+
+class HtmxLoginRequiredMiddleware(LoginRequiredMiddleware):
+    """Django's login gate, answering htmx requests with HX-Redirect instead of a swapped-in page."""
+
+    def handle_no_permission(self, request, view_func):
+        if getattr(request, "htmx", False):
+            return HttpResponseClientRedirect(_login_url(request))
+        return super().handle_no_permission(request, view_func)
+
+
+class ReauthenticationMiddleware:
+    """Turn ``ReauthenticationRequired`` into a sign-in redirect (HX-Redirect for htmx)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, ReauthenticationRequired):
+            return None
+        login_url = _login_url(request)
+        if getattr(request, "htmx", False):
+            return HttpResponseClientRedirect(login_url)
+        return redirect(login_url)

@@ -1,0 +1,250 @@
+"""members.graph at the HTTP level: exact method, URL, headers and body sent; each error mapped."""
+
+import json
+
+import pytest
+import requests
+import responses
+from responses import matchers
+
+from members.graph import GraphClient, GraphError, Outcome
+from members.refs import Container, InvalidId, Kind
+
+GRAPH = "https://graph.example.test/v1.0"
+GROUP = "02bd9fd6-8f93-4758-87c3-1fb73740a315"
+UNIT = "4d7ea995-bc0f-45c0-8c3e-132e93bf95f8"
+ROLE = "06265c7a-1373-4033-8d26-3a9a04226e15"
+TEMPLATE = "729827e3-9c14-49f7-bb1b-9608f156bbb8"
+USER = "4562bcc8-c436-4f95-b7c0-4f8ce89dca5e"
+USER2 = "c11b732b-0e16-46c1-b0fa-bd32c8a42455"
+INNER = {"date": "2024-05-07T15:39:39", "request-id": "aa324f0f-b4a3-4af6-9c4f-996e19590000",
+         "client-request-id": "aa324f0f-b4a3-4af6-9c4f-996e1959074e"}
+
+
+def graph_error(code: str, message: str) -> dict:
+    return {"error": {"code": code, "message": message, "innerError": INNER}}
+
+
+DENIED = graph_error("Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+ALREADY = graph_error("Request_BadRequest", "One or more added object references already exist for the following modified properties: 'members'.")
+NOT_FOUND = graph_error("Request_ResourceNotFound", f"Resource '{GROUP}' does not exist or one of its queried reference-property objects are not present.")
+THROTTLED = {"error": {"code": "TooManyRequests", "innerError": {"code": "429", "date": "2020-08-18T12:51:51", "message": "Please retry after", "request-id": "94fb3b52-452a-4535-a601-69e0a90e3aa2", "status": "429"}, "message": "Please retry again later."}}
+
+
+@pytest.fixture
+def graph_api():
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        yield rsps
+
+
+@pytest.fixture
+def sleeps():
+    return []
+
+
+@pytest.fixture
+def client(sleeps):
+    return GraphClient("tok", base_url=GRAPH, timeout=7.5, sleep=sleeps.append)
+
+
+def bearer():
+    return matchers.header_matcher({"Authorization": "Bearer tok"})
+
+
+def test_remove_group_member_deletes_the_reference(graph_api, client):
+    graph_api.delete(f"{GRAPH}/groups/{GROUP}/members/{USER}/$ref", status=204,
+                     headers={"request-id": "rid-1"}, match=[bearer()])
+    result = client.remove_member(Container(Kind.GROUPS, GROUP), USER)
+    assert result.outcome is Outcome.DONE and result.request_id == "rid-1"
+
+
+def test_remove_unit_member_uses_the_v1_directory_path(graph_api, client):
+    graph_api.delete(f"{GRAPH}/directory/administrativeUnits/{UNIT}/members/{USER}/$ref", status=204, match=[bearer()])
+    assert client.remove_member(Container(Kind.UNITS, UNIT), USER).outcome is Outcome.DONE
+
+
+def test_remove_unit_member_on_beta_uses_the_flat_path(graph_api, sleeps):
+    beta = "https://graph.example.test/beta"
+    graph_api.delete(f"{beta}/administrativeUnits/{UNIT}/members/{USER}/$ref", status=204)
+    client = GraphClient("tok", base_url=beta, sleep=sleeps.append)
+    assert client.remove_member(Container(Kind.UNITS, UNIT), USER).outcome is Outcome.DONE
+
+
+def test_remove_role_member_by_object_id(graph_api, client):
+    graph_api.delete(f"{GRAPH}/directoryRoles/{ROLE}/members/{USER}/$ref", status=204)
+    assert client.remove_member(Container(Kind.ROLES, ROLE), USER).outcome is Outcome.DONE
+
+
+def test_remove_role_member_by_role_template_id(graph_api, client):
+    graph_api.delete(f"{GRAPH}/directoryRoles(roleTemplateId='{TEMPLATE}')/members/{USER}/$ref", status=204)
+    assert client.remove_member(Container.role_template(TEMPLATE), USER).outcome is Outcome.DONE
+
+
+def test_remove_denied_is_refused_with_graph_ids(graph_api, client):
+    graph_api.delete(f"{GRAPH}/groups/{GROUP}/members/{USER}/$ref", status=403, json=DENIED,
+                     headers={"request-id": INNER["request-id"], "client-request-id": INNER["client-request-id"]})
+    result = client.remove_member(Container(Kind.GROUPS, GROUP), USER)
+    assert result.outcome is Outcome.REFUSED
+    assert (result.error.status, result.error.code) == (403, "Authorization_RequestDenied")
+    assert result.error.message == "Insufficient privileges to complete the operation."
+    assert result.error.request_id == INNER["request-id"]
+    assert result.error.client_request_id == INNER["client-request-id"]
+
+
+def test_remove_of_a_non_member_is_already_removed(graph_api, client):
+    graph_api.delete(f"{GRAPH}/groups/{GROUP}/members/{USER}/$ref", status=404, json=NOT_FOUND)
+    result = client.remove_member(Container(Kind.GROUPS, GROUP), USER)
+    assert result.outcome is Outcome.ALREADY and result.error.code == "Request_ResourceNotFound"
+
+
+def test_request_id_falls_back_to_the_error_body(graph_api, client):
+    graph_api.delete(f"{GRAPH}/groups/{GROUP}/members/{USER}/$ref", status=403, json=DENIED)
+    assert client.remove_member(Container(Kind.GROUPS, GROUP), USER).request_id == INNER["request-id"]
+
+
+def test_add_member_posts_a_directory_object_reference(graph_api, client):
+    graph_api.post(f"{GRAPH}/groups/{GROUP}/members/$ref", status=204, match=[
+        matchers.json_params_matcher({"@odata.id": f"{GRAPH}/directoryObjects/{USER}"}), bearer()])
+    assert client.add_member(Container(Kind.GROUPS, GROUP), USER).outcome is Outcome.DONE
+
+
+def test_add_of_an_existing_member_is_already_a_member(graph_api, client):
+    graph_api.post(f"{GRAPH}/directory/administrativeUnits/{UNIT}/members/$ref", status=400, json=ALREADY)
+    assert client.add_member(Container(Kind.UNITS, UNIT), USER).outcome is Outcome.ALREADY
+
+
+def test_add_several_group_members_binds_them_in_one_patch(graph_api, client):
+    graph_api.patch(f"{GRAPH}/groups/{GROUP}", status=204, match=[matchers.json_params_matcher(
+        {"members@odata.bind": [f"{GRAPH}/directoryObjects/{USER}", f"{GRAPH}/directoryObjects/{USER2}"]})])
+    results = client.add_members(Container(Kind.GROUPS, GROUP), [USER, USER2])
+    assert [r.outcome for r in results] == [Outcome.DONE, Outcome.DONE]
+
+
+def test_add_members_patches_at_most_twenty_binds_per_call(graph_api, client):
+    ids = [f"00000000-0000-4000-8000-{n:012d}" for n in range(45)]
+    sizes = []
+
+    def callback(request):
+        sizes.append(len(json.loads(request.body)["members@odata.bind"]))
+        return (204, {}, "")
+
+    graph_api.add_callback(responses.PATCH, f"{GRAPH}/groups/{GROUP}", callback=callback)
+    results = client.add_members(Container(Kind.GROUPS, GROUP), ids)
+    assert sizes == [20, 20, 5] and all(r.outcome is Outcome.DONE for r in results)
+
+
+def test_failed_patch_is_retried_one_by_one_to_learn_which_member_failed(graph_api, client):
+    graph_api.patch(f"{GRAPH}/groups/{GROUP}", status=400, json=ALREADY)
+    graph_api.post(f"{GRAPH}/groups/{GROUP}/members/$ref", status=400, json=ALREADY,
+                   match=[matchers.json_params_matcher({"@odata.id": f"{GRAPH}/directoryObjects/{USER}"})])
+    graph_api.post(f"{GRAPH}/groups/{GROUP}/members/$ref", status=204,
+                   match=[matchers.json_params_matcher({"@odata.id": f"{GRAPH}/directoryObjects/{USER2}"})])
+    results = client.add_members(Container(Kind.GROUPS, GROUP), [USER, USER2])
+    assert [r.outcome for r in results] == [Outcome.ALREADY, Outcome.DONE]
+
+
+def test_add_several_unit_members_goes_in_one_batch(graph_api, client):
+    path = f"/directory/administrativeUnits/{UNIT}/members/$ref"
+    expected = {"requests": [
+        {"id": "1", "method": "POST", "url": path, "headers": {"Content-Type": "application/json"},
+         "body": {"@odata.id": f"{GRAPH}/directoryObjects/{USER}"}},
+        {"id": "2", "method": "POST", "url": path, "headers": {"Content-Type": "application/json"},
+         "body": {"@odata.id": f"{GRAPH}/directoryObjects/{USER2}"}},
+    ]}
+    graph_api.post(f"{GRAPH}/$batch", status=200, match=[matchers.json_params_matcher(expected)], json={"responses": [
+        {"id": "2", "status": 403, "headers": {"request-id": "r2"}, "body": DENIED},
+        {"id": "1", "status": 204, "headers": {"request-id": "r1"}},
+    ]})
+    first, second = client.add_members(Container(Kind.UNITS, UNIT), [USER, USER2])
+    assert (first.outcome, first.request_id) == (Outcome.DONE, "r1")
+    assert (second.outcome, second.error.code, second.request_id) == (Outcome.REFUSED, "Authorization_RequestDenied", "r2")
+
+
+def test_throttled_call_waits_retry_after_then_succeeds(graph_api, client, sleeps):
+    url = f"{GRAPH}/groups/{GROUP}/members/{USER}/$ref"
+    graph_api.delete(url, status=429, json=THROTTLED, headers={"Retry-After": "2"})
+    graph_api.delete(url, status=204)
+    assert client.remove_member(Container(Kind.GROUPS, GROUP), USER).outcome is Outcome.DONE
+    assert sleeps == [2.0]
+
+
+def test_throttling_beyond_the_retry_budget_is_busy_with_retry_after(graph_api, client, sleeps):
+    url = f"{GRAPH}/groups/{GROUP}/members/{USER}/$ref"
+    for _ in range(3):
+        graph_api.delete(url, status=429, json=THROTTLED, headers={"Retry-After": "1"})
+    result = client.remove_member(Container(Kind.GROUPS, GROUP), USER)
+    assert result.outcome is Outcome.BUSY and result.error.retry_after == 1.0 and len(sleeps) == 2
+
+
+def test_long_retry_after_is_reported_not_waited(graph_api, client, sleeps):
+    graph_api.delete(f"{GRAPH}/groups/{GROUP}/members/{USER}/$ref", status=429, json=THROTTLED, headers={"Retry-After": "120"})
+    result = client.remove_member(Container(Kind.GROUPS, GROUP), USER)
+    assert result.outcome is Outcome.BUSY and result.error.retry_after == 120 and sleeps == []
+
+
+def test_unavailable_post_is_not_resent_blindly(graph_api, client, sleeps):
+    graph_api.post(f"{GRAPH}/groups/{GROUP}/members/$ref", status=503,
+                   json=graph_error("UnknownError", ""), headers={"Retry-After": "1"})
+    result = client.add_member(Container(Kind.GROUPS, GROUP), USER)
+    assert result.outcome is Outcome.BUSY and sleeps == []
+
+
+def test_timeout_becomes_a_graph_error_without_answer(graph_api, client):
+    graph_api.delete(f"{GRAPH}/groups/{GROUP}/members/{USER}/$ref", body=requests.Timeout("slow"))
+    result = client.remove_member(Container(Kind.GROUPS, GROUP), USER)
+    assert result.outcome is Outcome.BUSY and result.error.status == 0 and result.error.code == "Timeout"
+
+
+def test_every_call_sets_the_timeout(client, monkeypatch):
+    seen = {}
+
+    def fake_request(method, url, **kwargs):
+        seen.update(kwargs)
+        raise requests.ConnectionError("offline")
+
+    monkeypatch.setattr(client.session, "request", fake_request)
+    with pytest.raises(GraphError):
+        client.me()
+    assert seen["timeout"] == 7.5
+
+
+def test_list_members_selects_fields_and_parses_mixed_types(graph_api, client):
+    graph_api.get(f"{GRAPH}/groups/{GROUP}/members", match=[matchers.query_param_matcher(
+        {"$select": "id,displayName,userPrincipalName,mail,jobTitle,operatingSystem,appId,groupTypes,securityEnabled,mailEnabled", "$top": "50"})],
+        json={"@odata.nextLink": f"{GRAPH}/groups/{GROUP}/members?$skiptoken=abc", "value": [
+            {"@odata.type": "#microsoft.graph.user", "id": USER, "displayName": "Adele Vance", "userPrincipalName": "AdeleV@contoso.com"},
+            {"@odata.type": "#microsoft.graph.device", "id": USER2, "displayName": "Test Windows device", "operatingSystem": "Windows"},
+        ]})
+    page = client.list_members(Container(Kind.GROUPS, GROUP))
+    assert [(m.type, m.display_name, m.principal or m.detail) for m in page.items] == [
+        ("user", "Adele Vance", "AdeleV@contoso.com"), ("device", "Test Windows device", "Windows")]
+    assert page.next_link == f"{GRAPH}/groups/{GROUP}/members?$skiptoken=abc"
+
+
+def test_next_page_follows_the_link_verbatim(graph_api, client):
+    link = f"{GRAPH}/groups/{GROUP}/members?$skiptoken=RFNwdAoAAQAAAAAA"
+    graph_api.get(link, match=[matchers.query_param_matcher({"$skiptoken": "RFNwdAoAAQAAAAAA"}), bearer()],
+                  json={"value": []})
+    page = client.next_page(link, lambda item: item)
+    assert page.items == [] and page.next_link is None
+
+
+def test_next_page_refuses_a_link_to_another_host(client):
+    with pytest.raises(InvalidId):
+        client.next_page("https://evil.example/v1.0/groups?$skiptoken=x", lambda item: item)
+
+
+def test_search_sends_consistency_level_eventual(graph_api, client):
+    graph_api.get(f"{GRAPH}/users", match=[matchers.header_matcher({"ConsistencyLevel": "eventual"}),
+                                           matchers.query_param_matcher({"$search": '"displayName:ade" OR "userPrincipalName:ade" OR "mail:ade"',
+                                                                         "$select": "id,displayName,userPrincipalName,mail,jobTitle,operatingSystem,appId,groupTypes,securityEnabled,mailEnabled",
+                                                                         "$top": "10", "$count": "true"})],
+                  json={"value": [{"id": USER, "displayName": "Adele Vance", "userPrincipalName": "AdeleV@contoso.com"}]})
+    [found] = client.search_directory('ade"', ["user"])
+    assert (found.type, found.display_name) == ("user", "Adele Vance")
+
+
+def test_stats_count_round_trips(graph_api, client):
+    graph_api.get(f"{GRAPH}/me", json={"id": USER})
+    client.me()
+    assert client.stats.calls == 1
