@@ -1,0 +1,90 @@
+"""A small stand-in for GraphClient (same methods the views call), told what to answer."""
+
+from members.graph import CallStats, ContainerInfo, DirectoryItem, GraphError, Outcome, Page, Result
+from members.refs import Container, Kind
+
+INNER_REQUEST_ID = "aa324f0f-b4a3-4af6-9c4f-996e19590000"
+
+DENIED = GraphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.", INNER_REQUEST_ID)
+NOT_FOUND = GraphError(404, "Request_ResourceNotFound", "Resource does not exist or one of its queried reference-property objects are not present.", INNER_REQUEST_ID)
+ALREADY = GraphError(400, "Request_BadRequest", "One or more added object references already exist for the following modified properties: 'members'.", INNER_REQUEST_ID)
+THROTTLED = GraphError(429, "TooManyRequests", "Please retry again later.", INNER_REQUEST_ID, retry_after=30)
+MAIL_ENABLED = GraphError(400, "Request_BadRequest", "Cannot Update a mail-enabled security groups and or distribution list.", INNER_REQUEST_ID)
+
+
+class FakeGraph:
+    def __init__(self, *, containers: dict[str, ContainerInfo] | None = None,
+                 members: dict[str, list[DirectoryItem]] | None = None,
+                 errors: dict[tuple[str, str], GraphError] | None = None,
+                 access: dict | None = None) -> None:
+        self.containers = containers or {}
+        self.members = members or {}
+        self.errors = errors or {}  # (container id, member id) -> error for add/remove
+        self.access = access or {"roles": [], "scoped": [], "owned_groups": [], "known": True}
+        self.calls: list[tuple] = []
+        self.stats = CallStats()
+        # Directory objects outlive their memberships.
+        self.directory = {m.id: m for items in self.members.values() for m in items}
+
+    def _directory(self) -> dict[str, DirectoryItem]:
+        return self.directory
+
+    def get_container(self, container: Container) -> ContainerInfo:
+        self.calls.append(("get_container", container.id))
+        if container.id not in self.containers:
+            raise NOT_FOUND
+        return self.containers[container.id]
+
+    def list_members(self, container: Container, *, search: str = "", top: int = 50) -> Page:
+        self.calls.append(("list_members", container.id, search))
+        items = self.members.get(container.id, [])
+        if search:
+            items = [m for m in items if search.lower() in m.display_name.lower()]
+        return Page(items)
+
+    def count_members(self, container: Container) -> int:
+        return len(self.members.get(container.id, []))
+
+    def list_containers(self, kind: Kind, *, search: str = "", top: int = 50) -> Page:
+        items = [c for c in self.containers.values() if c.kind is kind and search.lower() in c.display_name.lower()]
+        return Page(items, None, len(items))
+
+    def next_page(self, link, parse, *, eventual=False) -> Page:
+        return Page([])
+
+    def my_access(self) -> dict:
+        return self.access
+
+    def units_of_group(self, group_id: str) -> frozenset[str]:
+        return frozenset()
+
+    def search_directory(self, text, types, *, top=10):
+        return [m for m in self._directory().values() if text.lower() in m.display_name.lower()]
+
+    def describe(self, container: Container, member_ids: list[str]):
+        directory = self._directory()
+        return self.containers.get(container.id), {m: directory[m] for m in member_ids if m in directory}
+
+    def batch_get(self, paths):
+        return {name: {"value": []} for name in paths}
+
+    def remove_member(self, container: Container, member_id: str) -> Result:
+        self.calls.append(("remove_member", container.id, member_id))
+        return self._change(container, member_id, remove=True)
+
+    def add_members(self, container: Container, member_ids: list[str]) -> list[Result]:
+        self.calls.append(("add_members", container.id, tuple(member_ids)))
+        return [self._change(container, m, remove=False) for m in member_ids]
+
+    def _change(self, container: Container, member_id: str, *, remove: bool) -> Result:
+        error = self.errors.get((container.id, member_id))
+        if error is None:
+            current = self.members.setdefault(container.id, [])
+            if remove:
+                self.members[container.id] = [m for m in current if m.id != member_id]
+            return Result(member_id, Outcome.DONE, request_id="rid-done")
+        if error.status == 404 and remove or error is ALREADY:
+            return Result(member_id, Outcome.ALREADY, error, error.request_id)
+        if error.status == 429:
+            return Result(member_id, Outcome.BUSY, error, error.request_id)
+        return Result(member_id, Outcome.REFUSED, error, error.request_id)

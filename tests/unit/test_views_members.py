@@ -1,0 +1,230 @@
+"""The member views through Django's test client, with and without HX-Request, Graph faked at the seam."""
+
+import json
+import re
+from html import unescape
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+
+from members.graph import ContainerInfo, DirectoryItem
+from members.models import AuditEntry
+from members.permissions import GROUPS_ADMIN
+from members.refs import Kind
+from portal.auth import ReauthenticationRequired
+from tests.fakes import DENIED, MAIL_ENABLED, NOT_FOUND, THROTTLED, FakeGraph
+
+GROUP = "02bd9fd6-8f93-4758-87c3-1fb73740a315"
+USER = "4562bcc8-c436-4f95-b7c0-4f8ce89dca5e"
+USER2 = "c11b732b-0e16-46c1-b0fa-bd32c8a42455"
+HX = {"HX-Request": "true", "HX-Current-URL": f"http://testserver/groups/{GROUP}/"}
+
+pytestmark = pytest.mark.django_db
+
+
+def a_group(**data) -> ContainerInfo:
+    return ContainerInfo.from_graph(Kind.GROUPS, {"id": GROUP, "displayName": "Helpdesk Tier 1", "groupTypes": [],
+                                                   "securityEnabled": True, "mailEnabled": False, **data})
+
+
+ADELE = DirectoryItem(USER, "user", "Adele Vance", "adele@contoso.example")
+BOB = DirectoryItem(USER2, "user", "Bob Kelly", "bob@contoso.example")
+
+
+@pytest.fixture
+def user():
+    return get_user_model().objects.create(username="oid-1", email="helpdesk@contoso.example", first_name="Helpdesk")
+
+
+@pytest.fixture
+def signed_in(client, user):
+    client.force_login(user)
+    session = client.session
+    session["granted_scopes"] = ["GroupMember.ReadWrite.All", "Directory.Read.All"]
+    session.save()
+    return client
+
+
+def use_graph(monkeypatch, fake: FakeGraph) -> FakeGraph:
+    monkeypatch.setattr("members.views.graph_for", lambda request: fake)
+    return fake
+
+
+def remove_url(member=USER, group=GROUP):
+    return reverse("members:member-remove", args=["groups", group, member])
+
+
+def test_remove_success_replaces_the_row_and_audits(signed_in, monkeypatch):
+    fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]},
+                                            access={"roles": [GROUPS_ADMIN], "scoped": [], "owned_groups": [], "known": True}))
+    response = signed_in.delete(remove_url(), headers=HX)
+    html = unescape(response.content.decode())
+    assert response.status_code == 200
+    assert html.lstrip().startswith(f'<tr id="member-{USER}" class="removed"')
+    assert "Removed." in html and "Undo" in html and 'aria-label="Remove Adele Vance"' not in html
+    assert json.loads(response.headers["HX-Trigger"]) == {"membersChanged": {}}
+    assert ("remove_member", GROUP, USER) in fake.calls
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.outcome, entry.member_name, entry.container_name, entry.request_id) == (
+        "remove", "done", "Adele Vance", "Helpdesk Tier 1", "rid-done")
+
+
+def test_remove_denied_shows_inline_error_in_row(signed_in, monkeypatch):
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]},
+                                     errors={(GROUP, USER): DENIED}))
+    response = signed_in.delete(remove_url(), headers=HX)
+    html = unescape(response.content.decode())
+    assert response.status_code == 200 and html.lstrip().startswith(f'<tr id="member-{USER}"')
+    assert 'role="alert"' in html and "<html" not in html
+    assert "You don't have the Groups Administrator role" in html
+    assert 'aria-label="Remove Adele Vance"' in html  # the row stays, button and all
+    assert DENIED.request_id in html
+    entry = AuditEntry.objects.get()
+    assert (entry.outcome, entry.graph_status, entry.graph_code, entry.request_id) == (
+        "refused", 403, "Authorization_RequestDenied", DENIED.request_id)
+
+
+def test_remove_denied_for_missing_scope_names_the_scope(signed_in, monkeypatch):
+    session = signed_in.session
+    session["granted_scopes"] = ["GroupMember.Read.All"]
+    session.save()
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]},
+                                     errors={(GROUP, USER): DENIED}))
+    html = unescape(signed_in.delete(remove_url(), headers=HX).content.decode())
+    assert "not granted the GroupMember.ReadWrite.All permission" in html
+
+
+def test_remove_from_a_mail_enabled_group_says_to_use_exchange(signed_in, monkeypatch):
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group(mailEnabled=True)}, members={GROUP: [ADELE]},
+                                     errors={(GROUP, USER): MAIL_ENABLED}))
+    html = unescape(signed_in.delete(remove_url(), headers=HX).content.decode())
+    assert 'role="alert"' in html and "Exchange admin center" in html
+
+
+def test_remove_of_a_non_member_says_already_removed(signed_in, monkeypatch):
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]},
+                                     errors={(GROUP, USER): NOT_FOUND}))
+    html = unescape(signed_in.delete(remove_url(), headers=HX).content.decode())
+    assert "Already removed" in html and 'role="alert"' not in html
+    assert AuditEntry.objects.get().outcome == "already"
+
+
+def test_throttled_remove_says_when_to_try_again(signed_in, monkeypatch):
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]},
+                                     errors={(GROUP, USER): THROTTLED}))
+    html = unescape(signed_in.delete(remove_url(), headers=HX).content.decode())
+    assert "Graph is busy" in html and "Try again in 30 s" in html and 'role="alert"' in html
+    assert AuditEntry.objects.get().outcome == "busy"
+
+
+def test_remove_without_htmx_redirects_back_with_a_message(signed_in, monkeypatch):
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]}))
+    response = signed_in.post(remove_url())
+    assert response.status_code == 302 and response.url == f"/groups/{GROUP}/"
+
+
+@pytest.mark.parametrize("bad", ["not-a-guid", f"{USER}x", USER.replace("-", "")])
+def test_remove_with_an_invalid_id_is_refused_before_graph(signed_in, monkeypatch, bad):
+    fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}))
+    response = signed_in.delete(remove_url(member=bad), headers=HX)
+    assert response.status_code == 400 and fake.calls == []
+    assert AuditEntry.objects.count() == 0
+
+
+@pytest.mark.parametrize("path", [f"/groups/{GROUP}/members/../../users/{USER}/", f"/groups/{GROUP}/members/x%2F$ref/"])
+def test_traversal_shaped_paths_never_reach_graph(signed_in, monkeypatch, path):
+    fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}))
+    response = signed_in.delete(path, headers=HX)
+    assert response.status_code in {400, 404, 405} and fake.calls == []
+
+
+def test_get_never_removes(signed_in, monkeypatch):
+    fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]}))
+    assert signed_in.get(remove_url()).status_code == 405
+    assert fake.calls == []
+
+
+def test_tokenless_htmx_delete_is_refused_by_csrf(user, monkeypatch):
+    fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]}))
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(user)
+    response = csrf_client.delete(remove_url(), headers=HX)
+    assert response.status_code == 403 and fake.calls == []
+
+
+def test_htmx_delete_with_the_csrf_header_passes(user, monkeypatch):
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]}))
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(user)
+    page = csrf_client.get(reverse("members:container-detail", args=["groups", GROUP]))
+    token = page.context["csrf_token"]
+    response = csrf_client.delete(remove_url(), headers={**HX, "X-CSRFToken": str(token)})
+    assert response.status_code == 200
+
+
+def test_signed_out_htmx_request_gets_hx_redirect_to_sign_in(client):
+    response = client.delete(remove_url(), headers=HX)
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"] == f"/accounts/sign-in/?next=/groups/{GROUP}/"
+
+
+def test_signed_out_page_request_redirects_to_sign_in(client):
+    response = client.get(f"/groups/{GROUP}/")
+    assert response.status_code == 302 and response.url.startswith("/accounts/sign-in/?next=")
+
+
+def test_expired_sign_in_during_htmx_remove_redirects_and_audits_not_sent(signed_in, monkeypatch):
+    def expired(request):
+        raise ReauthenticationRequired("invalid_grant")
+
+    monkeypatch.setattr("members.views.graph_for", expired)
+    response = signed_in.delete(remove_url(), headers=HX)
+    assert response.headers["HX-Redirect"].startswith("/accounts/sign-in/?next=")
+    entry = AuditEntry.objects.get()
+    assert (entry.outcome, entry.member_id) == ("sign_in", USER)
+
+
+def test_container_page_lists_members_with_named_remove_buttons(signed_in, monkeypatch):
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE, BOB]},
+                                     access={"roles": [GROUPS_ADMIN], "scoped": [], "owned_groups": [], "known": True}))
+    response = signed_in.get(reverse("members:container-detail", args=["groups", GROUP]))
+    html = unescape(response.content.decode())
+    assert response.status_code == 200
+    assert 'aria-label="Remove Adele Vance"' in html and 'aria-label="Remove Bob Kelly"' in html
+    assert "Server-Timing" not in response.headers or "Graph round trips" in response.headers["Server-Timing"]
+
+
+def test_buttons_are_disabled_with_the_reason_for_a_dynamic_group(signed_in, monkeypatch):
+    group = a_group(groupTypes=["DynamicMembership"], membershipRule='user.department -eq "Sales"')
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: group}, members={GROUP: [ADELE]},
+                                     access={"roles": [GROUPS_ADMIN], "scoped": [], "owned_groups": [], "known": True}))
+    html = unescape(signed_in.get(reverse("members:container-detail", args=["groups", GROUP])).content.decode())
+    assert "Its members are set by a membership rule." in html
+    assert " disabled " in button_tag(html, "Remove Adele Vance")
+
+
+def test_buttons_are_enabled_for_a_groups_administrator(signed_in, monkeypatch):
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]},
+                                     access={"roles": [GROUPS_ADMIN], "scoped": [], "owned_groups": [], "known": True}))
+    html = unescape(signed_in.get(reverse("members:container-detail", args=["groups", GROUP])).content.decode())
+    assert " disabled " not in button_tag(html, "Remove Adele Vance")
+
+
+def button_tag(html: str, label: str) -> str:
+    """The opening tag of the button with this accessible name, whitespace folded."""
+    match = re.search(r"<button[^>]*aria-label=\"" + re.escape(label) + r"\"[^>]*>", html)
+    assert match, f"no button {label!r}"
+    return " ".join(match.group(0).split()) + " "
+
+
+def test_add_reports_each_outcome_and_audits_each(signed_in, monkeypatch):
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE, BOB]},
+                                     errors={(GROUP, USER2): DENIED},
+                                     access={"roles": [], "scoped": [], "owned_groups": [], "known": True}))
+    response = signed_in.post(reverse("members:member-collection", args=["groups", GROUP]),
+                              {"member": [USER, USER2]}, headers=HX)
+    html = unescape(response.content.decode())
+    assert "Added." in html and "Couldn't add this member." in html
+    assert sorted(AuditEntry.objects.values_list("member_id", "outcome")) == sorted([(USER, "done"), (USER2, "refused")])
