@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test bench chromium clean
+.PHONY: demo test bench chromium services clean
 
 $(VENV)/created:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python >= 3.12 is needed (found " + sys.version.split()[0] + "); install 3.13 or set PYTHON=")'
@@ -36,7 +36,16 @@ chromium:
 	  else echo "Install Debian's chromium package (sudo apt-get install chromium) for the browser tests." >&2; exit 1; fi; \
 	fi
 
-test: $(VENV)/dev chromium
+# The production-configuration tests use PostgreSQL and Redis on loopback: start them when
+# they are installed but not running (CI machines start them; a laptop may not have them).
+services:
+	@if command -v pg_ctlcluster >/dev/null && ! pg_isready -q -h 127.0.0.1 2>/dev/null; then \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start || true; fi
+	@if command -v redis-server >/dev/null && ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then \
+	  mkdir -p /var/lib/redis /var/log/redis; \
+	  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log || true; fi
+
+test: $(VENV)/dev chromium services
 	$(PY) -m pytest
 
 bench: $(VENV)/dev
