@@ -1,0 +1,53 @@
+"""Fixtures shared by the integration and browser tests: a small seeded sandbox tenant and sign-in."""
+
+import re
+
+import pytest
+import requests
+
+SMALL_TENANT = {"users": 60, "groups": 25, "big_group_members": 300}
+
+
+@pytest.fixture
+def tenant(transactional_db):
+    """The seeded Contoso tenant (small sizes), re-seeded for each test; returns WELL_KNOWN."""
+    from sandbox.seed import seed_tenant
+
+    return seed_tenant(**SMALL_TENANT)
+
+
+class DeskSession(requests.Session):
+    """A signed-in browser stand-in: sends htmx's headers and the CSRF header like base.html does."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__()
+        self.base_url = base_url
+
+    def htmx(self, method: str, path: str, *, current: str = "/", **kwargs) -> requests.Response:
+        headers = {"HX-Request": "true", "HX-Current-URL": f"{self.base_url}{current}",
+                   "X-CSRFToken": self.cookies.get("csrftoken", ""), **kwargs.pop("headers", {})}
+        return self.request(method, f"{self.base_url}{path}", headers=headers, **kwargs)
+
+
+def sign_in_over_http(base_url: str, upn: str) -> DeskSession:
+    """Sign in the way a script can: follow the app to the sandbox's page, POST ``upn``, follow back."""
+    session = DeskSession(base_url)
+    page = session.get(f"{base_url}/accounts/sign-in/")
+    assert page.status_code == 200 and "Pick an account" in page.text, page.text[:500]
+    landed = session.post(page.url, data={"upn": upn})
+    assert landed.status_code == 200, landed.text[:2000]
+    assert landed.url == f"{base_url}/", landed.url
+    session.get(f"{base_url}/groups/")  # sets the csrftoken cookie
+    return session
+
+
+@pytest.fixture
+def sign_in(live_server, tenant):
+    """``sign_in(upn)`` → a DeskSession signed in through msal against the live sandbox."""
+    return lambda upn: sign_in_over_http(live_server.url, upn)
+
+
+def row_html(page: str, member_id: str) -> str:
+    """The <tr> of one member in a page or fragment ('' when absent)."""
+    match = re.search(rf'<tr id="member-{member_id}".*?</tr>', page, re.S)
+    return match.group(0) if match else ""
