@@ -1,0 +1,123 @@
+"""JSON batching (``POST /$batch``, GRAPH.md §6): up to 20 requests, run through the same handlers.
+
+Items run in request order, each after the items it ``dependsOn``; a dependent of a failed item
+gets 424. Each item is throttled on its own (429 with its own Retry-After) and the batch still
+answers 200. Malformed batches (not JSON, > 20 items, duplicate ids, unknown dependencies, a body
+without Content-Type) answer 400 as a whole.
+"""
+
+import uuid
+from urllib.parse import parse_qsl, urlsplit
+
+from sandbox.graph import errors, routing
+from sandbox.graph.call import JSON_TYPE, MISSING, Call, Result
+
+MAX_REQUESTS = 20
+
+
+def bad_batch(message: str) -> errors.GraphError:
+    # The exact texts of batch-level 400s are [U]; the status and code are documented.
+    return errors.GraphError(400, "BadRequest", message)
+
+
+def validate(body) -> list[dict]:
+    """The batch's request list, or a 400 for the whole batch."""
+    if not isinstance(body, dict) or not isinstance(body.get("requests"), list):
+        raise bad_batch("Invalid batch payload format.")
+    requests = body["requests"]
+    if len(requests) > MAX_REQUESTS:
+        raise bad_batch(f"The number of batch requests exceeds the limit of {MAX_REQUESTS}.")
+    seen: set[str] = set()
+    for item in requests:
+        if not isinstance(item, dict) or not all(isinstance(item.get(key), str) for key in ("id", "method", "url")):
+            raise bad_batch("Invalid batch payload format.")
+        key = item["id"].lower()  # ids are unique case-insensitively
+        if key in seen:
+            raise bad_batch(f"Batch request contains duplicate id '{item['id']}'.")
+        seen.add(key)
+        if "body" in item and not _has_content_type(item.get("headers")):
+            raise bad_batch(f"Write request id : {item['id']} does not contain Content-Type header or body.")
+    for item in requests:
+        for dependency in item.get("dependsOn") or []:
+            if str(dependency).lower() not in seen:
+                raise bad_batch(f"Request '{item['id']}' depends on unknown request '{dependency}'.")
+    return requests
+
+
+def _has_content_type(headers) -> bool:
+    return isinstance(headers, dict) and any(name.lower() == "content-type" for name in headers)
+
+
+def run(outer: Call) -> tuple[Result, list[tuple[str, str, int]]]:
+    """The batch answer, and (method, url, status) of each item for the request log."""
+    requests = validate(outer.body)
+    by_id = {item["id"].lower(): item for item in requests}
+    statuses: dict[str, int] = {}
+    responses = []
+    for item in requests:
+        _run_with_dependencies(outer, item, by_id, statuses, responses, visiting=set())
+    log = [(item["method"].upper(), item["url"], statuses[item["id"].lower()]) for item in requests]
+    return Result(body={"responses": responses}), log
+
+
+def _run_with_dependencies(outer, item, by_id, statuses, responses, visiting) -> None:
+    key = item["id"].lower()
+    if key in statuses:
+        return
+    if key in visiting:
+        raise bad_batch("Batch requests have a circular dependency.")
+    visiting.add(key)
+    dependencies = [str(dependency).lower() for dependency in item.get("dependsOn") or []]
+    for dependency in dependencies:
+        _run_with_dependencies(outer, by_id[dependency], by_id, statuses, responses, visiting)
+    if any(not 200 <= statuses[dependency] < 300 for dependency in dependencies):
+        response = failed_dependency(item)
+    else:
+        response = run_item(outer, item)
+    statuses[key] = response["status"]
+    responses.append(response)
+
+
+def failed_dependency(item: dict) -> dict:
+    """424 for an item whose dependency failed (body text [U])."""
+    return {
+        "id": item["id"],
+        "status": 424,
+        "headers": {"Content-Type": JSON_TYPE},
+        "body": {"error": {"code": "FailedDependency", "message": "Request failed due to a failed dependency."}},
+    }
+
+
+def item_call(outer: Call, item: dict) -> Call:
+    """A ``Call`` for one item: relative URL below the version, its own headers and request id."""
+    parts = urlsplit(item["url"])
+    headers = {name.lower(): str(value) for name, value in (item.get("headers") or {}).items()}
+    request_id = str(uuid.uuid4())
+    return Call(
+        method=item["method"].upper(),
+        version=outer.version,
+        path=parts.path.lstrip("/"),
+        query=dict(parse_qsl(parts.query, keep_blank_values=True)),
+        headers=headers,
+        body=item.get("body", MISSING),
+        claims=outer.claims,
+        base_url=outer.base_url,
+        request_id=request_id,
+        client_request_id=headers.get("client-request-id", request_id),
+    )
+
+
+def run_item(outer: Call, item: dict) -> dict:
+    call = item_call(outer, item)
+    if call.path.strip("/") == "$batch":
+        result = Result(status=400, body=errors.error_body(bad_batch("Nested batch requests are not supported."),
+                                                           call.request_id, call.client_request_id))
+    else:
+        result = routing.dispatch(call)
+    headers = {"Cache-Control": "no-cache", "x-ms-resource-unit": "1", **result.headers}
+    if result.content_type:
+        headers["Content-Type"] = result.content_type
+    response = {"id": item["id"], "status": result.status, "headers": headers}
+    if result.body is not None:
+        response["body"] = result.body
+    return response

@@ -1,0 +1,166 @@
+"""Database access for the Graph handlers: look-ups with Graph's 400/404, the actor, paging."""
+
+import uuid
+from collections.abc import Callable
+from urllib.parse import quote, urlencode
+
+from django.db.models import Q, QuerySet
+
+from sandbox import authz, odata
+from sandbox.graph import errors
+from sandbox.graph.call import Call, Result
+from sandbox.models import DirectoryObject, Kind, Link, ScopedRoleMembership
+
+
+def parse_id(raw: str) -> str:
+    """A path id must be a GUID (E6); returns its canonical form."""
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        raise errors.invalid_id(raw) from None
+
+
+def live_objects() -> QuerySet:
+    return DirectoryObject.objects.filter(deleted_at=None)
+
+
+def get_object(raw_id: str, kind: str | None = None) -> DirectoryObject:
+    """The live object with this id (of this kind), else E6 (not a GUID) or E3 (unknown)."""
+    object_id = parse_id(raw_id)
+    objects = live_objects() if kind is None else live_objects().filter(kind=kind)
+    obj = objects.filter(id=object_id).first()
+    if obj is None:
+        raise errors.not_found(object_id)
+    return obj
+
+
+def get_user(raw: str) -> DirectoryObject:
+    """``/users/{id | userPrincipalName}``."""
+    if "@" in raw:
+        obj = live_objects().filter(kind=Kind.USER, principal_name=raw.lower()).first()
+        if obj is None:
+            raise errors.not_found(raw)
+        return obj
+    return get_object(raw, Kind.USER)
+
+
+def members_of(container: DirectoryObject, relation: str = Link.MEMBERS) -> QuerySet:
+    return live_objects().filter(linked_from__container=container, linked_from__relation=relation)
+
+
+def containers_of(member_id: str, kind: str | None = None) -> QuerySet:
+    objects = live_objects().filter(links__member_id=member_id, links__relation=Link.MEMBERS)
+    return objects if kind is None else objects.filter(kind=kind)
+
+
+def is_member(container: DirectoryObject, member_id: str, relation: str = Link.MEMBERS) -> bool:
+    return Link.objects.filter(container=container, member_id=member_id, relation=relation).exists()
+
+
+def actor_for(call: Call) -> authz.Actor:
+    """The signed-in user's roles (direct or via role-assignable groups), scoped roles, groups owned, units."""
+    user_id = call.claims.oid
+    group_ids = list(Link.objects.filter(member_id=user_id, relation=Link.MEMBERS, container__kind=Kind.GROUP)
+                     .values_list("container_id", flat=True))
+    role_links = Link.objects.filter(
+        member_id__in=[user_id, *group_ids], relation=Link.MEMBERS, container__kind=Kind.DIRECTORY_ROLE,
+        container__deleted_at=None,
+    )
+    tenant_roles = frozenset(link.container.data.get("roleTemplateId") for link in role_links.select_related("container"))
+    unit_roles: dict[str, set[str]] = {}
+    for scoped in ScopedRoleMembership.objects.filter(principal_id=user_id).select_related("role"):
+        unit_roles.setdefault(str(scoped.unit_id), set()).add(scoped.role.data.get("roleTemplateId"))
+    owned = Link.objects.filter(member_id=user_id, relation=Link.OWNERS).values_list("container_id", flat=True)
+    units = Link.objects.filter(member_id=user_id, relation=Link.MEMBERS,
+                                container__kind=Kind.ADMINISTRATIVE_UNIT).values_list("container_id", flat=True)
+    return authz.Actor(
+        id=user_id,
+        scopes=call.claims.scopes,
+        tenant_roles=tenant_roles,
+        unit_roles={unit: frozenset(roles) for unit, roles in unit_roles.items()},
+        owned_groups=frozenset(str(group_id) for group_id in owned),
+        units=frozenset(str(unit_id) for unit_id in units),
+    )
+
+
+def group_target(group: DirectoryObject) -> authz.GroupTarget:
+    units = list(containers_of(str(group.id), Kind.ADMINISTRATIVE_UNIT))
+    return authz.GroupTarget(
+        id=str(group.id),
+        group_types=tuple(group.data.get("groupTypes") or ()),
+        mail_enabled=bool(group.data.get("mailEnabled")),
+        security_enabled=bool(group.data.get("securityEnabled")),
+        role_assignable=bool(group.data.get("isAssignableToRole")),
+        synced=bool(group.data.get("onPremisesSyncEnabled")),
+        units=frozenset(str(unit.id) for unit in units),
+        restricted_units=frozenset(str(unit.id) for unit in units if unit.data.get("isMemberManagementRestricted")),
+    )
+
+
+def unit_target(unit: DirectoryObject) -> authz.UnitTarget:
+    return authz.UnitTarget(
+        id=str(unit.id),
+        dynamic=str(unit.data.get("membershipType") or "").lower() == "dynamic",  # observed casing varies
+        restricted=bool(unit.data.get("isMemberManagementRestricted")),
+        hidden=unit.data.get("visibility") == "HiddenMembership",
+    )
+
+
+# ---------------------------------------------------------------- paging
+
+ORDER = ("display_name", "id")
+
+
+def after(queryset: QuerySet, position: tuple[str, str] | None) -> QuerySet:
+    """Keyset paging: the rows after (display_name, id); stable while the set changes."""
+    if position is None:
+        return queryset
+    name, object_id = position
+    return queryset.filter(Q(display_name__gt=name) | Q(display_name=name, id__gt=object_id))
+
+
+def select_page(queryset: QuerySet, query: odata.Query) -> tuple[list[DirectoryObject], bool]:
+    """The next ``$top`` matching rows and whether more follow."""
+    rows = after(queryset.order_by(*ORDER), query.after)
+    if query.predicate is None:
+        found = list(rows[: query.top + 1])
+    else:
+        found = []
+        for obj in rows.iterator(chunk_size=500):
+            if query.predicate(obj):
+                found.append(obj)
+                if len(found) > query.top:
+                    break
+    return found[: query.top], len(found) > query.top
+
+
+def count_matching(queryset: QuerySet, predicate) -> int:
+    if predicate is None:
+        return queryset.count()
+    return sum(1 for obj in queryset.iterator(chunk_size=500) if predicate(obj))
+
+
+def next_link(call: Call, last: DirectoryObject) -> str:
+    """The same request with a ``$skiptoken`` naming the last row; other options kept."""
+    params = [(key, value) for key, value in call.query.items() if key != "$skiptoken"]
+    params.append(("$skiptoken", odata.encode_skiptoken(last.display_name, str(last.id))))
+    encoded = urlencode(params, safe="$,'():\"*", quote_via=quote)
+    return f"{call.url(call.path)}?{encoded}"
+
+
+def page_result(
+    call: Call,
+    queryset: QuerySet,
+    query: odata.Query,
+    context: str,
+    render_item: Callable[[DirectoryObject], dict],
+) -> Result:
+    """A collection page: context, count, nextLink (before value, as Graph emits it), value."""
+    items, more = select_page(queryset, query)
+    body: dict = {"@odata.context": context}
+    if query.count:
+        body["@odata.count"] = count_matching(queryset, query.predicate)
+    if more:
+        body["@odata.nextLink"] = next_link(call, items[-1])
+    body["value"] = [render_item(obj) for obj in items]
+    return Result(body=body)

@@ -1,0 +1,218 @@
+"""Graph GETs: /me and its memberships, collections, single objects, member lists, $count."""
+
+from sandbox import authz, odata
+from sandbox.graph import directory, errors, shapes
+from sandbox.graph.call import Call, Result
+from sandbox.models import DirectoryObject, Kind, Link, ScopedRoleMembership
+
+# OData casts on member lists: segment -> (kind, entity set for @odata.context).
+CASTS = {
+    "microsoft.graph.user": (Kind.USER, "users"),
+    "microsoft.graph.group": (Kind.GROUP, "groups"),
+    "microsoft.graph.device": (Kind.DEVICE, "devices"),
+    "microsoft.graph.serviceprincipal": (Kind.SERVICE_PRINCIPAL, "servicePrincipals"),
+    "microsoft.graph.orgcontact": (Kind.ORG_CONTACT, "contacts"),
+    "microsoft.graph.directoryrole": (Kind.DIRECTORY_ROLE, "directoryRoles"),
+    "microsoft.graph.administrativeunit": (Kind.ADMINISTRATIVE_UNIT, "administrativeUnits"),
+}
+RESOURCE_NAMES = {
+    Kind.USER: "User", Kind.GROUP: "Group", Kind.DEVICE: "Device",
+    Kind.ADMINISTRATIVE_UNIT: "AdministrativeUnit", Kind.DIRECTORY_ROLE: "DirectoryRole",
+}
+
+
+def require(allowed: bool) -> None:
+    if not allowed:
+        raise errors.denied()
+
+
+def parse_cast(segment: str | None) -> tuple[str, str] | None:
+    """``microsoft.graph.user`` -> (kind, entity set); unknown type -> 400 (segment not found)."""
+    if segment is None:
+        return None
+    cast = CASTS.get(segment.lower())
+    if cast is None:
+        raise errors.segment_not_found(segment)
+    return cast
+
+
+# ---------------------------------------------------------------- collections and objects
+
+
+def list_objects(call: Call, actor: authz.Actor, kind: str, entity_set: str) -> Result:
+    """``GET /users``, ``/groups``, ``/devices``, ``/directory/administrativeUnits``, ``/directoryRoles``."""
+    require(authz.can_read(actor, kind))
+    query = odata.parse_list_query(call.query, eventual=call.eventual, resource=RESOURCE_NAMES[kind])
+    shapes.check_select(query.select, kind)
+    context = shapes.context(call.base_url, entity_set, query.select)
+    queryset = directory.live_objects().filter(kind=kind)
+    return directory.page_result(call, queryset, query, context,
+                                 lambda obj: shapes.render(obj, select=query.select, typed=False))
+
+
+def get_one(call: Call, actor: authz.Actor, obj: DirectoryObject, entity_set: str) -> Result:
+    """``GET /groups/{id}`` and friends, with ``$select``."""
+    require(authz.can_read(actor, obj.kind))
+    select = shapes.parse_select(call.query.get("$select"))
+    shapes.check_select(select, obj.kind)
+    body = {"@odata.context": shapes.context(call.base_url, entity_set, select, entity=True)}
+    body.update(shapes.render(obj, select=select, typed=False))
+    return Result(body=body)
+
+
+def get_directory_object(call: Call, actor: authz.Actor, raw_id: str) -> Result:
+    """``GET /directoryObjects/{id}`` (what ``@odata.id`` values point at)."""
+    obj = directory.get_object(raw_id)
+    require(authz.can_read(actor, obj.kind) or authz.can_read(actor, "user"))
+    select = shapes.parse_select(call.query.get("$select"))
+    body = {"@odata.context": shapes.context(call.base_url, "directoryObjects", select, entity=True)}
+    body.update(shapes.render_for(obj, actor, select=select))
+    return Result(body=body)
+
+
+# ---------------------------------------------------------------- member lists
+
+
+def may_list_members(actor: authz.Actor, container: DirectoryObject) -> bool:
+    if container.kind == Kind.ADMINISTRATIVE_UNIT:
+        return authz.can_list_unit_members(actor, directory.unit_target(container))
+    return authz.can_read(actor, container.kind)
+
+
+def check_cast_allowed(container: DirectoryObject, cast_kind: str) -> None:
+    """A cast to a type the container can't contain is a 400 (GRAPH.md §3)."""
+    if container.kind == Kind.GROUP:
+        allowed = directory.group_target(container).allowed_member_kinds
+    elif container.kind == Kind.ADMINISTRATIVE_UNIT:
+        allowed = authz.ALLOWED_MEMBER_KINDS["administrativeUnit"]
+    else:
+        allowed = authz.ALLOWED_MEMBER_KINDS["directoryRole"]
+    if cast_kind not in allowed:
+        # 400 Request_UnsupportedQuery is documented; the text is [U].
+        raise errors.unsupported_query(f"The type cast to 'microsoft.graph.{cast_kind}' is not supported on this collection.")
+
+
+def list_members(
+    call: Call,
+    actor: authz.Actor,
+    container: DirectoryObject,
+    *,
+    cast: str | None = None,
+    as_ref: bool = False,
+    count_only: bool = False,
+    relation: str = Link.MEMBERS,
+) -> Result:
+    """``…/members[/cast][/$ref|/$count]`` and ``…/owners`` of a group, AU or role.
+
+    Casts are accepted without advanced-query parameters: the docs list them among AQ features,
+    but the service answers simple casts (``/me/transitiveMemberOf/microsoft.graph.directoryRole``
+    in GRAPH.md §9) without them [U]. ``$filter``/``$search`` need AQ; ``/$count`` needs the header.
+    """
+    require(may_list_members(actor, container))
+    parsed_cast = parse_cast(cast)
+    if parsed_cast and relation == Link.MEMBERS:
+        check_cast_allowed(container, parsed_cast[0])
+    queryset = directory.members_of(container, relation)
+    if parsed_cast:
+        queryset = queryset.filter(kind=parsed_cast[0])
+    if count_only:
+        return count_result(call, queryset)
+    query = odata.parse_list_query(call.query, eventual=call.eventual, resource=_member_resource(parsed_cast),
+                                   filter_needs_advanced=True)
+    if as_ref:
+        context = f"{call.base_url}/$metadata#Collection($ref)"
+        return directory.page_result(call, queryset, query, context, lambda obj: shapes.reference(call.base_url, obj))
+    entity_set = parsed_cast[1] if parsed_cast else "directoryObjects"
+    context = shapes.context(call.base_url, entity_set, query.select)
+    return directory.page_result(call, queryset, query, context,
+                                 lambda obj: shapes.render_for(obj, actor, select=query.select))
+
+
+def _member_resource(cast: tuple[str, str] | None) -> str:
+    return RESOURCE_NAMES.get(cast[0], "DirectoryObject") if cast else "DirectoryObject"
+
+
+def count_result(call: Call, queryset) -> Result:
+    """``/$count``: text/plain; needs ``ConsistencyLevel: eventual`` (E12b without)."""
+    if not call.eventual:
+        raise errors.count_not_supported()
+    predicate = None
+    if call.query.get("$search"):
+        predicate = odata.parse_search(call.query["$search"])
+    return Result(body=str(directory.count_matching(queryset, predicate)))
+
+
+# ---------------------------------------------------------------- AU scoped roles
+
+
+def scoped_membership(scoped: ScopedRoleMembership) -> dict:
+    principal = scoped.principal
+    return {
+        "id": str(scoped.id),
+        "roleId": str(scoped.role_id),
+        "administrativeUnitId": str(scoped.unit_id),
+        "roleMemberInfo": {
+            "id": str(principal.id),
+            "displayName": principal.display_name,
+            "userPrincipalName": principal.data.get("userPrincipalName"),
+        },
+    }
+
+
+def list_scoped_role_members(call: Call, actor: authz.Actor, unit: DirectoryObject, unit_set: str) -> Result:
+    """``GET …/administrativeUnits/{id}/scopedRoleMembers``."""
+    require(authz.can_read(actor, "directoryRole"))
+    rows = ScopedRoleMembership.objects.filter(unit=unit).select_related("principal").order_by("id")
+    context = f"{call.base_url}/$metadata#{unit_set}('{unit.id}')/scopedRoleMembers"
+    return Result(body={"@odata.context": context, "value": [scoped_membership(row) for row in rows]})
+
+
+# ---------------------------------------------------------------- /me
+
+
+def me(call: Call, actor: authz.Actor) -> Result:
+    user = directory.get_object(actor.id, Kind.USER)
+    require(authz.can_read(actor, "me"))
+    select = shapes.parse_select(call.query.get("$select"))
+    body = {"@odata.context": shapes.context(call.base_url, "users", select, entity=True)}
+    body.update(shapes.render(user, select=select, typed=False))
+    return Result(body=body)
+
+
+def transitive_container_ids(user_id: str) -> set[str]:
+    """Groups (through nesting), roles (directly or via groups) and AUs the user is in."""
+    found: set[str] = set()
+    frontier = {user_id}
+    while frontier:
+        links = Link.objects.filter(member_id__in=frontier, relation=Link.MEMBERS).values_list("container_id", flat=True)
+        new = {str(container_id) for container_id in links} - found
+        found |= new
+        # Only groups nest: being in a group that is in an AU doesn't put the user in the AU.
+        frontier = {str(pk) for pk in DirectoryObject.objects.filter(id__in=new, kind=Kind.GROUP).values_list("id", flat=True)}
+    return found
+
+
+def my_memberships(call: Call, actor: authz.Actor, *, cast: str | None = None, transitive: bool = False) -> Result:
+    """``/me/memberOf[/cast]``, ``/me/transitiveMemberOf[/cast]``: groups, directoryRoles, AUs."""
+    require(authz.can_read(actor, "memberOf"))
+    parsed_cast = parse_cast(cast)
+    if transitive:
+        queryset = directory.live_objects().filter(id__in=transitive_container_ids(actor.id))
+    else:
+        queryset = directory.containers_of(actor.id)
+    if parsed_cast:
+        queryset = queryset.filter(kind=parsed_cast[0])
+    query = odata.parse_list_query(call.query, eventual=call.eventual, resource=_member_resource(parsed_cast),
+                                   filter_needs_advanced=True)
+    entity_set = parsed_cast[1] if parsed_cast else "directoryObjects"
+    context = shapes.context(call.base_url, entity_set, query.select)
+    return directory.page_result(call, queryset, query, context,
+                                 lambda obj: shapes.render_for(obj, actor, select=query.select))
+
+
+def my_scoped_roles(call: Call, actor: authz.Actor) -> Result:
+    """``/me/scopedRoleMemberOf`` (documented on beta, present in v1.0 metadata [U])."""
+    require(authz.can_read(actor, "scopedRoleMemberOf"))
+    rows = ScopedRoleMembership.objects.filter(principal_id=actor.id).select_related("principal").order_by("id")
+    context = f"{call.base_url}/$metadata#users('{actor.id}')/scopedRoleMemberOf"
+    return Result(body={"@odata.context": context, "value": [scoped_membership(row) for row in rows]})

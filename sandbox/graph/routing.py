@@ -1,0 +1,196 @@
+"""From a ``Call`` to its handler, and from a handler's outcome (or ``GraphError``) to a ``Result``.
+
+Graph paths don't fit Django's URL patterns well (``$ref``, ``(roleTemplateId='…')``, casts), and
+``$batch`` items need the same dispatch without HTTP, so the routing lives here, as regexes over
+the path below the version.
+"""
+
+import re
+from collections.abc import Callable
+
+from sandbox import knobs
+from sandbox.graph import directory, errors, reads, writes
+from sandbox.graph.call import Call, Result
+from sandbox.models import DirectoryObject, Kind, Link
+
+WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
+GUID_OR_RAW = r"[^/]+"
+
+COLLECTIONS = {
+    "users": (Kind.USER, "users"),
+    "groups": (Kind.GROUP, "groups"),
+    "devices": (Kind.DEVICE, "devices"),
+    "directoryRoles": (Kind.DIRECTORY_ROLE, "directoryRoles"),
+    "directory/administrativeUnits": (Kind.ADMINISTRATIVE_UNIT, "directory/administrativeUnits"),
+    "administrativeUnits": (Kind.ADMINISTRATIVE_UNIT, "administrativeUnits"),  # beta only
+}
+CONTAINER_PATHS = [
+    (Kind.GROUP, "groups", re.compile(r"^groups/(?P<key>[^/]+)(?P<tail>/.*)?$")),
+    (Kind.ADMINISTRATIVE_UNIT, "directory/administrativeUnits",
+     re.compile(r"^directory/administrativeUnits/(?P<key>[^/]+)(?P<tail>/.*)?$")),
+    (Kind.ADMINISTRATIVE_UNIT, "administrativeUnits", re.compile(r"^administrativeUnits/(?P<key>[^/]+)(?P<tail>/.*)?$")),
+    # Both alternate-key syntaxes (GRAPH.md §2): key-in-parentheses and key-as-segment.
+    (Kind.DIRECTORY_ROLE, "directoryRoles",
+     re.compile(r"^directoryRoles\(roleTemplateId=(?P<q>'?)(?P<template>[^')]*)(?P=q)\)(?P<tail>/.*)?$")),
+    (Kind.DIRECTORY_ROLE, "directoryRoles", re.compile(r"^directoryRoles/roleTemplateId=(?P<template>[^/]+)(?P<tail>/.*)?$")),
+    (Kind.DIRECTORY_ROLE, "directoryRoles", re.compile(r"^directoryRoles/(?P<key>[^/]+)(?P<tail>/.*)?$")),
+]
+
+
+def dispatch(call: Call) -> Result:
+    """Answer one Graph request (HTTP or $batch item): throttling, routing, errors as bodies."""
+    try:
+        if call.method in WRITE_METHODS:
+            knobs.check_write_throttle()
+        return route(call)()
+    except errors.GraphError as error:
+        body = errors.error_body(error, call.request_id, call.client_request_id)
+        return Result(status=error.status, body=body, headers=dict(error.headers))
+
+
+def route(call: Call) -> Callable[[], Result]:
+    """The handler for the call's method and path, or raise the 400/404/405 Graph would."""
+    path = call.path.strip("/")
+    if path.startswith("administrativeUnits") and call.version == "v1.0":
+        raise errors.segment_not_found("administrativeUnits")  # v1.0 has only directory/administrativeUnits (E8)
+    actor = _lazy_actor(call)
+    if path in COLLECTIONS:
+        kind, entity_set = COLLECTIONS[path]
+        _only(call, "GET")
+        return lambda: reads.list_objects(call, actor(), kind, entity_set)
+    simple = _simple_route(call, path, actor)
+    if simple is not None:
+        return simple
+    for kind, entity_set, pattern in CONTAINER_PATHS:
+        match = pattern.match(path)
+        if match:
+            container = _container(kind, match.groupdict())
+            return _container_route(call, actor, container, entity_set, match.group("tail") or "")
+    raise errors.segment_not_found(path.split("/")[0] or path)
+
+
+def _lazy_actor(call: Call) -> Callable:
+    """Build the actor (a few queries) only when a handler needs it, once."""
+    cache = []
+
+    def actor():
+        if not cache:
+            cache.append(directory.actor_for(call))
+        return cache[0]
+
+    return actor
+
+
+def _only(call: Call, *methods: str) -> None:
+    if call.method not in methods:
+        raise errors.method_not_allowed()
+
+
+def _simple_route(call: Call, path: str, actor) -> Callable[[], Result] | None:
+    """/me…, /users/{id}, /devices/{id}, /directoryObjects/{id}."""
+    if path == "me":
+        _only(call, "GET")
+        return lambda: reads.me(call, actor())
+    match = re.match(r"^me/(memberOf|transitiveMemberOf)(?:/([^/]+))?$", path)
+    if match:
+        _only(call, "GET")
+        transitive = match.group(1) == "transitiveMemberOf"
+        return lambda: reads.my_memberships(call, actor(), cast=match.group(2), transitive=transitive)
+    if path == "me/scopedRoleMemberOf":
+        _only(call, "GET")
+        return lambda: reads.my_scoped_roles(call, actor())
+    match = re.match(r"^users/([^/]+)$", path)
+    if match:
+        _only(call, "GET")
+        return lambda: reads.get_one(call, actor(), directory.get_user(match.group(1)), "users")
+    match = re.match(r"^devices/([^/]+)$", path)
+    if match:
+        _only(call, "GET")
+        return lambda: reads.get_one(call, actor(), directory.get_object(match.group(1), Kind.DEVICE), "devices")
+    match = re.match(r"^directoryObjects/([^/]+)$", path)
+    if match:
+        _only(call, "GET")
+        return lambda: reads.get_directory_object(call, actor(), match.group(1))
+    return None
+
+
+def _container(kind: str, groups: dict) -> DirectoryObject:
+    """The addressed group/AU/role: E6 for a malformed id, E3 when unknown (or a role not activated)."""
+    if groups.get("template") is not None:
+        template_id = directory.parse_id(groups["template"])
+        role = directory.live_objects().filter(kind=Kind.DIRECTORY_ROLE, data__roleTemplateId=template_id).first()
+        if role is None:
+            # A real template of a role that isn't activated: 404 Request_ResourceNotFound (GRAPH.md §11, [U] text).
+            raise errors.not_found(template_id)
+        return role
+    return directory.get_object(groups["key"], kind)
+
+
+def _container_route(call: Call, actor, container: DirectoryObject, entity_set: str, tail: str) -> Callable[[], Result]:
+    """The sub-paths of a group, AU or role."""
+    segments = [segment for segment in tail.split("/") if segment]
+    method = call.method
+    if not segments:
+        if method == "PATCH" and container.kind == Kind.GROUP:
+            return lambda: writes.patch_group(call, actor(), container)
+        _only(call, "GET")
+        return lambda: reads.get_one(call, actor(), container, entity_set)
+    head, rest = segments[0], segments[1:]
+    if head == "members":
+        return _members_route(call, actor, container, rest)
+    if head == "owners" and container.kind == Kind.GROUP and rest in ([], ["$ref"]):
+        _only(call, "GET")
+        return lambda: reads.list_members(call, actor(), container, as_ref=bool(rest), relation=Link.OWNERS)
+    if head == "scopedRoleMembers" and container.kind == Kind.ADMINISTRATIVE_UNIT and not rest:
+        _only(call, "GET")
+        unit_set = entity_set
+        return lambda: reads.list_scoped_role_members(call, actor(), container, unit_set)
+    raise errors.segment_not_found(head)
+
+
+def _members_route(call: Call, actor, container: DirectoryObject, rest: list[str]) -> Callable[[], Result]:
+    """members, members/$ref, members/$count, members/{cast}[/$count|/$ref], members/{id}[/$ref]."""
+    method = call.method
+    if not rest:
+        if method == "POST":
+            raise errors.write_on_collection()  # E8: writes need /$ref
+        _only(call, "GET")
+        return lambda: reads.list_members(call, actor(), container)
+    if rest == ["$ref"]:
+        if method == "POST":
+            return lambda: writes.add_member(call, actor(), container)
+        if method in {"PATCH", "PUT"}:
+            raise errors.unsupported_on_entity_set()  # E8
+        _only(call, "GET")
+        return lambda: reads.list_members(call, actor(), container, as_ref=True)
+    if rest == ["$count"]:
+        _only(call, "GET")
+        return lambda: reads.list_members(call, actor(), container, count_only=True)
+    if rest[0].lower().startswith("microsoft.graph."):
+        cast = rest[0]
+        _only(call, "GET")
+        if rest[1:] == ["$count"]:
+            return lambda: reads.list_members(call, actor(), container, cast=cast, count_only=True)
+        if rest[1:] in ([], ["$ref"]):
+            return lambda: reads.list_members(call, actor(), container, cast=cast, as_ref=bool(rest[1:]))
+        raise errors.segment_not_found(rest[1])
+    member_key = rest[0]
+    if rest[1:] == ["$ref"]:
+        _only(call, "DELETE")
+        return lambda: writes.remove_member(call, actor(), container, member_key)
+    if rest[1:] == []:
+        if method == "DELETE":
+            return lambda: writes.delete_member_object(call, actor(), container, member_key)
+        _only(call, "GET")
+        return lambda: _get_member(call, actor(), container, member_key)
+    raise errors.segment_not_found(rest[1])
+
+
+def _get_member(call: Call, actor, container: DirectoryObject, member_key: str) -> Result:
+    """``GET …/members/{id}``: the member, if it is one."""
+    member_id = directory.parse_id(member_key)
+    reads.require(reads.may_list_members(actor, container))
+    if not directory.is_member(container, member_id):
+        raise errors.not_found(member_id)
+    member = directory.get_object(member_id)
+    return reads.get_one(call, actor, member, "directoryObjects")

@@ -1,0 +1,149 @@
+"""Knobs for tests and benchmarks: latency, write throttling, faults, and a request log.
+
+All are settings read at call time, so ``override_settings`` works per test:
+
+- ``SANDBOX_LATENCY_MS``: sleep this long in every Graph HTTP call (default 0).
+- ``SANDBOX_WRITE_LIMIT`` writes per ``SANDBOX_WRITE_WINDOW`` seconds, then 429 TooManyRequests
+  with ``Retry-After`` and ``x-ms-throttle-*`` headers (GRAPH.md E11); 0 = off (default).
+- ``SANDBOX_FAULT_RATE`` (0..1) of Graph HTTP calls fail with one of ``SANDBOX_FAULTS``
+  (``503`` with Retry-After, ``504``, ``drop``), drawn from ``random.Random(SANDBOX_FAULT_SEED)``.
+  A ``drop`` is a lost answer: the request *is* processed, then the response is marked
+  ``X-Sandbox-Fault: drop`` and ``sandbox.transport.SandboxAdapter`` raises
+  ``requests.ConnectionError`` instead of returning it — the case where a client can't know
+  whether its write happened. Clients not using the adapter see the answer with that header.
+- The request log: every Graph HTTP call (a ``$batch`` is one entry, its items listed inside),
+  bounded and thread-safe; ``request_log()`` / ``clear_request_log()``.
+"""
+
+import math
+import random
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from sandbox.graph import errors
+
+FAULT_HEADER = "X-Sandbox-Fault"
+LOG_SIZE = 10_000
+FAULT_KINDS = ("503", "504", "drop")
+
+_lock = threading.Lock()
+_log: deque = deque(maxlen=LOG_SIZE)
+_writes: deque = deque()
+_fault_rng: tuple[object, random.Random] | None = None
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One Graph round trip as the sandbox saw it."""
+
+    method: str
+    path: str
+    query: str
+    status: int
+    request_id: str
+    time: float  # epoch seconds when it arrived
+    duration_ms: float
+    items: tuple = field(default_factory=tuple)  # for $batch: (method, url, status) of each item
+
+
+def setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+# ---------------------------------------------------------------- latency
+
+
+def apply_latency() -> None:
+    delay = float(setting("SANDBOX_LATENCY_MS", 0) or 0)
+    if delay > 0:
+        time.sleep(delay / 1000)
+
+
+# ---------------------------------------------------------------- throttling
+
+
+def check_write_throttle(now: float | None = None) -> None:
+    """Count one write; raise E11 (429) when the window's budget is spent. Throttled writes don't count."""
+    limit = int(setting("SANDBOX_WRITE_LIMIT", 0) or 0)
+    if limit <= 0:
+        return
+    window = float(setting("SANDBOX_WRITE_WINDOW", 150))
+    now = time.monotonic() if now is None else now
+    with _lock:
+        while _writes and _writes[0] <= now - window:
+            _writes.popleft()
+        if len(_writes) >= limit:
+            retry_after = max(1, math.ceil(_writes[0] + window - now))
+            scope = f"Tenant_Application/ReadWrite/{settings.SANDBOX_CLIENT_ID}/{settings.SANDBOX_TENANT_ID}"
+            raise errors.too_many_requests(retry_after, "WriteLimitExceeded", scope)
+        _writes.append(now)
+
+
+def reset_throttle() -> None:
+    with _lock:
+        _writes.clear()
+
+
+# ---------------------------------------------------------------- faults
+
+
+def draw_fault() -> str | None:
+    """None, or which fault this call suffers ('503', '504', 'drop'), reproducibly from the seed."""
+    global _fault_rng
+    rate = float(setting("SANDBOX_FAULT_RATE", 0) or 0)
+    if rate <= 0:
+        return None
+    kinds = [kind for kind in setting("SANDBOX_FAULTS", FAULT_KINDS) if kind in FAULT_KINDS]
+    if not kinds:
+        return None
+    seed = setting("SANDBOX_FAULT_SEED", 0)
+    with _lock:
+        if _fault_rng is None or _fault_rng[0] != seed:
+            _fault_rng = (seed, random.Random(seed))
+        rng = _fault_rng[1]
+        if rng.random() >= rate:
+            return None
+        return rng.choice(kinds)
+
+
+def reset_faults() -> None:
+    """Restart the fault sequence from the seed."""
+    global _fault_rng
+    with _lock:
+        _fault_rng = None
+
+
+def fault_error(kind: str) -> errors.GraphError:
+    if kind == "503":
+        return errors.unavailable(503, retry_after=int(setting("SANDBOX_FAULT_RETRY_AFTER", 1)))
+    return errors.unavailable(504)
+
+
+# ---------------------------------------------------------------- request log
+
+
+def log_request(entry: LoggedRequest) -> None:
+    with _lock:
+        _log.append(entry)
+
+
+def request_log() -> list[LoggedRequest]:
+    """A copy of the log, oldest first."""
+    with _lock:
+        return list(_log)
+
+
+def clear_request_log() -> None:
+    with _lock:
+        _log.clear()
+
+
+def reset_all() -> None:
+    """Forget the log, the throttle window and the fault sequence (between tests, after a reset)."""
+    clear_request_log()
+    reset_throttle()
+    reset_faults()

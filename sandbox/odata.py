@@ -1,0 +1,373 @@
+"""The OData query options the sandbox understands, with Graph's rules (GRAPH.md §3).
+
+``$filter``: ``startswith``, ``eq``, ``and``/``or``, parentheses, ``groupTypes/any(c:c eq 'X')``;
+advanced-query-only ``ne``, ``not``, ``endswith`` (E12d without ``ConsistencyLevel: eventual`` and
+``$count=true``). ``$search``: quoted ``"property:text"`` clauses joined by ``AND``/``OR``, tokenized
+on displayName/description, ``startsWith`` elsewhere. ``$top`` 1..999. ``$skiptoken`` is opaque.
+Filters and searches compile to predicates over a ``DirectoryObject`` (``id`` + ``data``).
+"""
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sandbox.graph import errors
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 999
+TOKENIZED_PROPERTIES = {"displayName", "description"}
+
+Predicate = Callable[[object], bool]
+
+# Properties each resource can be filtered on without advanced queries; others -> E12e.
+FILTERABLE = {
+    "User": {"id", "displayName", "userPrincipalName", "mail", "givenName", "surname", "jobTitle",
+             "department", "accountEnabled", "userType", "onPremisesSyncEnabled"},
+    "Group": {"id", "displayName", "mail", "mailNickname", "mailEnabled", "securityEnabled", "groupTypes",
+              "isAssignableToRole", "onPremisesSyncEnabled", "membershipRuleProcessingState"},
+    "Device": {"id", "displayName", "deviceId", "operatingSystem", "accountEnabled", "trustType"},
+    "AdministrativeUnit": {"id", "displayName", "membershipType", "visibility", "isMemberManagementRestricted"},
+    "DirectoryRole": {"id", "displayName", "roleTemplateId"},
+    "DirectoryObject": {"id", "displayName", "mail", "userPrincipalName", "securityEnabled", "mailEnabled",
+                        "groupTypes", "accountEnabled", "operatingSystem"},
+}
+
+
+@dataclass(frozen=True)
+class Query:
+    """The parsed query options of one list request."""
+
+    top: int
+    select: list[str] | None
+    predicate: Predicate | None
+    count: bool  # include @odata.count (only with ConsistencyLevel: eventual)
+    after: tuple[str, str] | None  # keyset position from $skiptoken: (display_name, id)
+
+
+def parse_top(raw: str | None) -> int:
+    """``$top`` defaults to 100; 1..999 else E12c."""
+    if raw is None or raw == "":
+        return DEFAULT_PAGE_SIZE
+    try:
+        value = int(raw)
+    except ValueError:
+        raise errors.invalid_page_size(raw) from None
+    if not 1 <= value <= MAX_PAGE_SIZE:
+        raise errors.invalid_page_size(raw)
+    return value
+
+
+def encode_skiptoken(display_name: str, object_id: str) -> str:
+    """An opaque token naming the last item of a page (keyset paging keeps order stable)."""
+    raw = json.dumps([display_name, object_id], separators=(",", ":")).encode()
+    return "RFNwdAIAAQAAA" + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_skiptoken(token: str | None) -> tuple[str, str] | None:
+    if not token:
+        return None
+    try:
+        payload = token.removeprefix("RFNwdAIAAQAAA")
+        name, object_id = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (ValueError, binascii.Error, TypeError):
+        raise errors.GraphError(400, "Request_BadRequest", "Invalid paging token specified.") from None
+    return str(name), str(object_id)
+
+
+# ---------------------------------------------------------------- $search
+
+
+def tokens(text: str) -> list[str]:
+    """Graph's search tokenization: spaces, symbols, lower->upper case changes and digits split words."""
+    return [token.lower() for token in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", text or "")]
+
+
+def _value(obj, prop: str):
+    if prop == "id":
+        return str(obj.id)
+    return obj.data.get(prop)
+
+
+def _search_clause(prop: str, text: str) -> Predicate:
+    """One ``"prop:text"``: tokens in any order on displayName/description, else starts-with."""
+    if prop in TOKENIZED_PROPERTIES:
+        wanted = tokens(text)
+
+        def matches(obj) -> bool:
+            have = tokens(_value(obj, prop) or "")
+            return bool(wanted) and all(any(h.startswith(w) for h in have) for w in wanted)
+
+        return matches
+    needle = text.lower()
+    return lambda obj: isinstance(_value(obj, prop), str) and _value(obj, prop).lower().startswith(needle)
+
+
+_SEARCH_TOKEN = re.compile(r'\s*(?:(")((?:[^"\\]|\\.)*)"|(\()|(\))|(AND|OR)(?=[\s("]))')
+
+
+def parse_search(raw: str) -> Predicate:
+    """``"displayName:foo" AND ("mail:bar" OR "description:baz")`` -> predicate."""
+    items = []
+    position = 0
+    raw = raw.strip()
+    while position < len(raw):
+        match = _SEARCH_TOKEN.match(raw, position)
+        if not match:
+            raise errors.unsupported_query("Syntax error: character is not valid at this position in $search.")
+        if match.group(1):
+            prop, sep, text = match.group(2).partition(":")
+            if not sep or not prop:
+                # Directory objects need "property:text" [D search-query-parameter]; exact text [U].
+                raise errors.unsupported_query("Invalid $search query: use \"property:value\" clauses.")
+            items.append(("clause", _search_clause(prop.strip(), text.replace('\\"', '"'))))
+        elif match.group(3):
+            items.append(("(", None))
+        elif match.group(4):
+            items.append((")", None))
+        else:
+            items.append((match.group(5).lower(), None))
+        position = match.end()
+    predicate, rest = _parse_bool(items)
+    if rest:
+        raise errors.unsupported_query("Syntax error in $search.")
+    return predicate
+
+
+def _parse_bool(items):
+    """or-of-ands over ("clause", pred) / ("and"|"or"|"("|")", None) items; returns (pred, rest)."""
+    left, items = _parse_and(items)
+    while items and items[0][0] == "or":
+        right, items = _parse_and(items[1:])
+        left = _either(left, right)
+    return left, items
+
+
+def _parse_and(items):
+    left, items = _parse_atom(items)
+    while items and items[0][0] == "and":
+        right, items = _parse_atom(items[1:])
+        left = _both(left, right)
+    return left, items
+
+
+def _parse_atom(items):
+    if not items:
+        raise errors.unsupported_query("Syntax error: unexpected end of query.")
+    kind, value = items[0]
+    if kind == "(":
+        inner, rest = _parse_bool(items[1:])
+        if not rest or rest[0][0] != ")":
+            raise errors.unsupported_query("Syntax error: ')' expected.")
+        return inner, rest[1:]
+    if kind == "not":
+        inner, rest = _parse_atom(items[1:])
+        return (lambda obj: not inner(obj)), rest
+    if kind != "clause":
+        raise errors.unsupported_query(f"Syntax error at '{kind}'.")
+    return value, items[1:]
+
+
+def _both(a: Predicate, b: Predicate) -> Predicate:
+    return lambda obj: a(obj) and b(obj)
+
+
+def _either(a: Predicate, b: Predicate) -> Predicate:
+    return lambda obj: a(obj) or b(obj)
+
+
+# ---------------------------------------------------------------- $filter
+
+_FILTER_TOKEN = re.compile(
+    r"\s*(?:'((?:[^']|'')*)'|(\()|(\))|(,)|(:)|([A-Za-z_][A-Za-z0-9_./]*)|(-?\d+(?:\.\d+)?))"
+)
+ADVANCED_OPERATORS = {"ne", "not", "endswith"}
+COMPARISONS = {"eq", "ne"}
+
+
+def parse_filter(raw: str, resource: str, advanced: bool) -> Predicate:
+    """Compile ``$filter`` for ``resource`` ('User', 'Group', …); ``advanced`` = AQ params present."""
+    items = _filter_tokens(raw)
+    parser = _FilterParser(items, resource, advanced)
+    predicate = parser.expression()
+    if parser.items:
+        raise errors.unsupported_query(f"Invalid filter clause: syntax error at '{parser.items[0][1]}'.")
+    return predicate
+
+
+def _filter_tokens(raw: str) -> list[tuple[str, object]]:
+    items = []
+    position = 0
+    while position < len(raw.rstrip()):
+        match = _FILTER_TOKEN.match(raw, position)
+        if not match:
+            raise errors.unsupported_query("Invalid filter clause")
+        string, open_, close, comma, colon, word, number = match.groups()
+        if string is not None:
+            items.append(("literal", string.replace("''", "'")))
+        elif open_:
+            items.append(("(", "("))
+        elif close:
+            items.append((")", ")"))
+        elif comma:
+            items.append((",", ","))
+        elif colon:
+            items.append((":", ":"))
+        elif word is not None:
+            lowered = word.lower()
+            if lowered in {"true", "false", "null"}:
+                items.append(("literal", {"true": True, "false": False, "null": None}[lowered]))
+            else:
+                items.append(("word", word))
+        else:
+            items.append(("literal", float(number) if "." in number else int(number)))
+        position = match.end()
+    return items
+
+
+class _FilterParser:
+    """Recursive descent over filter tokens: or > and > not > comparison/function."""
+
+    def __init__(self, items, resource: str, advanced: bool):
+        self.items = items
+        self.resource = resource
+        self.advanced = advanced
+
+    def take(self, kind: str | None = None, value: str | None = None):
+        if not self.items:
+            raise errors.unsupported_query("Invalid filter clause: unexpected end.")
+        item = self.items.pop(0)
+        if kind and item[0] != kind or value and str(item[1]).lower() != value:
+            raise errors.unsupported_query(f"Invalid filter clause: syntax error at '{item[1]}'.")
+        return item[1]
+
+    def peek_word(self) -> str | None:
+        if self.items and self.items[0][0] == "word":
+            return str(self.items[0][1]).lower()
+        return None
+
+    def expression(self) -> Predicate:
+        left = self.conjunction()
+        while self.peek_word() == "or":
+            self.take()
+            left = _either(left, self.conjunction())
+        return left
+
+    def conjunction(self) -> Predicate:
+        left = self.unary()
+        while self.peek_word() == "and":
+            self.take()
+            left = _both(left, self.unary())
+        return left
+
+    def unary(self) -> Predicate:
+        if self.peek_word() == "not":
+            self.require_advanced("not")
+            self.take()
+            inner = self.unary()
+            return lambda obj: not inner(obj)
+        if self.items and self.items[0][0] == "(":
+            self.take("(")
+            inner = self.expression()
+            self.take(")")
+            return inner
+        return self.comparison()
+
+    def require_advanced(self, operator: str) -> None:
+        if operator in ADVANCED_OPERATORS and not self.advanced:
+            raise errors.needs_advanced_query(operator)
+
+    def check_property(self, prop: str) -> None:
+        allowed = FILTERABLE.get(self.resource, set())
+        if prop not in allowed and not self.advanced:
+            raise errors.unsupported_filter_property(prop, self.resource)
+
+    def comparison(self) -> Predicate:
+        word = str(self.take("word"))
+        lowered = word.lower()
+        if lowered in {"startswith", "endswith"}:
+            return self.function(lowered)
+        if lowered.endswith("/any"):
+            return self.any_lambda(word[: -len("/any")])
+        operator = str(self.take("word")).lower()
+        if operator not in COMPARISONS:
+            raise errors.unsupported_query(f"Invalid filter clause: operator '{operator}' is not supported.")
+        self.require_advanced(operator)
+        self.check_property(word)
+        literal = self.take("literal")
+        equal = _equals(word, literal)
+        return equal if operator == "eq" else (lambda obj: not equal(obj))
+
+    def function(self, name: str) -> Predicate:
+        self.require_advanced(name)
+        self.take("(")
+        prop = str(self.take("word"))
+        self.take(",")
+        literal = str(self.take("literal"))
+        self.take(")")
+        self.check_property(prop)
+        needle = literal.lower()
+        if name == "startswith":
+            return lambda obj: isinstance(_value(obj, prop), str) and _value(obj, prop).lower().startswith(needle)
+        return lambda obj: isinstance(_value(obj, prop), str) and _value(obj, prop).lower().endswith(needle)
+
+    def any_lambda(self, prop: str) -> Predicate:
+        """``groupTypes/any(c:c eq 'Unified')``."""
+        self.check_property(prop)
+        self.take("(")
+        variable = str(self.take("word"))
+        self.take(":")
+        self.take("word", variable.lower())
+        self.take("word", "eq")
+        literal = self.take("literal")
+        self.take(")")
+        wanted = str(literal).lower()
+        return lambda obj: any(str(v).lower() == wanted for v in (_value(obj, prop) or []))
+
+
+def _equals(prop: str, literal) -> Predicate:
+    """``eq``: strings case-insensitively, other literals exactly."""
+    if isinstance(literal, str):
+        wanted = literal.lower()
+        return lambda obj: isinstance(_value(obj, prop), str) and _value(obj, prop).lower() == wanted
+    return lambda obj: _value(obj, prop) == literal
+
+
+# ---------------------------------------------------------------- the whole query
+
+
+def parse_list_query(
+    query: dict[str, str], *, eventual: bool, resource: str, filter_needs_advanced: bool = False
+) -> Query:
+    """Validate and parse the options of a collection GET.
+
+    ``$search`` needs ``ConsistencyLevel: eventual`` (E12a). ``$count=true`` without the header is
+    silently ignored. ``filter_needs_advanced``: member lists accept ``$filter`` only with AQ.
+    """
+    top = parse_top(query.get("$top"))
+    count = query.get("$count", "").lower() == "true"
+    advanced = eventual and count
+    predicates: list[Predicate] = []
+    search = query.get("$search")
+    if search:
+        if not eventual:
+            raise errors.search_needs_eventual()
+        predicates.append(parse_search(search))
+    raw_filter = query.get("$filter")
+    if raw_filter:
+        if filter_needs_advanced and not advanced:
+            raise errors.needs_advanced_query(_first_operator(raw_filter))
+        predicates.append(parse_filter(raw_filter, resource, advanced))
+    predicate = None
+    if predicates:
+        predicate = predicates[0] if len(predicates) == 1 else _both(predicates[0], predicates[1])
+    select = [name.strip() for name in query.get("$select", "").split(",") if name.strip()] or None
+    return Query(top=top, select=select, predicate=predicate, count=count and eventual,
+                 after=decode_skiptoken(query.get("$skiptoken")))
+
+
+def _first_operator(raw_filter: str) -> str:
+    match = re.search(r"\b(startswith|endswith|eq|ne|not|any)\b", raw_filter, re.IGNORECASE)
+    return match.group(1) if match else "filter"
