@@ -1,0 +1,58 @@
+"""Headless system Chromium (Debian's /usr/bin/chromium) driven by Playwright; never a downloaded browser."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API keeps an event loop in this thread; Django's ORM calls made by the tests
+# themselves (seeding, assertions on the sandbox state) are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# As the machine's probe runs it: no background traffic (the network is closed), no sandbox as root.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package.")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(params=["light"])
+def color_scheme(request):
+    return request.param
+
+
+@pytest.fixture
+def page(browser, live_server, tenant, color_scheme):
+    context = browser.new_context(base_url=live_server.url, color_scheme=color_scheme, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def sign_in_as(page: Page, upn: str, start: str = "/") -> None:
+    """Through the app's redirect to the sandbox's sign-in page, pick the account, come back."""
+    page.goto(start)
+    expect(page.get_by_role("heading", name="Pick an account")).to_be_visible()
+    page.locator(f'input[name="upn"][value="{upn}"]').check()
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
