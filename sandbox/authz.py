@@ -185,9 +185,11 @@ def change_group_members(actor: Actor, group: GroupTarget, member_kind: str | No
     protected = _protected_group(group)
     if protected is not None:
         return protected
-    if group.role_assignable and not _may_manage_role_assignable(actor):
-        return Refusal.DENIED
-    if not _holds_group_right(actor, group):
+    if group.role_assignable:
+        # Privileged Role Administrator is the least role here, and it is enough (group-post-members).
+        if not _may_manage_role_assignable(actor):
+            return Refusal.DENIED
+    elif not _holds_group_right(actor, group):
         return Refusal.DENIED
     if member_kind is not None and member_kind not in group.allowed_member_kinds:
         return Refusal.MEMBER_TYPE

@@ -20,6 +20,7 @@ GRAPH_HOST = "graph.sandbox.test"
 PREFIXES = {LOGIN_HOST: "/sandbox", GRAPH_HOST: "/sandbox/graph"}
 ORIGIN_HEADER = "X-Sandbox-Origin"
 DEFAULT_LOOPBACK = "http://127.0.0.1:8000"
+FAULT_HEADER = "X-Sandbox-Fault"  # set by sandbox.knobs on an answer to drop
 
 _request_origin: ContextVar[str | None] = ContextVar("sandbox_request_origin", default=None)
 
@@ -57,7 +58,12 @@ class SandboxAdapter(HTTPAdapter):
         request.headers["Host"] = parts.hostname
         request.headers[ORIGIN_HEADER] = origin
         kwargs["verify"] = False  # plain http on loopback: nothing to verify
-        return super().send(request, **kwargs)
+        response = super().send(request, **kwargs)
+        if response.headers.get(FAULT_HEADER) == "drop":
+            # Fault injection (sandbox.knobs): the sandbox did the work but the answer is lost.
+            response.close()
+            raise requests.ConnectionError("Connection aborted: the sandbox dropped the answer.", request=request)
+        return response
 
 
 def mount(session: requests.Session) -> requests.Session:

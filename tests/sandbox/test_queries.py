@@ -1,0 +1,157 @@
+"""Paging, $select, $search, $filter, $count and casts as GRAPH.md §1 and §3 describe them."""
+
+from tests.sandbox.conftest import group_path, unit_path
+
+EVENTUAL = {"ConsistencyLevel": "eventual"}
+
+
+def test_it_pages_members_by_100_with_the_next_link_before_value(graph_as, known):
+    page = graph_as("helpdesk").get(f"{group_path(known, 'big_group')}/members")
+    body = page.json()
+    assert list(body) == ["@odata.context", "@odata.nextLink", "value"]
+    assert len(body["value"]) == 100
+    assert "$skiptoken=" in body["@odata.nextLink"]
+
+
+def test_it_follows_next_links_to_every_member_once_and_ends_without_a_link(graph_as, known):
+    graph = graph_as("helpdesk")
+    url, seen, pages = f"{group_path(known, 'big_group')}/members?$top=120", [], 0
+    while url:
+        body = graph.get(url).json()
+        seen += [item["id"] for item in body["value"]]
+        url, pages = body.get("@odata.nextLink"), pages + 1
+    assert len(seen) == len(set(seen)) == 300
+    assert pages == 3
+
+
+def test_it_returns_members_in_a_stable_order(graph_as, known):
+    graph = graph_as("helpdesk")
+    path = f"{group_path(known, 'big_group')}/members?$select=id"
+    assert graph.get(path).json()["value"] == graph.get(path).json()["value"]
+
+
+def test_it_types_every_member_and_sets_the_context(graph_as, known):
+    body = graph_as("helpdesk").get(f"{group_path(known, 'helpdesk_group')}/members").json()
+    assert body["@odata.context"].endswith("/$metadata#directoryObjects")
+    types = {item["@odata.type"] for item in body["value"]}
+    assert types == {"#microsoft.graph.user", "#microsoft.graph.group", "#microsoft.graph.device",
+                     "#microsoft.graph.servicePrincipal", "#microsoft.graph.orgContact"}
+
+
+def test_it_trims_to_selected_properties_and_names_them_in_the_context(graph_as, known):
+    body = graph_as("helpdesk").get(f"{group_path(known, 'helpdesk_group')}/members?$select=id,displayName").json()
+    assert body["@odata.context"].endswith("/$metadata#directoryObjects(id,displayName)")
+    assert all(set(item) == {"@odata.type", "id", "displayName"} for item in body["value"])
+
+
+def test_it_selects_on_a_single_entity(graph_as, known):
+    body = graph_as("helpdesk").get(f"{group_path(known, 'm365_group')}?$select=displayName,groupTypes").json()
+    assert body["@odata.context"].endswith("/$metadata#groups(displayName,groupTypes)/$entity")
+    assert body["groupTypes"] == ["Unified"] and set(body) == {"@odata.context", "displayName", "groupTypes"}
+
+
+def test_it_builds_public_urls_from_the_graph_host_behind_the_transport(graph_as, known):
+    graph = graph_as("helpdesk")
+    response = graph.get(f"{group_path(known, 'big_group')}/members", headers={"Host": "graph.sandbox.test"})
+    body = response.json()
+    assert body["@odata.context"].startswith("https://graph.sandbox.test/v1.0/$metadata#")
+    assert body["@odata.nextLink"].startswith(f"https://graph.sandbox.test/v1.0/groups/{known['big_group'].id}/members?")
+
+
+def test_it_searches_users_by_display_name_tokens_in_any_order(graph_as, known):
+    graph = graph_as("helpdesk")
+    body = graph.get('users?$search="displayName:vance adel"&$select=id,displayName', headers=EVENTUAL).json()
+    assert [item["displayName"] for item in body["value"]] == ["Adele Vance"]
+
+
+def test_it_combines_search_clauses_with_or(graph_as, known):
+    graph = graph_as("helpdesk")
+    query = 'users?$search="displayName:adele" OR "mail:megan.b"&$select=displayName'
+    names = {item["displayName"] for item in graph.get(query, headers=EVENTUAL).json()["value"]}
+    assert names == {"Adele Vance", "Megan Bowen"}
+
+
+def test_it_searches_groups_and_devices_for_the_people_picker(graph_as, known):
+    graph = graph_as("helpdesk")
+    groups = graph.get('groups?$search="displayName:helpdesk"&$select=displayName', headers=EVENTUAL).json()["value"]
+    assert "Helpdesk Tier 1" in {item["displayName"] for item in groups}
+    devices = graph.get('devices?$search="displayName:SEA-LAPTOP"', headers=EVENTUAL).json()["value"]
+    assert [item["id"] for item in devices] == [known["device"].id]
+
+
+def test_it_counts_with_advanced_query_parameters_only(graph_as, known):
+    graph = graph_as("helpdesk")
+    path = f"{group_path(known, 'big_group')}/members?$count=true&$top=5"
+    assert graph.get(path, headers=EVENTUAL).json()["@odata.count"] == 300
+    assert "@odata.count" not in graph.get(path).json()  # silently ignored without the header
+
+
+def test_it_answers_the_count_segment_as_plain_text(graph_as, known):
+    response = graph_as("helpdesk").get(f"{group_path(known, 'big_group')}/members/$count", headers=EVENTUAL)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/plain")
+    assert response.text == "300"
+
+
+def test_it_searches_and_counts_unit_members_with_advanced_queries(graph_as, known):
+    graph = graph_as("pra")
+    path = f"{unit_path(known, 'plain_unit')}/members?$search=\"displayName:paris\"&$count=true"
+    body = graph.get(path, headers=EVENTUAL).json()
+    assert body["@odata.count"] == 1 and body["value"][0]["id"] == known["group_outside_unit"].id
+
+
+def test_it_filters_groups_with_startswith_and_eq(graph_as, known):
+    graph = graph_as("helpdesk")
+    names = [item["displayName"] for item in graph.get("groups?$filter=startswith(displayName,'seattle')").json()["value"]]
+    assert names == ["Seattle Engineering", "Seattle Helpdesk", "Seattle Printers"]
+    unified = graph.get("groups?$filter=groupTypes/any(c:c eq 'Unified') and displayName eq 'Contoso Marketing'").json()
+    assert [item["id"] for item in unified["value"]] == [known["m365_group"].id]
+
+
+def test_it_filters_users_by_user_principal_name(graph_as, known):
+    body = graph_as("helpdesk").get("users?$filter=userPrincipalName eq 'ADMIN@contoso.example'").json()
+    assert [item["id"] for item in body["value"]] == [known["admin"].id]
+
+
+def test_it_allows_ne_and_endswith_with_advanced_query_parameters(graph_as, known):
+    graph = graph_as("helpdesk")
+    response = graph.get("users?$filter=endswith(mail,'@contoso.example')&$count=true&$top=1", headers=EVENTUAL)
+    assert response.status_code == 200 and response.json()["@odata.count"] > 60
+
+
+def test_it_accepts_page_sizes_from_1_to_999(graph_as, known):
+    graph = graph_as("helpdesk")
+    assert len(graph.get("users?$top=1").json()["value"]) == 1
+    assert graph.get("users?$top=999").status_code == 200
+    assert graph.get("users?$top=0").status_code == 400
+
+
+def test_it_casts_member_lists_to_one_type(graph_as, known):
+    body = graph_as("helpdesk").get(f"{group_path(known, 'helpdesk_group')}/members/microsoft.graph.user").json()
+    assert body["@odata.context"].endswith("/$metadata#users")
+    assert {item["@odata.type"] for item in body["value"]} == {"#microsoft.graph.user"}
+
+
+def test_it_rejects_a_cast_to_a_type_the_group_cannot_contain(graph_as, known):
+    response = graph_as("helpdesk").get(f"{group_path(known, 'm365_group')}/members/microsoft.graph.group")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "Request_UnsupportedQuery"
+
+
+def test_it_lists_member_references(graph_as, known):
+    body = graph_as("helpdesk").get(f"{group_path(known, 'helpdesk_group')}/members/$ref").json()
+    ids = [item["@odata.id"] for item in body["value"]]
+    assert all("/directoryObjects/" in odata_id and list(item) == ["@odata.id"]
+               for odata_id, item in zip(ids, body["value"]))
+    assert any(odata_id.endswith(f"{known['user'].id}/Microsoft.DirectoryServices.User") for odata_id in ids)
+
+
+def test_it_lists_only_activated_directory_roles(graph_as, known):
+    roles = graph_as("user").get("directoryRoles").json()["value"]
+    assert {role["id"] for role in roles} == {role.id for role in known["roles"].values()}
+    assert all(set(role) >= {"id", "displayName", "description", "roleTemplateId"} for role in roles)
+
+
+def test_it_lists_group_owners(graph_as, known):
+    owners = graph_as("user").get(f"{group_path(known, 'owned_group')}/owners").json()["value"]
+    assert [owner["id"] for owner in owners] == [known["owner"].id]
