@@ -256,7 +256,7 @@ def member_remove(request: HttpRequest, kind: str, container_id: str, member_id:
         response = render(request, DETAIL + "#removed-row", {**row, "kind": container.kind, "container": info or container})
         return trigger_client_event(response, "membersChanged")
     context = {**row, "kind": container.kind, "container": info, "address": container, "verdict": ALLOWED,
-               "error": row["message"]}
+               "notice": row["message"]}
     return render(request, DETAIL + "#member-row", context)
 
 
@@ -277,11 +277,23 @@ def member_add(request: HttpRequest, kind: str, container_id: str) -> HttpRespon
             messages.add_message(request, messages.ERROR if row["message"].tone == "error" else messages.SUCCESS,
                                  f"{row['member'].display_name}: {row['message'].text}")
         return redirect(_detail_url(container))
-    context = {"rows": rows, "kind": container.kind, "container": info, "address": container, "verdict": ALLOWED}
+    context = {"kind": container.kind, "container": info, "address": container, "verdict": ALLOWED}
+    if (request.htmx.target or "").startswith("removed-") and len(rows) == 1:
+        return _undo_answer(request, context, rows[0])
+    context["rows"] = rows
+    context["added"] = [row["member"] for row in rows if row["result"].outcome is Outcome.DONE]
     response = render(request, DETAIL + "#add-results", context)
-    if any(r["result"].outcome is Outcome.DONE for r in rows):
+    if context["added"]:
         trigger_client_event(response, "membersChanged")
     return response
+
+
+def _undo_answer(request: HttpRequest, context: dict, row: dict) -> HttpResponse:
+    """Undo of a removal: the member's row comes back, or the removed row says why it could not."""
+    if row["result"].outcome in {Outcome.DONE, Outcome.ALREADY}:
+        response = render(request, DETAIL + "#member-row", {**context, "member": row["member"], "notice": row["message"]})
+        return trigger_client_event(response, "membersChanged")
+    return render(request, DETAIL + "#removed-row", {**context, **row})
 
 
 @require_GET

@@ -35,7 +35,7 @@ def test_groups_administrator_removes_a_member_and_sees_the_row_go(page, tenant)
     page.once("dialog", lambda dialog: dialog.accept())
     remove.click()
     expect(remove).to_have_count(0)
-    expect(page.locator(f"#member-{member.id}")).to_contain_text("Removed.")
+    expect(page.locator(f"#removed-{member.id}")).to_contain_text("Removed.")
     expect(page.get_by_role("button", name=f"Undo: add {member.display_name} back")).to_be_visible()
     screenshot(page, "group-detail-removed")
 

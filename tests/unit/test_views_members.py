@@ -62,7 +62,7 @@ def test_remove_success_replaces_the_row_and_audits(signed_in, monkeypatch):
     response = signed_in.delete(remove_url(), headers=HX)
     html = unescape(response.content.decode())
     assert response.status_code == 200
-    assert html.lstrip().startswith(f'<tr id="member-{USER}" class="removed"')
+    assert html.lstrip().startswith(f'<tr id="removed-{USER}" class="removed"')
     assert "Removed." in html and "Undo" in html and 'aria-label="Remove Adele Vance"' not in html
     assert json.loads(response.headers["HX-Trigger"]) == {"membersChanged": {}}
     assert ("remove_member", GROUP, USER) in fake.calls
@@ -228,3 +228,39 @@ def test_add_reports_each_outcome_and_audits_each(signed_in, monkeypatch):
     html = unescape(response.content.decode())
     assert "Added." in html and "Couldn't add this member." in html
     assert sorted(AuditEntry.objects.values_list("member_id", "outcome")) == sorted([(USER, "done"), (USER2, "refused")])
+
+
+def test_undo_brings_the_member_row_back(signed_in, monkeypatch):
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]}))
+    response = signed_in.post(reverse("members:member-collection", args=["groups", GROUP]), {"member": [USER]},
+                              headers={**HX, "HX-Target": f"removed-{USER}"})
+    html = unescape(response.content.decode())
+    assert html.lstrip().startswith(f'<tr id="member-{USER}" class="changed"')
+    assert 'aria-label="Remove Adele Vance"' in html and "Added." in html
+    assert AuditEntry.objects.get().action == "add"
+
+
+def test_undo_refused_keeps_the_removed_row_with_the_reason(signed_in, monkeypatch):
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]}, errors={(GROUP, USER): DENIED}))
+    response = signed_in.post(reverse("members:member-collection", args=["groups", GROUP]), {"member": [USER]},
+                              headers={**HX, "HX-Target": f"removed-{USER}"})
+    html = unescape(response.content.decode())
+    assert html.lstrip().startswith(f'<tr id="removed-{USER}"') and 'role="alert"' in html
+
+
+def test_picker_add_prepends_the_added_rows_out_of_band(signed_in, monkeypatch):
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE, BOB]},
+                                     errors={(GROUP, USER2): DENIED}))
+    response = signed_in.post(reverse("members:member-collection", args=["groups", GROUP]),
+                              {"member": [USER, USER2]}, headers={**HX, "HX-Target": "add-results"})
+    html = unescape(response.content.decode())
+    oob = html[html.index('<tbody hx-swap-oob="afterbegin:#member-rows">'):]
+    assert f'<tr id="member-{USER}"' in oob and f'<tr id="member-{USER2}"' not in oob
+    assert json.loads(response.headers["HX-Trigger"]) == {"membersChanged": {}}
+
+
+@pytest.mark.parametrize("bad", ["nope", f"../../users/{USER}"])
+def test_add_with_an_invalid_member_id_sends_nothing(signed_in, monkeypatch, bad):
+    fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}))
+    response = signed_in.post(reverse("members:member-collection", args=["groups", GROUP]), {"member": [USER, bad]}, headers=HX)
+    assert response.status_code == 400 and fake.calls == [] and AuditEntry.objects.count() == 0
