@@ -62,6 +62,7 @@ DEPARTMENTS = {
     "Operations": ["Operations Analyst", "Facilities Coordinator", "Logistics Lead"],
 }
 OFFICES = ["Seattle", "Paris", "London", "Berlin", "Tokyo", "Sydney", "Toronto", "Madrid", "Dublin", "Chicago"]
+UNIT_CITIES = ["London", "Berlin", "Tokyo", "Sydney", "Toronto", "Madrid", "Dublin", "Chicago", "Oslo", "Singapore"]
 GROUP_SUFFIXES = ["Team", "Readers", "Approvers", "Leads", "Contractors", "Champions", "On-Call", "Reviewers"]
 CODENAMES = ["Atlas", "Borealis", "Cobalt", "Drake", "Ember", "Fjord", "Granite", "Harbor", "Iris", "Juniper"]
 DEVICE_SYSTEMS = [("Windows", "10.0.22631.3447", "DESKTOP"), ("Windows", "10.0.19045.4291", "LAPTOP"),
@@ -491,7 +492,7 @@ class _TenantBuilder:
             self.unit(known[key].id, name, description, extra)
         others = [self.unit(object_id(f"unit/office/{office}"), f"{office} Office",
                             f"Users, groups and devices of the {office} office.", {})
-                  for office in OFFICES[2:2 + UNIT_COUNT - len(NAMED_UNITS)]]
+                  for office in UNIT_CITIES[: UNIT_COUNT - len(NAMED_UNITS)]]
         seattle = known["unit_of_unitadmin"].id
         self.members(seattle, [known["group_in_unit"].id, known["seattle_printers_group"].id,
                                known["seattle_engineering_group"].id])

@@ -1,0 +1,102 @@
+"""JSON batching (GRAPH.md §6): per-item answers, limits, dependsOn/424, per-item throttling."""
+
+from sandbox.models import Link
+from tests.sandbox.conftest import group_path
+
+
+def ref_item(item_id: str, graph, known, member_id: str, **extra) -> dict:
+    return {"id": item_id, "method": "POST", "url": f"/{group_path(known, 'helpdesk_group')}/members/$ref",
+            "headers": {"Content-Type": "application/json"},
+            "body": {"@odata.id": f"{graph.base_url}/directoryObjects/{member_id}"}, **extra}
+
+
+def by_id(batch_response) -> dict:
+    return {item["id"]: item for item in batch_response.json()["responses"]}
+
+
+def test_it_answers_each_item_with_its_own_status_headers_and_body(graph_as, known):
+    graph = graph_as("helpdesk")
+    spare = known["spare_users"][0].id
+    requests = [
+        ref_item("1", graph, known, spare),
+        {"id": "2", "method": "DELETE", "url": f"/{group_path(known, 'helpdesk_group')}/members/{known['spare_users'][1].id}/$ref"},
+        {"id": "3", "method": "GET", "url": f"/{group_path(known, 'helpdesk_group')}?$select=displayName"},
+        {"id": "4", "method": "GET", "url": f"/{group_path(known, 'big_group')}/members/$count",
+         "headers": {"ConsistencyLevel": "eventual"}},
+    ]
+    response = graph.post("$batch", json={"requests": requests})
+    assert response.status_code == 200
+    items = by_id(response)
+    assert items["1"]["status"] == 204 and "body" not in items["1"]
+    assert items["2"]["status"] == 404 and items["2"]["body"]["error"]["code"] == "Request_ResourceNotFound"
+    assert items["3"]["status"] == 200 and items["3"]["body"]["displayName"] == "Helpdesk Tier 1"
+    assert items["4"]["body"] == "300"
+    assert Link.objects.filter(container_id=known["helpdesk_group"].id, member_id=spare).exists()
+
+
+def test_it_rejects_more_than_twenty_requests(graph_as, known):
+    graph = graph_as("helpdesk")
+    requests = [{"id": str(n), "method": "GET", "url": "/me"} for n in range(21)]
+    response = graph.post("$batch", json={"requests": requests})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "BadRequest"
+
+
+def test_it_rejects_duplicate_ids_ignoring_case(graph_as, known):
+    requests = [{"id": "a", "method": "GET", "url": "/me"}, {"id": "A", "method": "GET", "url": "/me"}]
+    assert graph_as("helpdesk").post("$batch", json={"requests": requests}).status_code == 400
+
+
+def test_it_rejects_a_body_without_content_type(graph_as, known):
+    graph = graph_as("helpdesk")
+    item = ref_item("1", graph, known, known["spare_users"][0].id)
+    del item["headers"]
+    assert graph.post("$batch", json={"requests": [item]}).status_code == 400
+
+
+def test_it_fails_dependents_of_a_failed_request_with_424(graph_as, known):
+    graph = graph_as("helpdesk")
+    requests = [
+        ref_item("1", graph, known, known["user"].id),  # already a member: 400
+        ref_item("2", graph, known, known["spare_users"][0].id, dependsOn=["1"]),
+    ]
+    items = by_id(graph.post("$batch", json={"requests": requests}))
+    assert items["1"]["status"] == 400
+    assert items["2"]["status"] == 424
+    assert not Link.objects.filter(container_id=known["helpdesk_group"].id, member_id=known["spare_users"][0].id).exists()
+
+
+def test_it_runs_dependents_after_their_dependency_succeeds(graph_as, known):
+    graph = graph_as("helpdesk")
+    spare = known["spare_users"][0].id
+    requests = [
+        {"id": "2", "method": "DELETE", "url": f"/{group_path(known, 'helpdesk_group')}/members/{spare}/$ref",
+         "dependsOn": ["1"]},
+        ref_item("1", graph, known, spare),
+    ]
+    items = by_id(graph.post("$batch", json={"requests": requests}))
+    assert (items["1"]["status"], items["2"]["status"]) == (204, 204)
+
+
+def test_it_throttles_items_one_by_one_and_still_answers_200(graph_as, known, settings):
+    settings.SANDBOX_WRITE_LIMIT = 2
+    settings.SANDBOX_WRITE_WINDOW = 30
+    graph = graph_as("helpdesk")
+    requests = [ref_item(str(n), graph, known, spare.id) for n, spare in enumerate(known["spare_users"][:4])]
+    response = graph.post("$batch", json={"requests": requests})
+    assert response.status_code == 200
+    statuses = [by_id(response)[str(n)]["status"] for n in range(4)]
+    assert statuses == [204, 204, 429, 429]
+    throttled = by_id(response)["2"]
+    assert int(throttled["headers"]["Retry-After"]) >= 1
+    assert throttled["body"]["error"]["code"] == "TooManyRequests"
+
+
+def test_it_logs_a_batch_as_one_round_trip_listing_its_items(graph_as, known):
+    from sandbox import knobs
+
+    graph = graph_as("helpdesk")
+    knobs.clear_request_log()
+    requests = [{"id": "1", "method": "GET", "url": "/me"}, {"id": "2", "method": "GET", "url": "/directoryRoles"}]
+    graph.post("$batch", json={"requests": requests})
+    [entry] = knobs.request_log()
+    assert entry.path.endswith("/$batch") and [item[2] for item in entry.items] == [200, 200]

@@ -1,0 +1,99 @@
+"""Knobs: latency, faults (503/504/dropped answer), write throttling windows, the request log."""
+
+import time
+
+import pytest
+import requests
+
+from sandbox import knobs, transport
+from sandbox.models import Link
+from tests.sandbox.conftest import group_path, token_for
+
+
+def test_it_sleeps_the_configured_latency_per_call(graph_as, settings):
+    graph = graph_as("user")
+    settings.SANDBOX_LATENCY_MS = 200
+    started = time.monotonic()
+    assert graph.get("me").status_code == 200
+    assert time.monotonic() - started >= 0.2
+
+
+def test_it_fails_calls_with_503_and_retry_after(graph_as, settings):
+    graph = graph_as("user")
+    settings.SANDBOX_FAULT_RATE = 1
+    settings.SANDBOX_FAULTS = ["503"]
+    response = graph.get("me")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+    assert response.json()["error"]["code"] == "UnknownError" and response.json()["error"]["message"] == ""
+
+
+def test_it_fails_calls_with_504(graph_as, settings):
+    graph = graph_as("user")
+    settings.SANDBOX_FAULT_RATE = 1
+    settings.SANDBOX_FAULTS = ["504"]
+    assert graph.get("me").status_code == 504
+
+
+def test_it_draws_the_same_faults_from_the_same_seed(settings):
+    settings.SANDBOX_FAULT_RATE = 0.5
+    settings.SANDBOX_FAULT_SEED = 7
+    knobs.reset_faults()
+    first = [knobs.draw_fault() for _ in range(40)]
+    knobs.reset_faults()
+    assert [knobs.draw_fault() for _ in range(40)] == first
+    assert {None, "503", "504", "drop"} == set(first)
+
+
+def test_it_drops_the_answer_after_doing_the_work_through_the_transport(live_server, sandbox_tenant, settings):
+    """A dropped answer raises ConnectionError in the client although the removal happened."""
+    known = sandbox_tenant
+    settings.SANDBOX_LOOPBACK_URL = live_server.url
+    settings.SANDBOX_FAULT_RATE = 1
+    settings.SANDBOX_FAULTS = ["drop"]
+    session = transport.mount(requests.Session())
+    member = known["user"].id
+    url = f"https://graph.sandbox.test/v1.0/{group_path(known, 'helpdesk_group')}/members/{member}/$ref"
+    with pytest.raises(requests.ConnectionError):
+        session.delete(url, headers={"Authorization": f"Bearer {token_for(known['helpdesk'].id)}"}, timeout=10)
+    assert not Link.objects.filter(container_id=known["helpdesk_group"].id, member_id=member).exists()
+
+
+def test_it_reaches_the_sandbox_through_the_transport_with_public_urls(live_server, sandbox_tenant, settings):
+    known = sandbox_tenant
+    settings.SANDBOX_LOOPBACK_URL = live_server.url
+    session = transport.mount(requests.Session())
+    response = session.get(f"https://graph.sandbox.test/v1.0/{group_path(known, 'big_group')}/members",
+                           headers={"Authorization": f"Bearer {token_for(known['helpdesk'].id)}"}, timeout=10)
+    assert response.json()["@odata.nextLink"].startswith("https://graph.sandbox.test/v1.0/groups/")
+
+
+def test_it_opens_the_write_window_again_after_it_passes(settings):
+    settings.SANDBOX_WRITE_LIMIT = 2
+    settings.SANDBOX_WRITE_WINDOW = 10
+    knobs.reset_throttle()
+    knobs.check_write_throttle(now=100.0)
+    knobs.check_write_throttle(now=101.0)
+    with pytest.raises(Exception) as refused:
+        knobs.check_write_throttle(now=102.0)
+    assert refused.value.status == 429 and refused.value.headers["Retry-After"] == "8"
+    knobs.check_write_throttle(now=110.5)
+    knobs.reset_throttle()
+
+
+def test_it_does_not_throttle_reads(graph_as, settings):
+    graph = graph_as("user")
+    settings.SANDBOX_WRITE_LIMIT = 1
+    assert all(graph.get("me").status_code == 200 for _ in range(3))
+
+
+def test_it_logs_each_round_trip_and_can_be_cleared(graph_as, known):
+    graph = graph_as("user")
+    knobs.clear_request_log()
+    response = graph.get("groups?$top=2")
+    graph.get("groups/not-a-guid")
+    first, second = knobs.request_log()
+    assert (first.method, first.path, first.query, first.status) == ("GET", "/sandbox/graph/v1.0/groups", "$top=2", 200)
+    assert first.request_id == response.headers["request-id"] and first.time <= time.time()
+    assert second.status == 400
+    knobs.clear_request_log()
+    assert knobs.request_log() == []
