@@ -11,7 +11,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from urllib.parse import urlsplit
 
@@ -31,6 +31,7 @@ UNIT_FIELDS = "id,displayName,description,isMemberManagementRestricted,membershi
 ROLE_FIELDS = "id,displayName,description,roleTemplateId"
 CONTAINER_FIELDS = {Kind.UNITS: UNIT_FIELDS, Kind.GROUPS: GROUP_FIELDS, Kind.ROLES: ROLE_FIELDS}
 PAGE_SIZE = 50
+LIST_PAGE_SIZE = 20  # one $batch counts a whole page's members
 PATCH_BIND_LIMIT = 20  # "A resource cannot contain more than 20 link changes"
 BATCH_LIMIT = 20
 EVENTUAL = {"ConsistencyLevel": "eventual"}
@@ -126,6 +127,7 @@ class ContainerInfo:
     display_name: str
     description: str = ""
     data: dict = field(default_factory=dict, compare=False, hash=False)
+    member_count: int | None = None
 
     @classmethod
     def from_graph(cls, kind: Kind, item: dict) -> "ContainerInfo":
@@ -221,7 +223,7 @@ class GraphClient:
         """The signed-in user (id, displayName, userPrincipalName)."""
         return self._get_json("/me", params={"$select": "id,displayName,userPrincipalName,mail"})
 
-    def list_containers(self, kind: Kind, *, search: str = "", top: int = PAGE_SIZE) -> Page:
+    def list_containers(self, kind: Kind, *, search: str = "", top: int = LIST_PAGE_SIZE) -> Page:
         """One page of AUs, groups or (activated) directory roles, optionally searched by name."""
         kind = refs.parse_kind(kind)
         params = {"$select": CONTAINER_FIELDS[kind]}
@@ -348,12 +350,24 @@ class GraphClient:
         body = self._get_json(path, params={"$select": "id"})
         return frozenset(item["id"] for item in body.get("value", []))
 
-    def batch_get(self, paths: dict[str, str]) -> dict[str, dict | GraphError]:
-        """Several GETs in one $batch (<= 20); each answer is its JSON body or a GraphError."""
+    def with_member_counts(self, page: Page) -> Page:
+        """The page's containers with their member counts, read in one $batch per 20."""
+        if not page.items:
+            return page
+        paths = {info.id: f"{refs.members_path(Container(info.kind, info.id), self.base_url)}?$count=true&$top=1&$select=id"
+                 for info in page.items}
+        answers = self.batch_get(paths, headers=EVENTUAL)
+        items = [replace(info, member_count=None if isinstance(answers[info.id], GraphError)
+                         else answers[info.id].get("@odata.count")) for info in page.items]
+        return Page(items, page.next_link, page.count)
+
+    def batch_get(self, paths: dict[str, str], *, headers: dict | None = None) -> dict[str, dict | GraphError]:
+        """Several GETs in one $batch (<= 20 each); each answer is its JSON body or a GraphError."""
         names = list(paths)
         answers: dict[str, dict | GraphError] = {}
         for chunk in _chunks(names, BATCH_LIMIT):
-            body = {"requests": [{"id": str(n), "method": "GET", "url": paths[name]} for n, name in enumerate(chunk)]}
+            body = {"requests": [{"id": str(n), "method": "GET", "url": paths[name], **({"headers": headers} if headers else {})}
+                                 for n, name in enumerate(chunk)]}
             response = self._request("POST", self._url("/$batch"), json=body).json()
             by_id = {item["id"]: item for item in response.get("responses", [])}
             for n, name in enumerate(chunk):

@@ -103,6 +103,7 @@ def container_list(request: HttpRequest, kind: str) -> HttpResponse:
             page = graph.next_page(link, lambda item: ContainerInfo.from_graph(kind, item), eventual=True)
         else:
             page = graph.list_containers(kind, search=query)
+        page = graph.with_member_counts(page)
     except GraphError as exc:
         error = explain.load_failed(exc, kind.plural_label.lower())
     context = {"kind": kind, "query": query, "page": page, "error": error,

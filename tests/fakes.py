@@ -49,6 +49,9 @@ class FakeGraph:
         items = [c for c in self.containers.values() if c.kind is kind and search.lower() in c.display_name.lower()]
         return Page(items, None, len(items))
 
+    def with_member_counts(self, page: Page) -> Page:
+        return page
+
     def next_page(self, link, parse, *, eventual=False) -> Page:
         return Page([])
 
