@@ -36,6 +36,7 @@ PATCH_BIND_LIMIT = 20  # "A resource cannot contain more than 20 link changes"
 BATCH_LIMIT = 20
 EVENTUAL = {"ConsistencyLevel": "eventual"}
 RETRYABLE_STATUSES = {429, 503, 504}
+UNCERTAIN_STATUSES = {0, 503, 504}  # a write may or may not have happened
 
 
 class GraphError(Exception):
@@ -393,8 +394,31 @@ class GraphClient:
         try:
             response = self._request("POST", self._url(refs.members_ref_path(container, self.base_url)), json=body)
         except GraphError as error:
+            if error.status in UNCERTAIN_STATUSES:
+                return self._settle_uncertain_add(container, member_id, error)
             return self._result_of_error(member_id, error, already=error.is_already_member)
         return Result(refs.object_id(member_id), Outcome.DONE, request_id=response.headers.get("request-id", ""))
+
+    def is_member(self, container: Container, member_id: str) -> bool:
+        """Whether ``member_id`` is a direct member now (GET .../members/{id}: 200 or 404)."""
+        path = f"{refs.members_path(container, self.base_url)}/{refs.object_id(member_id)}"
+        try:
+            self._request("GET", self._url(path), params={"$select": "id"})
+        except GraphError as error:
+            if error.is_not_found:
+                return False
+            raise
+        return True
+
+    def _settle_uncertain_add(self, container: Container, member_id: str, error: GraphError) -> Result:
+        """No clear answer to a POST (timeout, 503/504): re-read instead of resending it blindly."""
+        try:
+            landed = self.is_member(container, member_id)
+        except GraphError:
+            return self._result_of_error(member_id, error)
+        if landed:
+            return Result(refs.object_id(member_id), Outcome.DONE, request_id=error.request_id)
+        return self._result_of_error(member_id, error)
 
     def add_members(self, container: Container, member_ids: list[str]) -> list[Result]:
         """Add several members: groups one PATCH per 20 (all-or-nothing), others in $batch."""

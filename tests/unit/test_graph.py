@@ -248,3 +248,27 @@ def test_stats_count_round_trips(graph_api, client):
     graph_api.get(f"{GRAPH}/me", json={"id": USER})
     client.me()
     assert client.stats.calls == 1
+
+
+def test_add_that_timed_out_is_re_read_not_resent_and_found_done(graph_api, client):
+    graph_api.post(f"{GRAPH}/groups/{GROUP}/members/$ref", body=requests.Timeout("slow"))
+    graph_api.get(f"{GRAPH}/groups/{GROUP}/members/{USER}", json={"id": USER},
+                  match=[matchers.query_param_matcher({"$select": "id"})])
+    result = client.add_member(Container(Kind.GROUPS, GROUP), USER)
+    assert result.outcome is Outcome.DONE
+    assert [c.request.method for c in graph_api.calls] == ["POST", "GET"]
+
+
+def test_add_that_got_503_and_did_not_land_is_busy_not_done(graph_api, client):
+    graph_api.post(f"{GRAPH}/groups/{GROUP}/members/$ref", status=503, json=graph_error("UnknownError", ""),
+                   headers={"Retry-After": "3"})
+    graph_api.get(f"{GRAPH}/groups/{GROUP}/members/{USER}", status=404, json=NOT_FOUND)
+    result = client.add_member(Container(Kind.GROUPS, GROUP), USER)
+    assert result.outcome is Outcome.BUSY and result.error.retry_after == 3
+
+
+def test_add_whose_outcome_cannot_be_read_back_is_not_shown_done(graph_api, client):
+    graph_api.post(f"{GRAPH}/groups/{GROUP}/members/$ref", body=requests.ConnectionError("reset"))
+    graph_api.get(f"{GRAPH}/groups/{GROUP}/members/{USER}", body=requests.ConnectionError("reset"))
+    result = client.add_member(Container(Kind.GROUPS, GROUP), USER)
+    assert result.outcome is Outcome.BUSY and result.error.code == "ConnectionError"
