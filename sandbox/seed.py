@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 
-from sandbox import authz
+from sandbox import authz, knobs
 from sandbox.models import (
     AuthorizationCode,
     Consent,
@@ -212,7 +212,7 @@ def clear_tenant() -> None:
 
 
 def seed_tenant(*, users: int | None = None, groups: int | None = None, big_group_members: int | None = None) -> dict:
-    """Replace the directory with the seeded Contoso tenant; returns ``WELL_KNOWN``."""
+    """Replace the directory with the seeded Contoso tenant and reset the knobs; returns ``WELL_KNOWN``."""
     sizes = sizes_from_settings()
     sizes.update({key: value for key, value in
                   {"users": users, "groups": groups, "big_group_members": big_group_members}.items() if value is not None})
@@ -221,6 +221,7 @@ def seed_tenant(*, users: int | None = None, groups: int | None = None, big_grou
     with transaction.atomic():
         clear_tenant()
         builder.save()
+    knobs.reset_all()  # a fresh tenant: empty request log, full write budget, fault sequence from its seed
     return WELL_KNOWN
 
 

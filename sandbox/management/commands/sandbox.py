@@ -4,8 +4,9 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sandbox import knobs, seed
+from sandbox import seed
 from sandbox.models import DirectoryObject
+
 
 class Command(BaseCommand):
     help = "Seed or reset the sandbox tenant (deterministic Contoso directory with demo accounts)."
@@ -30,7 +31,6 @@ class Command(BaseCommand):
             raise CommandError("Sizes must not be negative.")
         started = time.monotonic()
         seed.seed_tenant(**sizes)
-        knobs.reset_all()
 
         self.stdout.write(
             f"Sandbox tenant {'reset' if action == 'reset' else 'seeded'}: "
