@@ -192,14 +192,39 @@ def transitive_container_ids(user_id: str) -> set[str]:
     return found
 
 
-def my_memberships(call: Call, actor: authz.Actor, *, cast: str | None = None, transitive: bool = False) -> Result:
-    """``/me/memberOf[/cast]``, ``/me/transitiveMemberOf[/cast]``: groups, directoryRoles, AUs."""
-    require(authz.can_read(actor, "memberOf"))
+def memberships(
+    call: Call,
+    actor: authz.Actor,
+    subject_id: str,
+    *,
+    cast: str | None = None,
+    transitive: bool = False,
+    read_resource: str = "memberOf",
+) -> Result:
+    """``…/memberOf[/cast]``, ``…/transitiveMemberOf[/cast]`` of me, a user or a group."""
+    require(authz.can_read(actor, read_resource))
     parsed_cast = parse_cast(cast)
     if transitive:
-        queryset = directory.live_objects().filter(id__in=transitive_container_ids(actor.id))
+        queryset = directory.live_objects().filter(id__in=transitive_container_ids(subject_id))
     else:
-        queryset = directory.containers_of(actor.id)
+        queryset = directory.containers_of(subject_id)
+    return _typed_page(call, actor, queryset, parsed_cast)
+
+
+def my_memberships(call: Call, actor: authz.Actor, *, cast: str | None = None, transitive: bool = False) -> Result:
+    """``/me/memberOf[/cast]``, ``/me/transitiveMemberOf[/cast]``: groups, directoryRoles, AUs."""
+    return memberships(call, actor, actor.id, cast=cast, transitive=transitive)
+
+
+def my_owned_objects(call: Call, actor: authz.Actor, *, cast: str | None = None) -> Result:
+    """``/me/ownedObjects[/cast]``: the groups (and other objects) I own."""
+    require(authz.can_read(actor, "memberOf"))
+    queryset = directory.live_objects().filter(links__member_id=actor.id, links__relation=Link.OWNERS)
+    return _typed_page(call, actor, queryset, parse_cast(cast))
+
+
+def _typed_page(call: Call, actor: authz.Actor, queryset, parsed_cast) -> Result:
+    """A page of a polymorphic list, optionally cast to one type."""
     if parsed_cast:
         queryset = queryset.filter(kind=parsed_cast[0])
     query = odata.parse_list_query(call.query, eventual=call.eventual, resource=_member_resource(parsed_cast),

@@ -99,10 +99,21 @@ def _simple_route(call: Call, path: str, actor) -> Callable[[], Result] | None:
     if path == "me/scopedRoleMemberOf":
         _only(call, "GET")
         return lambda: reads.my_scoped_roles(call, actor())
+    match = re.match(r"^me/ownedObjects(?:/([^/]+))?$", path)
+    if match:
+        _only(call, "GET")
+        return lambda: reads.my_owned_objects(call, actor(), cast=match.group(1))
     match = re.match(r"^users/([^/]+)$", path)
     if match:
         _only(call, "GET")
         return lambda: reads.get_one(call, actor(), directory.get_user(match.group(1)), "users")
+    match = re.match(r"^users/([^/]+)/(memberOf|transitiveMemberOf)(?:/([^/]+))?$", path)
+    if match:
+        _only(call, "GET")
+        user = directory.get_user(match.group(1))
+        transitive = match.group(2) == "transitiveMemberOf"
+        return lambda: reads.memberships(call, actor(), str(user.id), cast=match.group(3), transitive=transitive,
+                                         read_resource="user")
     match = re.match(r"^devices/([^/]+)$", path)
     if match:
         _only(call, "GET")
@@ -141,6 +152,11 @@ def _container_route(call: Call, actor, container: DirectoryObject, entity_set: 
     if head == "owners" and container.kind == Kind.GROUP and rest in ([], ["$ref"]):
         _only(call, "GET")
         return lambda: reads.list_members(call, actor(), container, as_ref=bool(rest), relation=Link.OWNERS)
+    if head in {"memberOf", "transitiveMemberOf"} and container.kind == Kind.GROUP and len(rest) <= 1:
+        _only(call, "GET")
+        cast, transitive = (rest[0] if rest else None), head == "transitiveMemberOf"
+        return lambda: reads.memberships(call, actor(), str(container.id), cast=cast, transitive=transitive,
+                                         read_resource="group")
     if head == "scopedRoleMembers" and container.kind == Kind.ADMINISTRATIVE_UNIT and not rest:
         _only(call, "GET")
         unit_set = entity_set

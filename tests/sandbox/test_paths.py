@@ -140,3 +140,19 @@ def test_it_answers_without_a_signed_in_django_user(graph_as, known, settings):
     """The project's LoginRequiredMiddleware must not redirect Graph calls (they carry bearer tokens)."""
     settings.MIDDLEWARE = [*settings.MIDDLEWARE, "django.contrib.auth.middleware.LoginRequiredMiddleware"]
     assert graph_as("user").get("me").status_code == 200
+
+
+def test_it_lists_the_units_a_group_is_in(graph_as, known):
+    body = graph_as("unitadmin").get(
+        f"{group_path(known, 'group_in_unit')}/memberOf/microsoft.graph.administrativeUnit?$select=id").json()
+    assert body["value"] == [{"@odata.type": "#microsoft.graph.administrativeUnit", "id": known["unit_of_unitadmin"].id}]
+
+
+def test_it_lists_the_groups_i_own(graph_as, known):
+    body = graph_as("owner").get("me/ownedObjects/microsoft.graph.group?$select=id").json()
+    assert [item["id"] for item in body["value"]] == [known["owned_group"].id]
+
+
+def test_it_lists_a_users_memberships(graph_as, known):
+    body = graph_as("helpdesk").get(f"users/{known['user'].id}/memberOf?$select=id").json()
+    assert {known["helpdesk_group"].id, known["m365_group"].id} <= {item["id"] for item in body["value"]}
