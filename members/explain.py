@@ -7,7 +7,14 @@ granted scopes); this module decides the wording. Nothing else writes error text
 from dataclasses import dataclass
 
 from members.graph import ContainerInfo, GraphError, Outcome, Result
-from members.permissions import MyAccess, Verdict, change_verdict, protected_reason
+from members.permissions import (
+    MEMBER_TYPE_NAMES,
+    MyAccess,
+    Verdict,
+    change_verdict,
+    member_type_scope_missing,
+    protected_reason,
+)
 from members.refs import Kind
 
 
@@ -53,10 +60,14 @@ def disabled_reason(verdict: Verdict, kind: Kind) -> str:
 
 
 def refusal(action: str, error: GraphError, container: ContainerInfo | None, access: MyAccess,
-            scopes: frozenset[str]) -> Message:
+            scopes: frozenset[str], member_type: str = "") -> Message:
     """Words for a refused change (403/400), naming the most likely reason the app can see."""
     kind = container.kind if container else Kind.GROUPS
     what = f"Couldn't {_verb(action)} this member."
+    if error.status == 403 and (needed := member_type_scope_missing(action, kind, member_type, scopes)):
+        return Message("error", f"{what} Adding {MEMBER_TYPE_NAMES[member_type]} to a group also needs the {needed} permission, "
+                                "which this app was not granted.",
+                       "Add it in the Entra admin center, or ask an administrator who can.", error.request_id)
     if error.status == 400 and "mail-enabled" in error.message:
         return Message("error", f"{what} {PROTECTED['mail_enabled_security'][0]}", PROTECTED["mail_enabled_security"][1], error.request_id)
     if error.status == 400 and "on-premises" in error.message:
@@ -105,7 +116,7 @@ def busy(action: str, error: GraphError) -> Message:
 
 
 def outcome_message(action: str, result: Result, container: ContainerInfo | None, access: MyAccess,
-                    scopes: frozenset[str]) -> Message:
+                    scopes: frozenset[str], member_type: str = "") -> Message:
     """The one message for one add/remove result."""
     if result.outcome is Outcome.DONE:
         return Message("ok", "Added." if action == "add" else "Removed.", request_id=result.request_id)
@@ -115,7 +126,7 @@ def outcome_message(action: str, result: Result, container: ContainerInfo | None
     assert result.error is not None
     if result.outcome is Outcome.BUSY:
         return busy(action, result.error)
-    return refusal(action, result.error, container, access, scopes)
+    return refusal(action, result.error, container, access, scopes, member_type)
 
 
 def load_failed(error: GraphError, what: str) -> Message:

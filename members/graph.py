@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import requests
 
@@ -283,16 +283,23 @@ class GraphClient:
 
     def search_directory(self, text: str, types: Iterable[str], *, top: int = 10) -> list[DirectoryItem]:
         """People-picker search over users, groups and devices (``$search`` with eventual consistency)."""
-        paths = {"user": ("/users", ["displayName", "userPrincipalName", "mail"]),
-                 "group": ("/groups", ["displayName", "mail"]),
-                 "device": ("/devices", ["displayName"])}
+        # (path, searched properties, selected properties): a typed list rejects another type's properties.
+        paths = {"user": ("/users", ["displayName", "userPrincipalName", "mail"], "id,displayName,userPrincipalName,mail,jobTitle"),
+                 "group": ("/groups", ["displayName", "mail"], "id,displayName,mail,groupTypes,securityEnabled,mailEnabled"),
+                 "device": ("/devices", ["displayName"], "id,displayName,operatingSystem")}
+        requests_ = {}
+        for kind in types:
+            path, fields, select = paths[kind]
+            query = urlencode({"$search": search_clause(text, fields), "$select": select, "$top": str(top), "$count": "true"})
+            requests_[kind] = f"{path}?{query}"
+        # One $batch for all the types (each item carries ConsistencyLevel: eventual for $search).
+        answers = self.batch_get(requests_, headers=EVENTUAL)
         found: list[DirectoryItem] = []
         for kind in types:
-            path, fields = paths[kind]
-            params = {"$search": search_clause(text, fields), "$select": MEMBER_FIELDS, "$top": str(top),
-                      "$count": "true"}
-            body = self._get_json(path, params=params, headers=EVENTUAL)
-            for item in body.get("value", []):
+            answer = answers[kind]
+            if isinstance(answer, GraphError):
+                raise answer
+            for item in answer.get("value", []):
                 item.setdefault("@odata.type", f"#microsoft.graph.{kind}")
                 found.append(DirectoryItem.from_graph(item))
         return found

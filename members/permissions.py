@@ -50,6 +50,21 @@ WRITE_SCOPES = {
     Kind.ROLES: ("RoleManagement.ReadWrite.Directory",),
 }
 ROLE_MANAGEMENT_SCOPE = "RoleManagement.ReadWrite.Directory"
+# Adding these member types to a group also needs a scope on the member's own type (group-post-members).
+GROUP_MEMBER_TYPE_SCOPES = {
+    "device": ("Device.Read.All", "Device.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"),
+    "orgContact": ("OrgContact.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"),
+    "servicePrincipal": ("Application.ReadWrite.All", "Directory.ReadWrite.All"),
+}
+MEMBER_TYPE_NAMES = {"device": "a device", "orgContact": "a contact", "servicePrincipal": "an app (service principal)"}
+
+
+def member_type_scope_missing(action: str, kind: Kind, member_type: str, scopes: frozenset[str]) -> str:
+    """The scope an add of this member type to a group also needs, when the grant lacks it ('' otherwise)."""
+    options = GROUP_MEMBER_TYPE_SCOPES.get(member_type)
+    if action != "add" or kind is not Kind.GROUPS or not options or not scopes:
+        return ""
+    return "" if any(scope in scopes for scope in options) else options[0]
 
 
 @dataclass(frozen=True)

@@ -230,8 +230,8 @@ def _change_context(request: HttpRequest, graph: GraphClient, action: str, conta
     scopes = granted_scopes(request)
     rows = []
     for result in results:
-        message = explain.outcome_message(action, result, info, access, scopes)
         member = items.get(result.member_id) or DirectoryItem(result.member_id, "directoryObject", "(unknown object)")
+        message = explain.outcome_message(action, result, info, access, scopes, member.type)
         _audit(request, action, container, info, result.member_id, member, result, message.text)
         rows.append({"member": member, "result": result, "message": message})
     return info, rows

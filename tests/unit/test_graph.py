@@ -1,6 +1,7 @@
 """members.graph at the HTTP level: exact method, URL, headers and body sent; each error mapped."""
 
 import json
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -234,14 +235,23 @@ def test_next_page_refuses_a_link_to_another_host(client):
         client.next_page("https://evil.example/v1.0/groups?$skiptoken=x", lambda item: item)
 
 
-def test_search_sends_consistency_level_eventual(graph_api, client):
-    graph_api.get(f"{GRAPH}/users", match=[matchers.header_matcher({"ConsistencyLevel": "eventual"}),
-                                           matchers.query_param_matcher({"$search": '"displayName:ade" OR "userPrincipalName:ade" OR "mail:ade"',
-                                                                         "$select": "id,displayName,userPrincipalName,mail,jobTitle,operatingSystem,appId,groupTypes,securityEnabled,mailEnabled",
-                                                                         "$top": "10", "$count": "true"})],
-                  json={"value": [{"id": USER, "displayName": "Adele Vance", "userPrincipalName": "AdeleV@contoso.com"}]})
-    [found] = client.search_directory('ade"', ["user"])
-    assert (found.type, found.display_name) == ("user", "Adele Vance")
+def test_picker_searches_every_type_in_one_batch_with_eventual_consistency(graph_api, client):
+    def expected(path, fields, select):
+        search = " OR ".join(f'"{f}:ade"' for f in fields)
+        return {"method": "GET", "headers": {"ConsistencyLevel": "eventual"},
+                "url": f"{path}?" + urlencode({"$search": search, "$select": select, "$top": "10", "$count": "true"})}
+
+    body = {"requests": [
+        {"id": "0", **expected("/users", ["displayName", "userPrincipalName", "mail"], "id,displayName,userPrincipalName,mail,jobTitle")},
+        {"id": "1", **expected("/devices", ["displayName"], "id,displayName,operatingSystem")},
+    ]}
+    graph_api.post(f"{GRAPH}/$batch", match=[matchers.json_params_matcher(body), bearer()], json={"responses": [
+        {"id": "1", "status": 200, "body": {"value": [{"id": USER2, "displayName": "ADE-LAPTOP", "operatingSystem": "Windows"}]}},
+        {"id": "0", "status": 200, "body": {"value": [{"id": USER, "displayName": "Adele Vance", "userPrincipalName": "AdeleV@contoso.com"}]}},
+    ]})
+    found = client.search_directory('ade"', ["user", "device"])
+    assert [(f.type, f.display_name, f.principal or f.detail) for f in found] == [
+        ("user", "Adele Vance", "AdeleV@contoso.com"), ("device", "ADE-LAPTOP", "Windows")]
 
 
 def test_stats_count_round_trips(graph_api, client):

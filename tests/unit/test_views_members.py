@@ -264,3 +264,13 @@ def test_add_with_an_invalid_member_id_sends_nothing(signed_in, monkeypatch, bad
     fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}))
     response = signed_in.post(reverse("members:member-collection", args=["groups", GROUP]), {"member": [USER, bad]}, headers=HX)
     assert response.status_code == 400 and fake.calls == [] and AuditEntry.objects.count() == 0
+
+
+def test_adding_an_app_to_a_group_names_the_missing_application_scope(signed_in, monkeypatch):
+    app = DirectoryItem(USER2, "servicePrincipal", "Contoso Sync App", "8e53b9b1-0dc0-5905-852d-23a1884561a1")
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [app]}, errors={(GROUP, USER2): DENIED},
+                                     access={"roles": [GROUPS_ADMIN], "scoped": [], "owned_groups": [], "known": True}))
+    response = signed_in.post(reverse("members:member-collection", args=["groups", GROUP]), {"member": [USER2]},
+                              headers={**HX, "HX-Target": f"removed-{USER2}"})
+    html = unescape(response.content.decode())
+    assert "Adding an app (service principal) to a group also needs the Application.ReadWrite.All permission" in html
