@@ -6,7 +6,8 @@ All are settings read at call time, so ``override_settings`` works per test:
 - ``SANDBOX_WRITE_LIMIT`` writes per ``SANDBOX_WRITE_WINDOW`` seconds, then 429 TooManyRequests
   with ``Retry-After`` and ``x-ms-throttle-*`` headers (GRAPH.md E11); 0 = off (default).
 - ``SANDBOX_FAULT_RATE`` (0..1) of Graph HTTP calls fail with one of ``SANDBOX_FAULTS``
-  (``503`` with Retry-After, ``504``, ``drop``), drawn from ``random.Random(SANDBOX_FAULT_SEED)``.
+  (``503`` with ``Retry-After: SANDBOX_FAULT_RETRY_AFTER`` (1), ``504``, ``drop``), drawn from
+  ``random.Random(SANDBOX_FAULT_SEED)``; the sequence restarts when the seed setting changes.
   A ``drop`` is a lost answer: the request *is* processed, then the response is marked
   ``X-Sandbox-Fault: drop`` and ``sandbox.transport.SandboxAdapter`` raises
   ``requests.ConnectionError`` instead of returning it — the case where a client can't know
@@ -96,7 +97,10 @@ def draw_fault() -> str | None:
     rate = float(setting("SANDBOX_FAULT_RATE", 0) or 0)
     if rate <= 0:
         return None
-    kinds = [kind for kind in setting("SANDBOX_FAULTS", FAULT_KINDS) if kind in FAULT_KINDS]
+    configured = setting("SANDBOX_FAULTS", FAULT_KINDS)
+    if isinstance(configured, str):  # "503,drop" from an environment variable
+        configured = configured.split(",")
+    kinds = [str(kind).strip() for kind in configured if str(kind).strip() in FAULT_KINDS]
     if not kinds:
         return None
     seed = setting("SANDBOX_FAULT_SEED", 0)
