@@ -56,11 +56,13 @@ def disabled_reason(verdict: Verdict, kind: Kind) -> str:
         return PROTECTED[verdict.reason][0]
     if verdict.reason == "scope_missing":
         return f"This app was not granted {verdict.needed_scope} for you, so it cannot change {kind.label} members."
+    if verdict.reason == "outside_units":
+        return OUTSIDE_UNITS
     return f"You need the {verdict.needed_role} role to change the members of this {kind.label}."
 
 
 def refusal(action: str, error: GraphError, container: ContainerInfo | None, access: MyAccess,
-            scopes: frozenset[str], member_type: str = "") -> Message:
+            scopes: frozenset[str], member_type: str = "", group_units: frozenset[str] | None = None) -> Message:
     """Words for a refused change (403/400), naming the most likely reason the app can see."""
     kind = container.kind if container else Kind.GROUPS
     what = f"Couldn't {_verb(action)} this member."
@@ -73,7 +75,7 @@ def refusal(action: str, error: GraphError, container: ContainerInfo | None, acc
     if error.status == 400 and "on-premises" in error.message:
         return Message("error", f"{what} {PROTECTED['synced'][0]}", PROTECTED["synced"][1], error.request_id)
     if error.status == 403 and container is not None:
-        verdict = change_verdict(container, access, scopes)
+        verdict = change_verdict(container, access, scopes, group_units)
         if not verdict.allowed:
             return _refusal_for_verdict(what, verdict, kind, error.request_id)
         if kind is Kind.GROUPS and "role_assignable" not in container.traits and not protected_reason(container):
@@ -93,6 +95,10 @@ def refusal(action: str, error: GraphError, container: ContainerInfo | None, acc
     return Message("error", f"{what} Graph answered: {error.message or error.code}", "", error.request_id)
 
 
+OUTSIDE_UNITS = ("Your administrator role is scoped to administrative units, and this group is in none of them.")
+OUTSIDE_UNITS_FIX = "A Groups Administrator for the whole tenant, or one of the group's owners, can do it."
+
+
 def _refusal_for_verdict(what: str, verdict: Verdict, kind: Kind, request_id: str) -> Message:
     if verdict.reason in PROTECTED:
         reason, fix = PROTECTED[verdict.reason]
@@ -101,6 +107,8 @@ def _refusal_for_verdict(what: str, verdict: Verdict, kind: Kind, request_id: st
         return Message("error", f"{what} This app was not granted the {verdict.needed_scope} permission when you signed in.",
                        "An administrator can grant consent for the app in Entra (Enterprise applications → Permissions).",
                        request_id)
+    if verdict.reason == "outside_units":
+        return Message("error", f"{what} {OUTSIDE_UNITS}", OUTSIDE_UNITS_FIX, request_id)
     return Message("error", f"{what} You don't have the {verdict.needed_role} role, which Graph requires for this.",
                    f"Ask someone who holds {verdict.needed_role} to make the change, or to assign you the role.",
                    request_id)
@@ -116,7 +124,7 @@ def busy(action: str, error: GraphError) -> Message:
 
 
 def outcome_message(action: str, result: Result, container: ContainerInfo | None, access: MyAccess,
-                    scopes: frozenset[str], member_type: str = "") -> Message:
+                    scopes: frozenset[str], member_type: str = "", group_units: frozenset[str] | None = None) -> Message:
     """The one message for one add/remove result."""
     if result.outcome is Outcome.DONE:
         return Message("ok", "Added." if action == "add" else "Removed.", request_id=result.request_id)
@@ -126,7 +134,7 @@ def outcome_message(action: str, result: Result, container: ContainerInfo | None
     assert result.error is not None
     if result.outcome is Outcome.BUSY:
         return busy(action, result.error)
-    return refusal(action, result.error, container, access, scopes, member_type)
+    return refusal(action, result.error, container, access, scopes, member_type, group_units)
 
 
 def load_failed(error: GraphError, what: str) -> Message:

@@ -155,6 +155,8 @@ def _group_verdict(container: ContainerInfo, access: MyAccess, group_units: froz
         return ALLOWED  # the group may be in one of the user's units: Graph will tell
     if group_units and any((unit, role) in access.scoped for unit in group_units for role in SCOPED_GROUP_ROLES):
         return ALLOWED
+    if any(role in SCOPED_GROUP_ROLES for _, role in access.scoped):
+        return Verdict(False, "outside_units", needed_role=ROLE_NAMES[GROUPS_ADMIN])
     return Verdict(False, "role_missing", needed_role=ROLE_NAMES[GROUPS_ADMIN])
 
 

@@ -228,13 +228,25 @@ def _change_context(request: HttpRequest, graph: GraphClient, action: str, conta
         info, items = None, {}
     access = access_for(request, graph)
     scopes = granted_scopes(request)
+    group_units = _units_if_refused(graph, container, access, results)
     rows = []
     for result in results:
         member = items.get(result.member_id) or DirectoryItem(result.member_id, "directoryObject", "(unknown object)")
-        message = explain.outcome_message(action, result, info, access, scopes, member.type)
+        message = explain.outcome_message(action, result, info, access, scopes, member.type, group_units)
         _audit(request, action, container, info, result.member_id, member, result, message.text)
         rows.append({"member": member, "result": result, "message": message})
     return info, rows
+
+
+def _units_if_refused(graph: GraphClient, container: Container, access, results: list[Result]) -> frozenset[str] | None:
+    """A refused unit-scoped admin: which units the group is in decides the reason we give."""
+    refused = any(r.outcome is Outcome.REFUSED for r in results)
+    if not (refused and access.scoped and container.kind is Kind.GROUPS and not container.by_template):
+        return None
+    try:
+        return graph.units_of_group(container.id)
+    except GraphError:
+        return None
 
 
 @require_http_methods(["DELETE", "POST"])

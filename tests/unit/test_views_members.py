@@ -274,3 +274,13 @@ def test_adding_an_app_to_a_group_names_the_missing_application_scope(signed_in,
                               headers={**HX, "HX-Target": f"removed-{USER2}"})
     html = unescape(response.content.decode())
     assert "Adding an app (service principal) to a group also needs the Application.ReadWrite.All permission" in html
+
+
+def test_unit_admin_outside_their_unit_is_told_the_group_is_outside_it(signed_in, monkeypatch):
+    unit = "9f0c1d2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f"
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]}, errors={(GROUP, USER): DENIED},
+                                     access={"roles": [], "scoped": [[unit, GROUPS_ADMIN]], "owned_groups": [], "known": True}))
+    page = unescape(signed_in.get(reverse("members:container-detail", args=["groups", GROUP])).content.decode())
+    assert "Your administrator role is scoped to administrative units, and this group is in none of them." in page
+    html = unescape(signed_in.delete(remove_url(), headers=HX).content.decode())
+    assert 'role="alert"' in html and "this group is in none of them" in html
