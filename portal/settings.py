@@ -197,10 +197,20 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)  # the header alone commits to nothing
 
+def not_sandbox_graph(record) -> bool:
+    """The sandbox's Graph refusals are expected answers (its request log keeps them): don't warn."""
+    request = getattr(record, "request", None)
+    return not (request is not None and request.path.startswith("/sandbox/graph/"))
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"not_sandbox_graph": {"()": "django.utils.log.CallbackFilter", "callback": not_sandbox_graph}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"members": {"level": os.environ.get("LOG_LEVEL", "INFO")}},
+    "loggers": {
+        "members": {"level": os.environ.get("LOG_LEVEL", "INFO")},
+        "django.request": {"filters": ["not_sandbox_graph"]},
+    },
 }

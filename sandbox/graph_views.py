@@ -69,9 +69,6 @@ def to_response(result: Result, request_id: str, client_request_id: str) -> Http
     response["Cache-Control"] = "no-cache"
     for name, value in result.headers.items():
         response[name] = value
-    # Graph's 4xx answers are expected outcomes here, and knobs' request log records them all:
-    # keep django.request from warning about each one.
-    response._has_been_logged = True
     return response
 
 
