@@ -55,9 +55,10 @@ def disabled_reason(verdict: Verdict, kind: Kind) -> str:
     if verdict.reason in PROTECTED:
         return PROTECTED[verdict.reason][0]
     if verdict.reason == "scope_missing":
-        return f"This app was not granted {verdict.needed_scope} for you, so it cannot change {kind.label} members."
+        return (f"This app was not granted {verdict.needed_scope} for you, so it cannot change {kind.label} members. "
+                f"{CONSENT_FIX}")
     if verdict.reason == "outside_units":
-        return OUTSIDE_UNITS
+        return f"{OUTSIDE_UNITS} {OUTSIDE_UNITS_FIX}"
     return f"You need the {verdict.needed_role} role to change the members of this {kind.label}."
 
 
@@ -95,6 +96,7 @@ def refusal(action: str, error: GraphError, container: ContainerInfo | None, acc
     return Message("error", f"{what} Graph answered: {error.message or error.code}", "", error.request_id)
 
 
+CONSENT_FIX = "An administrator can grant consent for the app in Entra (Enterprise applications → Permissions)."
 OUTSIDE_UNITS = ("Your administrator role is scoped to administrative units, and this group is in none of them.")
 OUTSIDE_UNITS_FIX = "A Groups Administrator for the whole tenant, or one of the group's owners, can do it."
 
@@ -105,8 +107,7 @@ def _refusal_for_verdict(what: str, verdict: Verdict, kind: Kind, request_id: st
         return Message("error", f"{what} {reason}", fix, request_id)
     if verdict.reason == "scope_missing":
         return Message("error", f"{what} This app was not granted the {verdict.needed_scope} permission when you signed in.",
-                       "An administrator can grant consent for the app in Entra (Enterprise applications → Permissions).",
-                       request_id)
+                       CONSENT_FIX, request_id)
     if verdict.reason == "outside_units":
         return Message("error", f"{what} {OUTSIDE_UNITS}", OUTSIDE_UNITS_FIX, request_id)
     return Message("error", f"{what} You don't have the {verdict.needed_role} role, which Graph requires for this.",

@@ -304,6 +304,11 @@ class GraphClient:
                 found.append(DirectoryItem.from_graph(item))
         return found
 
+    def my_owned_groups(self) -> list[ContainerInfo]:
+        """The groups the signed-in user owns (owners change members without an admin role)."""
+        body = self._get_json("/me/ownedObjects/microsoft.graph.group", params={"$select": GROUP_FIELDS})
+        return [ContainerInfo.from_graph(Kind.GROUPS, item) for item in body.get("value", [])]
+
     def my_directory_roles(self) -> list[dict]:
         """The user's active tenant-wide roles, including those held through groups."""
         body = self._get_json("/me/transitiveMemberOf/microsoft.graph.directoryRole",

@@ -60,15 +60,18 @@ def home(request: HttpRequest) -> HttpResponse:
     """My roles, my units (and the groups in each I can manage), my recent activity."""
     graph = graph_for(request)
     access = access_for(request, graph)
-    units = []
+    units, owned = [], []
     error = None
-    if access.units:
-        try:
+    try:
+        if access.units:
             units = _my_units(graph, access)
-        except GraphError as exc:
-            error = explain.load_failed(exc, "your units")
+        if access.owned_groups:
+            owned = graph.my_owned_groups()
+    except GraphError as exc:
+        error = explain.load_failed(exc, "your units and groups")
     recent = AuditEntry.objects.filter(actor=request.user)[:8]
-    return render(request, "members/home.html", {"access": access, "units": units, "recent": recent, "error": error})
+    return render(request, "members/home.html", {"access": access, "units": units, "owned": owned, "recent": recent,
+                                                  "error": error})
 
 
 def _my_units(graph: GraphClient, access) -> list[dict]:

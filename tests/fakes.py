@@ -55,6 +55,9 @@ class FakeGraph:
     def next_page(self, link, parse, *, eventual=False) -> Page:
         return Page([])
 
+    def my_owned_groups(self):
+        return [c for c in self.containers.values() if c.id in (self.access.get("owned_groups") or [])]
+
     def my_access(self) -> dict:
         return self.access
 

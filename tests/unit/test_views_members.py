@@ -284,3 +284,10 @@ def test_unit_admin_outside_their_unit_is_told_the_group_is_outside_it(signed_in
     assert "Your administrator role is scoped to administrative units, and this group is in none of them." in page
     html = unescape(signed_in.delete(remove_url(), headers=HX).content.decode())
     assert 'role="alert"' in html and "this group is in none of them" in html
+
+
+def test_home_lists_the_groups_i_own(signed_in, monkeypatch):
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group(displayName="Project Falcon")},
+                                     access={"roles": [], "scoped": [], "owned_groups": [GROUP], "known": True}))
+    html = unescape(signed_in.get(reverse("members:home")).content.decode())
+    assert "Groups I own" in html and f'href="/groups/{GROUP}/">Project Falcon</a>' in html
