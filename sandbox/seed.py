@@ -385,10 +385,12 @@ class _TenantBuilder:
         self.build_principals()
         named_groups = self.build_named_groups()
         generated_kinds = self.plan_generated_groups(len(named_groups))
-        device_count = max(10, self.size_users // 2)
         security_generated = sum(1 for kind in generated_kinds if kind == "security")
         fixed_users = len(self.objects) - len(roles) - 2 - len(named_groups)
-        wanted_users = max(self.size_users - fixed_users, self.size_big - device_count - security_generated, 20)
+        wanted_users = max(self.size_users - fixed_users, 20)
+        # The big group holds every user, device and generated security group: devices (laptops and
+        # phones, ~1.5 a person at the default size) make up the rest, so the user count stays as set.
+        device_count = max(10, self.size_users // 2, self.size_big - wanted_users - security_generated)
         for index in range(wanted_users):
             self.generated_user(index)
         self.build_devices(device_count)
