@@ -1,6 +1,6 @@
-from sandbox.models import DirectoryObject
 """Paging, $select, $search, $filter, $count and casts as GRAPH.md §1 and §3 describe them."""
 
+from sandbox.models import DirectoryObject
 from tests.sandbox.conftest import group_path, unit_path
 
 EVENTUAL = {"ConsistencyLevel": "eventual"}
