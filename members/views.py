@@ -8,6 +8,7 @@ not swap 4xx answers).
 """
 
 import secrets
+import time
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -28,6 +29,8 @@ from portal.auth import ReauthenticationRequired, graph_for, granted_scopes
 DETAIL = "members/container_detail.html"
 LIST = "members/container_list.html"
 PAGES_KEY = "next_links"
+CONTAINERS_KEY = "containers_seen"
+CONTAINER_MEMO_SECONDS = 300
 MAX_REMEMBERED_PAGES = 40
 PICKER_TYPES = {Kind.GROUPS: ("user", "group", "device"), Kind.UNITS: ("user", "group", "device"), Kind.ROLES: ("user",)}
 
@@ -117,20 +120,49 @@ def container_list(request: HttpRequest, kind: str) -> HttpResponse:
     return render(request, template, context)
 
 
-def _detail_context(request: HttpRequest, graph: GraphClient, container: Container) -> dict:
-    info = graph.get_container(container)
+def _detail_context(request: HttpRequest, graph: GraphClient, container: Container, *, fresh: bool = True) -> dict:
+    """The container's facts and whether the user may change it; fragments may reuse the page's read."""
+    memo = None if fresh else _recall_container(request, container)
+    if memo is None:
+        info, group_units = _read_container(graph, container, access_for(request, graph))
+        _remember_container(request, container, info, group_units)
+    else:
+        info, group_units = memo
     resolved = Container(container.kind, info.id)  # a role addressed by template id has an object id too
     access = access_for(request, graph)
-    group_units = None
-    if resolved.kind is Kind.GROUPS and access.scoped:
-        try:
-            group_units = graph.units_of_group(resolved.id)
-        except GraphError:
-            group_units = None
     verdict = change_verdict(info, access, granted_scopes(request), group_units)
     return {"kind": resolved.kind, "container": info, "address": resolved, "verdict": verdict,
             "disabled_reason": explain.disabled_reason(verdict, resolved.kind), "access": access,
             "strong_confirm": resolved.kind is Kind.ROLES or "role_assignable" in info.traits}
+
+
+def _read_container(graph: GraphClient, container: Container, access) -> tuple[ContainerInfo, frozenset[str] | None]:
+    info = graph.get_container(container)
+    group_units = None
+    if container.kind is Kind.GROUPS and access.scoped:
+        try:
+            group_units = graph.units_of_group(info.id)
+        except GraphError:
+            group_units = None
+    return info, group_units
+
+
+def _remember_container(request: HttpRequest, container: Container, info: ContainerInfo,
+                        group_units: frozenset[str] | None) -> None:
+    """What the page read, for its own fragments (Load more, search) for a few minutes."""
+    memo = {key: value for key, value in request.session.get(CONTAINERS_KEY, {}).items()
+            if time.time() - value["at"] < CONTAINER_MEMO_SECONDS}
+    memo[f"{container.kind}:{info.id}"] = {"data": info.data, "units": sorted(group_units) if group_units is not None else None,
+                                           "at": time.time()}
+    request.session[CONTAINERS_KEY] = dict(list(memo.items())[-MAX_REMEMBERED_PAGES:])
+
+
+def _recall_container(request: HttpRequest, container: Container) -> tuple[ContainerInfo, frozenset[str] | None] | None:
+    memo = request.session.get(CONTAINERS_KEY, {}).get(f"{container.kind}:{container.id}")
+    if memo is None or container.by_template or time.time() - memo["at"] >= CONTAINER_MEMO_SECONDS:
+        return None
+    units = frozenset(memo["units"]) if memo["units"] is not None else None
+    return ContainerInfo.from_graph(container.kind, memo["data"]), units
 
 
 def _members_context(request: HttpRequest, graph: GraphClient, container: Container, query: str = "",
@@ -181,14 +213,13 @@ def member_collection(request: HttpRequest, kind: str, container_id: str) -> Htt
 
 
 def member_table(request: HttpRequest, kind: str, container_id: str) -> HttpResponse:
-    """Members fragment: search within the container (``q``) or the next page (``more``)."""
     container = _container(kind, container_id)
-    graph = graph_for(request)
-    more = request.GET.get("more", "")
-    context = _detail_context(request, graph, container)
-    context.update(_members_context(request, graph, container, request.GET.get("q", "").strip(), more))
     if not _is_fragment(request):
         return redirect(_detail_url(container))
+    graph = graph_for(request)
+    more = request.GET.get("more", "")
+    context = _detail_context(request, graph, container, fresh=False)
+    context.update(_members_context(request, graph, container, request.GET.get("q", "").strip(), more))
     return render(request, DETAIL + ("#member-rows" if more else "#member-table"), context)
 
 

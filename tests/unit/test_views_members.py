@@ -291,3 +291,18 @@ def test_home_lists_the_groups_i_own(signed_in, monkeypatch):
                                      access={"roles": [], "scoped": [], "owned_groups": [GROUP], "known": True}))
     html = unescape(signed_in.get(reverse("members:home")).content.decode())
     assert "Groups I own" in html and f'href="/groups/{GROUP}/">Project Falcon</a>' in html
+
+
+def test_member_search_fragment_reuses_the_pages_read_of_the_container(signed_in, monkeypatch):
+    fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE, BOB]}))
+    signed_in.get(reverse("members:container-detail", args=["groups", GROUP]))
+    fake.calls.clear()
+    html = unescape(signed_in.get(reverse("members:member-collection", args=["groups", GROUP]) + "?q=bob", headers=HX).content.decode())
+    assert fake.calls == [("list_members", GROUP, "bob")]
+    assert 'aria-label="Remove Bob Kelly"' in html and "Adele Vance" not in html
+
+
+def test_member_fragment_without_htmx_goes_to_the_page(signed_in, monkeypatch):
+    fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}))
+    response = signed_in.get(reverse("members:member-collection", args=["groups", GROUP]) + "?q=bob")
+    assert response.status_code == 302 and response.url == f"/groups/{GROUP}/" and fake.calls == []
