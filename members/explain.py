@@ -39,8 +39,8 @@ PROTECTED = {
                      "Change its members in the Exchange admin center."),
     "role_assignable": ("It can be assigned to directory roles, so only a Privileged Role Administrator may change it.",
                         "Ask a Privileged Role Administrator."),
-    "restricted": ("It is a restricted-management unit: only administrators assigned to this unit itself may change it.",
-                   "Ask an administrator who holds a role scoped to this unit."),
+    "restricted": ("It is in a restricted-management administrative unit: only administrators assigned to that unit may change its members.",
+                   "Ask an administrator who holds a Groups Administrator role scoped to that unit."),
 }
 
 

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 MEMBER_FIELDS = "id,displayName,userPrincipalName,mail,jobTitle,operatingSystem,appId,groupTypes,securityEnabled,mailEnabled"
 GROUP_FIELDS = (
     "id,displayName,description,groupTypes,mailEnabled,securityEnabled,mail,isAssignableToRole,"
-    "onPremisesSyncEnabled,membershipRule,visibility"
+    "onPremisesSyncEnabled,membershipRule,visibility,isManagementRestricted"
 )
 UNIT_FIELDS = "id,displayName,description,isMemberManagementRestricted,membershipType,membershipRule,visibility"
 ROLE_FIELDS = "id,displayName,description,roleTemplateId"
@@ -154,6 +154,8 @@ class ContainerInfo:
                 found.append("synced")
             if d.get("isAssignableToRole"):
                 found.append("role_assignable")
+            if d.get("isManagementRestricted"):
+                found.append("restricted")  # in a restricted-management AU
         elif self.kind is Kind.UNITS:
             if d.get("isMemberManagementRestricted"):
                 found.append("restricted")

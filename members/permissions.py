@@ -144,6 +144,8 @@ def _privileged_verdict(access: MyAccess, reason: str) -> Verdict:
 def _group_verdict(container: ContainerInfo, access: MyAccess, group_units: frozenset[str] | None) -> Verdict:
     if "role_assignable" in container.traits:
         return _privileged_verdict(access, "role_assignable")
+    if "restricted" in container.traits:
+        return _restricted_group_verdict(access, group_units)
     if access.owned_groups is None or container.id in access.owned_groups or access.roles & GROUP_MEMBER_ROLES:
         return ALLOWED
     traits = container.traits
@@ -160,10 +162,16 @@ def _group_verdict(container: ContainerInfo, access: MyAccess, group_units: froz
     return Verdict(False, "role_missing", needed_role=ROLE_NAMES[GROUPS_ADMIN])
 
 
+def _restricted_group_verdict(access: MyAccess, group_units: frozenset[str] | None) -> Verdict:
+    """A group in a restricted-management AU: only admins scoped to that unit; tenant roles and owners are refused (GRAPH.md §8)."""
+    if group_units is None and access.scoped:
+        return ALLOWED  # which units the group is in is not known here: Graph will tell
+    if group_units and any((unit, role) in access.scoped for unit in group_units for role in SCOPED_GROUP_ROLES):
+        return ALLOWED
+    return Verdict(False, "restricted", needed_role=ROLE_NAMES[GROUPS_ADMIN])
+
+
 def _unit_verdict(container: ContainerInfo, access: MyAccess) -> Verdict:
-    if "restricted" in container.traits:
-        # Restricted-management AU: only admins assigned at this unit's scope (GRAPH.md §8).
-        if any(unit == container.id for unit, _ in access.scoped) and access.roles & PRIVILEGED_ROLES:
-            return ALLOWED
-        return Verdict(False, "restricted", needed_role=ROLE_NAMES[PRIVILEGED_ROLE_ADMIN])
+    # Adding or removing objects to or from a unit, restricted-management or not, needs a
+    # tenant-level Privileged Role Administrator (GRAPH.md §8): unit-scoped roles don't reach it.
     return _privileged_verdict(access, "role_missing")

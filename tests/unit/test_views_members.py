@@ -306,3 +306,11 @@ def test_member_fragment_without_htmx_goes_to_the_page(signed_in, monkeypatch):
     fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}))
     response = signed_in.get(reverse("members:member-collection", args=["groups", GROUP]) + "?q=bob")
     assert response.status_code == 302 and response.url == f"/groups/{GROUP}/" and fake.calls == []
+
+
+def test_tenant_groups_administrator_sees_why_a_group_in_a_restricted_unit_is_locked(signed_in, monkeypatch):
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group(isManagementRestricted=True)}, members={GROUP: [ADELE]},
+                                     access={"roles": [GROUPS_ADMIN], "scoped": [], "owned_groups": [], "known": True}))
+    html = unescape(signed_in.get(reverse("members:container-detail", args=["groups", GROUP])).content.decode())
+    assert "only administrators assigned to that unit may change its members" in html
+    assert " disabled " in button_tag(html, "Remove Adele Vance")
