@@ -133,6 +133,11 @@ def outcome_message(action: str, result: Result, container: ContainerInfo | None
         text = "Already a member." if action == "add" else "Already removed: not a member any more."
         return Message("info", text, request_id=result.request_id)
     assert result.error is not None
+    if result.outcome is Outcome.UNKNOWN:
+        done = "added" if action == "add" else "removed"
+        return Message("error", f"Graph did not answer, so we can't tell whether this member was {done}.",
+                       "Reload the page to see the members as they are now, before trying again.",
+                       result.error.request_id or result.error.client_request_id)
     if result.outcome is Outcome.BUSY:
         return busy(action, result.error)
     return refusal(action, result.error, container, access, scopes, member_type, group_units)

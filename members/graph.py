@@ -75,8 +75,9 @@ class Outcome(StrEnum):
     DONE = "done"
     ALREADY = "already"  # already a member / already removed: not an error
     REFUSED = "refused"  # Graph said no (permission, protected target, bad request)
-    BUSY = "busy"  # throttled or unavailable after the bounded retries
-    FAILED = "failed"  # anything else (network, unknown)
+    BUSY = "busy"  # throttled or unavailable after the bounded retries: not done
+    UNKNOWN = "unknown"  # no answer, and reading back failed too: may or may not be done
+    FAILED = "failed"  # anything else
 
 
 @dataclass(frozen=True)
@@ -399,6 +400,8 @@ class GraphClient:
         try:
             response = self._request("DELETE", self._url(path))
         except GraphError as error:
+            if error.status == 0:  # no answer at all (a 503/504 was already retried: DELETE is idempotent)
+                return self._settle_uncertain(container, member_id, error, done_if_member=False)
             return self._result_of_error(member_id, error, already=error.is_not_found)
         return Result(refs.object_id(member_id), Outcome.DONE, request_id=response.headers.get("request-id", ""))
 
@@ -409,7 +412,7 @@ class GraphClient:
             response = self._request("POST", self._url(refs.members_ref_path(container, self.base_url)), json=body)
         except GraphError as error:
             if error.status in UNCERTAIN_STATUSES:
-                return self._settle_uncertain_add(container, member_id, error)
+                return self._settle_uncertain(container, member_id, error, done_if_member=True)
             return self._result_of_error(member_id, error, already=error.is_already_member)
         return Result(refs.object_id(member_id), Outcome.DONE, request_id=response.headers.get("request-id", ""))
 
@@ -424,12 +427,12 @@ class GraphClient:
             raise
         return True
 
-    def _settle_uncertain_add(self, container: Container, member_id: str, error: GraphError) -> Result:
-        """No clear answer to a POST (timeout, 503/504): re-read instead of resending it blindly."""
+    def _settle_uncertain(self, container: Container, member_id: str, error: GraphError, *, done_if_member: bool) -> Result:
+        """No clear answer to a write (no answer, 503/504): read the membership back instead of resending."""
         try:
-            landed = self.is_member(container, member_id)
+            landed = self.is_member(container, member_id) == done_if_member
         except GraphError:
-            return self._result_of_error(member_id, error)
+            return Result(refs.object_id(member_id), Outcome.UNKNOWN, error, error.request_id)
         if landed:
             return Result(refs.object_id(member_id), Outcome.DONE, request_id=error.request_id)
         return self._result_of_error(member_id, error)

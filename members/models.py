@@ -15,7 +15,8 @@ class AuditEntry(models.Model):
         DONE = "done", "Done"
         ALREADY = "already", "No change needed"
         REFUSED = "refused", "Refused"
-        BUSY = "busy", "Graph busy"
+        BUSY = "busy", "Graph busy: not done"
+        UNKNOWN = "unknown", "No answer: outcome unknown"
         FAILED = "failed", "Failed"
         SIGN_IN = "sign_in", "Not sent: sign-in expired"
 
