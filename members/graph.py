@@ -481,6 +481,8 @@ class GraphClient:
             if error.status == 429:
                 # Throttled items are retried alone (SDKs don't retry batch items for us).
                 results.append(self.add_member(container, member_id))
+            elif error.status in UNCERTAIN_STATUSES:
+                results.append(self._settle_uncertain(container, member_id, error, done_if_member=True))
             else:
                 results.append(self._result_of_error(member_id, error, already=error.is_already_member))
         return results

@@ -292,3 +292,14 @@ def test_add_whose_outcome_cannot_be_read_back_is_not_shown_done(graph_api, clie
     graph_api.get(f"{GRAPH}/groups/{GROUP}/members/{USER}", body=requests.ConnectionError("reset"))
     result = client.add_member(Container(Kind.GROUPS, GROUP), USER)
     assert result.outcome is Outcome.UNKNOWN and result.error.code == "ConnectionError"
+
+
+def test_a_batch_item_answered_503_is_read_back_not_resent(graph_api, client):
+    graph_api.post(f"{GRAPH}/$batch", json={"responses": [
+        {"id": "1", "status": 204, "headers": {"request-id": "r1"}},
+        {"id": "2", "status": 503, "headers": {"Retry-After": "5"}, "body": graph_error("UnknownError", "")},
+    ]})
+    graph_api.get(f"{GRAPH}/directory/administrativeUnits/{UNIT}/members/{USER2}", json={"id": USER2})
+    first, second = client.add_members(Container(Kind.UNITS, UNIT), [USER, USER2])
+    assert (first.outcome, second.outcome) == (Outcome.DONE, Outcome.DONE)
+    assert [c.request.method for c in graph_api.calls] == ["POST", "GET"]
