@@ -65,6 +65,14 @@ if SANDBOX_MODE:
     # of the request being served" (sandbox.transport), which is right for runserver and tests.
     SANDBOX_LOOPBACK_URL = os.environ.get("SANDBOX_LOOPBACK_URL", "")
     ENTRA_CLIENT_ID = SANDBOX_CLIENT_ID
+    # The sandbox's knobs (sandbox/knobs.py, sandbox/seed.py, sandbox/tokens.py), from the environment
+    # when set: latency, write throttling, faults, token lifetime, seed sizes.
+    for _name, _type in [("SANDBOX_LATENCY_MS", float), ("SANDBOX_WRITE_LIMIT", int), ("SANDBOX_WRITE_WINDOW", float),
+                         ("SANDBOX_FAULT_RATE", float), ("SANDBOX_FAULT_SEED", int), ("SANDBOX_FAULTS", str),
+                         ("SANDBOX_FAULT_RETRY_AFTER", int), ("SANDBOX_TOKEN_LIFETIME", int), ("SANDBOX_SEED_USERS", int),
+                         ("SANDBOX_SEED_GROUPS", int), ("SANDBOX_SEED_BIG_GROUP_MEMBERS", int)]:
+        if os.environ.get(_name):
+            globals()[_name] = _type(os.environ[_name])
 else:
     ENTRA_CLIENT_SECRET = env_required("ENTRA_CLIENT_SECRET", "")
     ENTRA_AUTHORITY = env_required("ENTRA_AUTHORITY", "")
