@@ -37,7 +37,7 @@ MICROSOFT_LOGIN_HOSTS = {"login.microsoftonline.com", "login.microsoftonline.us"
 
 _http_cache: dict = {}  # msal's discovery cache, shared across the per-request app objects
 _session_lock = threading.Lock()
-_session: requests.Session | None = None
+_sessions: dict[bool, requests.Session] = {}  # by sandbox mode (fixed in production; tests switch it)
 
 
 class ReauthenticationRequired(Exception):
@@ -46,16 +46,15 @@ class ReauthenticationRequired(Exception):
 
 def http_session() -> requests.Session:
     """The one ``requests.Session`` msal and Graph share (with the sandbox transport in sandbox mode)."""
-    global _session
     with _session_lock:
-        if _session is None:
+        if settings.SANDBOX_MODE not in _sessions:
             session = requests.Session()
             if settings.SANDBOX_MODE:
                 from sandbox import transport
 
                 transport.mount(session)
-            _session = session
-        return _session
+            _sessions[settings.SANDBOX_MODE] = session
+        return _sessions[settings.SANDBOX_MODE]
 
 
 def _msal_app(cache: msal.SerializableTokenCache | None = None) -> msal.ConfidentialClientApplication:

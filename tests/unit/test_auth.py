@@ -1,10 +1,12 @@
 """Sign-in against a real tenant's authority (msal's HTTP mocked with responses) and the sign-out round."""
 
+import importlib
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
 from django.contrib.auth import get_user_model
+from django.urls import clear_url_caches
 
 AUTHORITY = "https://login.microsoftonline.com/contoso.onmicrosoft.com"
 TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -12,9 +14,19 @@ TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 pytestmark = pytest.mark.django_db
 
 
+def reload_urls() -> None:
+    """portal/urls.py routes the sandbox by mode at import: import it again for the mode in force."""
+    import portal.urls
+
+    importlib.reload(portal.urls)
+    clear_url_caches()
+
+
 @pytest.fixture
 def real_tenant(settings):
+    was_sandbox = settings.SANDBOX_MODE
     settings.SANDBOX_MODE = False
+    reload_urls()
     settings.ENTRA_AUTHORITY = AUTHORITY
     settings.ENTRA_CLIENT_ID = "11111111-2222-4333-8444-555555555555"
     settings.ENTRA_CLIENT_SECRET = "not-a-real-secret"
@@ -29,6 +41,8 @@ def real_tenant(settings):
             "tenant_discovery_endpoint": f"{AUTHORITY}/v2.0/.well-known/openid-configuration",
             "api-version": "1.1", "metadata": []})
         yield rsps
+    settings.SANDBOX_MODE = was_sandbox
+    reload_urls()
 
 
 def test_sign_in_sends_the_browser_to_microsoft_with_pkce_and_the_graph_scopes(client, real_tenant, settings):

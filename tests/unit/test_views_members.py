@@ -254,7 +254,7 @@ def test_picker_add_prepends_the_added_rows_out_of_band(signed_in, monkeypatch):
     response = signed_in.post(reverse("members:member-collection", args=["groups", GROUP]),
                               {"member": [USER, USER2]}, headers={**HX, "HX-Target": "add-results"})
     html = unescape(response.content.decode())
-    oob = html[html.index('<tbody hx-swap-oob="afterbegin:#member-rows">'):]
+    oob = html[html.index('<template><tbody hx-swap-oob="afterbegin:#member-rows">'):]
     assert f'<tr id="member-{USER}"' in oob and f'<tr id="member-{USER2}"' not in oob
     assert json.loads(response.headers["HX-Trigger"]) == {"membersChanged": {}}
 
