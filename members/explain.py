@@ -72,7 +72,9 @@ def refusal(action: str, error: GraphError, container: ContainerInfo | None, acc
                                 "which this app was not granted.",
                        "Add it in the Entra admin center, or ask an administrator who can.", error.request_id)
     if error.status == 400 and "mail-enabled" in error.message:
-        return Message("error", f"{what} {PROTECTED['mail_enabled_security'][0]}", PROTECTED["mail_enabled_security"][1], error.request_id)
+        # One text for both (GRAPH.md E4): the container's own flags say which it is.
+        which = "distribution" if container is not None and "distribution" in container.traits else "mail_enabled_security"
+        return Message("error", f"{what} {PROTECTED[which][0]}", PROTECTED[which][1], error.request_id)
     if error.status == 400 and "on-premises" in error.message:
         return Message("error", f"{what} {PROTECTED['synced'][0]}", PROTECTED["synced"][1], error.request_id)
     if error.status == 403 and container is not None:

@@ -469,13 +469,16 @@ class GraphClient:
         requests_ = [{"id": str(n), "method": "POST", "url": path, "headers": {"Content-Type": "application/json"},
                       "body": {"@odata.id": refs.directory_object_url(self.base_url, m)}}
                      for n, m in enumerate(ids, start=1)]
-        answers = self._request("POST", self._url("/$batch"), json={"requests": requests_}).json()
-        by_id = {item["id"]: item for item in answers.get("responses", [])}
+        response = self._request("POST", self._url("/$batch"), json={"requests": requests_})
+        batch_request_id = response.headers.get("request-id", "")
+        by_id = {item["id"]: item for item in response.json().get("responses", [])}
         results = []
         for n, member_id in enumerate(ids, start=1):
             item = by_id.get(str(n), {"status": 0, "headers": {}, "body": {}})
             if 200 <= item["status"] < 300:
-                results.append(Result(member_id, Outcome.DONE, request_id=(item.get("headers") or {}).get("request-id", "")))
+                # A 204 item carries no request-id of its own (GRAPH.md §6): the batch's identifies it.
+                item_id = (item.get("headers") or {}).get("request-id", "")
+                results.append(Result(member_id, Outcome.DONE, request_id=item_id or batch_request_id))
                 continue
             error = _batch_item_error(item)
             if error.status == 429:

@@ -282,11 +282,6 @@ def test_dynamic_group_refuses_manual_changes_even_to_a_groups_administrator(pag
     assert_refused(entry, "helpdesk@contoso.example", "remove", member.id)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "members/explain.py refusal(): any 400 whose message contains 'mail-enabled' is worded as "
-    "PROTECTED['mail_enabled_security'] ('It is a mail-enabled security group, which Graph cannot change.') "
-    "before the container's traits are consulted, so a distribution list is called a mail-enabled security group; "
-    "the disabled reason on the same page correctly says 'It is a distribution list'."))
 def test_distribution_list_refuses_changes_and_points_to_exchange(page, tenant):
     group = tenant["distribution_list"]
     member = a_user_member(group.id)

@@ -56,11 +56,6 @@ def test_privileged_role_administrator_removes_a_unit_member_and_adds_a_group(pa
     assert (already.graph_status, already.graph_code) == (400, "Request_BadRequest") and already.request_id
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "members/graph.py _batch_add(): a unit's (or role's) several adds go in one $batch, and each DONE Result takes "
-    "its request_id from the item's own 'request-id' header only; Graph's 204 batch items carry none (GRAPH.md §6 "
-    "example), so the audit entries of a successful multi-add have an empty request_id instead of the $batch "
-    "response's request-id (DESIGN.md: every attempt is audited with its request-id)."))
 def test_several_members_added_to_a_unit_at_once_are_each_audited_with_a_request_id(page, tenant):
     unit, printers, engineering = tenant["plain_unit"], tenant["seattle_printers_group"], tenant["seattle_engineering_group"]
     sign_in_as(page, "pra@contoso.example", start=f"/units/{unit.id}/")

@@ -303,3 +303,10 @@ def test_a_batch_item_answered_503_is_read_back_not_resent(graph_api, client):
     first, second = client.add_members(Container(Kind.UNITS, UNIT), [USER, USER2])
     assert (first.outcome, second.outcome) == (Outcome.DONE, Outcome.DONE)
     assert [c.request.method for c in graph_api.calls] == ["POST", "GET"]
+
+
+def test_batch_items_without_their_own_request_id_take_the_batchs(graph_api, client):
+    graph_api.post(f"{GRAPH}/$batch", headers={"request-id": "batch-rid"}, json={"responses": [
+        {"id": "1", "status": 204, "headers": {}}, {"id": "2", "status": 204}]})
+    results = client.add_members(Container(Kind.UNITS, UNIT), [USER, USER2])
+    assert [(r.outcome, r.request_id) for r in results] == [(Outcome.DONE, "batch-rid"), (Outcome.DONE, "batch-rid")]
