@@ -23,7 +23,7 @@ from members.access import access_for
 from members.graph import ContainerInfo, DirectoryItem, GraphClient, GraphError, Outcome, Result
 from members.models import AuditEntry
 from members.permissions import ALLOWED, ROLE_NAMES, change_verdict
-from members.refs import Container, InvalidId, Kind, parse_kind
+from members.refs import Container, InvalidId, Kind, object_id, parse_kind
 from portal.auth import ReauthenticationRequired, graph_for, granted_scopes
 
 DETAIL = "members/container_detail.html"
@@ -201,6 +201,7 @@ def _render_detail(request: HttpRequest, container: Container) -> HttpResponse:
         return render(request, DETAIL, {"kind": container.kind, "load_error": explain.load_failed(exc, f"this {container.kind.label}")}, status=status)
     context["member_count"] = graph.count_members(context["address"])
     context.update(_members_context(request, graph, context["address"]))
+    context["recent"] = AuditEntry.objects.filter(container_id=context["address"].id)[:5]
     return render(request, DETAIL, context)
 
 
@@ -366,5 +367,12 @@ def activity(request: HttpRequest) -> HttpResponse:
     entries = AuditEntry.objects.all()
     if request.GET.get("mine"):
         entries = entries.filter(actor=request.user)
+    container = request.GET.get("container", "")
+    if container:
+        try:
+            entries = entries.filter(container_id=object_id(container))
+        except InvalidId:
+            return HttpResponseBadRequest("Not a container id.")
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    return render(request, "members/activity.html", {"page": page, "mine": bool(request.GET.get("mine"))})
+    return render(request, "members/activity.html", {"page": page, "mine": bool(request.GET.get("mine")),
+                                                     "container": container})

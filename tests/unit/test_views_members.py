@@ -314,3 +314,15 @@ def test_tenant_groups_administrator_sees_why_a_group_in_a_restricted_unit_is_lo
     html = unescape(signed_in.get(reverse("members:container-detail", args=["groups", GROUP])).content.decode())
     assert "only administrators assigned to that unit may change its members" in html
     assert " disabled " in button_tag(html, "Remove Adele Vance")
+
+
+def test_container_page_shows_its_recent_changes_and_links_to_all(signed_in, monkeypatch):
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]}))
+    signed_in.delete(remove_url(), headers=HX)
+    html = unescape(signed_in.get(reverse("members:container-detail", args=["groups", GROUP])).content.decode())
+    recent = html[html.index("Recent changes here"):]
+    assert "Remove <strong>Adele Vance</strong> from" in recent and "Done" in recent
+    activity = unescape(signed_in.get(f"/activity/?container={GROUP}").content.decode())
+    assert "Adele Vance" in activity
+    assert "Adele Vance" not in unescape(signed_in.get(f"/activity/?container={USER}").content.decode())
+    assert signed_in.get("/activity/?container=../x").status_code == 400
