@@ -464,24 +464,25 @@ class GraphClient:
         request_id = response.headers.get("request-id", "")
         return [Result(m, Outcome.DONE, request_id=request_id) for m in ids]
 
+    def remove_members(self, container: Container, member_ids: list[str]) -> list[Result]:
+        """Remove several members: DELETEs of member references (each ending in /$ref) in $batch, 20 at a time."""
+        ids = list(dict.fromkeys(refs.object_id(m) for m in member_ids))
+        if len(ids) == 1:
+            return [self.remove_member(container, ids[0])]
+        results = []
+        for chunk in _chunks(ids, BATCH_LIMIT):
+            results.extend(self._batch_remove(container, chunk))
+        return results
+
     def _batch_add(self, container: Container, ids: list[str]) -> list[Result]:
         path = refs.members_ref_path(container, self.base_url)
-        requests_ = [{"id": str(n), "method": "POST", "url": path, "headers": {"Content-Type": "application/json"},
-                      "body": {"@odata.id": refs.directory_object_url(self.base_url, m)}}
-                     for n, m in enumerate(ids, start=1)]
-        response = self._request("POST", self._url("/$batch"), json={"requests": requests_})
-        batch_request_id = response.headers.get("request-id", "")
-        by_id = {item["id"]: item for item in response.json().get("responses", [])}
+        answers = self._batch(ids, lambda m: {"method": "POST", "url": path, "headers": {"Content-Type": "application/json"},
+                                              "body": {"@odata.id": refs.directory_object_url(self.base_url, m)}})
         results = []
-        for n, member_id in enumerate(ids, start=1):
-            item = by_id.get(str(n), {"status": 0, "headers": {}, "body": {}})
-            if 200 <= item["status"] < 300:
-                # A 204 item carries no request-id of its own (GRAPH.md §6): the batch's identifies it.
-                item_id = (item.get("headers") or {}).get("request-id", "")
-                results.append(Result(member_id, Outcome.DONE, request_id=item_id or batch_request_id))
-                continue
-            error = _batch_item_error(item)
-            if error.status == 429:
+        for member_id, item, error in answers:
+            if error is None:
+                results.append(Result(member_id, Outcome.DONE, request_id=item))
+            elif error.status == 429:
                 # Throttled items are retried alone (SDKs don't retry batch items for us).
                 results.append(self.add_member(container, member_id))
             elif error.status in UNCERTAIN_STATUSES:
@@ -489,6 +490,34 @@ class GraphClient:
             else:
                 results.append(self._result_of_error(member_id, error, already=error.is_already_member))
         return results
+
+    def _batch_remove(self, container: Container, ids: list[str]) -> list[Result]:
+        answers = self._batch(ids, lambda m: {"method": "DELETE", "url": refs.member_ref_path(container, m, self.base_url)})
+        results = []
+        for member_id, item, error in answers:
+            if error is None:
+                results.append(Result(member_id, Outcome.DONE, request_id=item))
+            elif error.status in RETRYABLE_STATUSES or error.status == 0:
+                results.append(self.remove_member(container, member_id))  # idempotent: retried alone
+            else:
+                results.append(self._result_of_error(member_id, error, already=error.is_not_found))
+        return results
+
+    def _batch(self, ids: list[str], build: Callable[[str], dict]) -> list[tuple[str, str, GraphError | None]]:
+        """One $batch of one request per id: (id, request-id, error or None) for each, in order."""
+        requests_ = [{"id": str(n), **build(member_id)} for n, member_id in enumerate(ids, start=1)]
+        response = self._request("POST", self._url("/$batch"), json={"requests": requests_})
+        batch_request_id = response.headers.get("request-id", "")
+        by_id = {item["id"]: item for item in response.json().get("responses", [])}
+        answers = []
+        for n, member_id in enumerate(ids, start=1):
+            item = by_id.get(str(n), {"status": 0, "headers": {}, "body": {}})
+            if 200 <= item["status"] < 300:
+                # A 204 item carries no request-id of its own (GRAPH.md §6): the batch's identifies it.
+                answers.append((member_id, (item.get("headers") or {}).get("request-id", "") or batch_request_id, None))
+            else:
+                answers.append((member_id, "", _batch_item_error(item)))
+        return answers
 
     @staticmethod
     def _result_of_error(member_id: str, error: GraphError, *, already: bool = False) -> Result:

@@ -24,5 +24,6 @@ urlpatterns = [
     path("<kind:kind>/<str:container_id>/", views.container_detail, name="container-detail"),
     path("<kind:kind>/<str:container_id>/members/", views.member_collection, name="member-collection"),
     path("<kind:kind>/<str:container_id>/candidates/", views.member_candidates, name="member-candidates"),
+    path("<kind:kind>/<str:container_id>/members/remove/", views.member_bulk_remove, name="member-bulk-remove"),
     path("<kind:kind>/<str:container_id>/members/<str:member_id>/", views.member_remove, name="member-remove"),
 ]

@@ -301,11 +301,38 @@ def member_remove(request: HttpRequest, kind: str, container_id: str, member_id:
                              f"{row['member'].display_name}: {row['message'].text} {row['message'].fix}".strip())
         return redirect(_detail_url(container))
     if result.outcome in {Outcome.DONE, Outcome.ALREADY}:
-        response = render(request, DETAIL + "#removed-row", {**row, "kind": container.kind, "container": info or container})
+        response = render(request, DETAIL + "#removed-row", {**row, "kind": container.kind, "container": info, "address": container})
         return trigger_client_event(response, "membersChanged")
     context = {**row, "kind": container.kind, "container": info, "address": container, "verdict": ALLOWED,
                "notice": row["message"]}
     return render(request, DETAIL + "#member-row", context)
+
+
+@require_http_methods(["POST"])
+def member_bulk_remove(request: HttpRequest, kind: str, container_id: str) -> HttpResponse:
+    """Remove the selected members (field ``member``, repeated) in $batch; each row shows its own outcome."""
+    try:
+        container = _container(kind, container_id)
+        member_ids = [Container.of(kind, m).id for m in request.POST.getlist("member")]
+    except InvalidId as exc:
+        return HttpResponseBadRequest(str(exc))
+    context = {"kind": container.kind, "address": container, "verdict": ALLOWED}
+    if not member_ids:
+        return render(request, DETAIL + "#bulk-results", {**context, "nothing_selected": True})
+    graph = _graph_or_audit(request, "remove", container, member_ids)
+    results = graph.remove_members(container, member_ids)
+    info, rows = _change_context(request, graph, "remove", container, results)
+    if not request.htmx:
+        for row in rows:
+            messages.add_message(request, messages.ERROR if row["message"].tone == "error" else messages.SUCCESS,
+                                 f"{row['member'].display_name}: {row['message'].text}")
+        return redirect(_detail_url(container))
+    gone = [row for row in rows if row["result"].outcome in {Outcome.DONE, Outcome.ALREADY}]
+    response = render(request, DETAIL + "#bulk-results", {**context, "container": info, "rows": rows, "gone": gone,
+                                                          "kept": [row for row in rows if row not in gone]})
+    if gone:
+        trigger_client_event(response, "membersChanged")
+    return response
 
 
 def member_add(request: HttpRequest, kind: str, container_id: str) -> HttpResponse:

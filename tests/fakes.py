@@ -78,6 +78,10 @@ class FakeGraph:
         self.calls.append(("remove_member", container.id, member_id))
         return self._change(container, member_id, remove=True)
 
+    def remove_members(self, container: Container, member_ids: list[str]) -> list[Result]:
+        self.calls.append(("remove_members", container.id, tuple(member_ids)))
+        return [self._change(container, m, remove=True) for m in member_ids]
+
     def add_members(self, container: Container, member_ids: list[str]) -> list[Result]:
         self.calls.append(("add_members", container.id, tuple(member_ids)))
         return [self._change(container, m, remove=False) for m in member_ids]

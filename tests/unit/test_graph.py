@@ -310,3 +310,16 @@ def test_batch_items_without_their_own_request_id_take_the_batchs(graph_api, cli
         {"id": "1", "status": 204, "headers": {}}, {"id": "2", "status": 204}]})
     results = client.add_members(Container(Kind.UNITS, UNIT), [USER, USER2])
     assert [(r.outcome, r.request_id) for r in results] == [(Outcome.DONE, "batch-rid"), (Outcome.DONE, "batch-rid")]
+
+
+def test_remove_several_goes_in_one_batch_and_reads_each_outcome(graph_api, client):
+    third = "5d9a0b8c-1e2f-4a3b-9c4d-5e6f7a8b9c0d"
+    expected = {"requests": [{"id": str(n), "method": "DELETE", "url": f"/groups/{GROUP}/members/{m}/$ref"}
+                             for n, m in enumerate([USER, USER2, third], start=1)]}
+    graph_api.post(f"{GRAPH}/$batch", headers={"request-id": "b1"}, match=[matchers.json_params_matcher(expected)], json={"responses": [
+        {"id": "1", "status": 204}, {"id": "2", "status": 404, "body": NOT_FOUND},
+        {"id": "3", "status": 429, "headers": {"Retry-After": "1"}, "body": THROTTLED}]})
+    graph_api.delete(f"{GRAPH}/groups/{GROUP}/members/{third}/$ref", status=204, headers={"request-id": "r3"})
+    results = client.remove_members(Container(Kind.GROUPS, GROUP), [USER, USER2, third])
+    assert [(r.outcome, r.request_id) for r in results] == [
+        (Outcome.DONE, "b1"), (Outcome.ALREADY, INNER["request-id"]), (Outcome.DONE, "r3")]

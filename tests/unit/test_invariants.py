@@ -1,6 +1,7 @@
 """DESIGN.md invariants 1 and 2: ids are validated before any URL is built, removals end in /$ref."""
 
 import inspect
+import json
 import re
 
 import pytest
@@ -87,13 +88,37 @@ def test_every_delete_the_service_sends_ends_in_ref(container, base):
     assert call.request.url.endswith(f"/members/{USER}/$ref")
 
 
-def test_delete_is_only_ever_sent_by_remove_member():
-    """No other code path of the service can issue a DELETE (that could delete a directory object)."""
+def test_delete_is_only_ever_built_from_member_ref_path():
+    """No code path of the service can DELETE a directory object itself: only member references."""
     source = inspect.getsource(graph_module)
     deletes = [line.strip() for line in source.splitlines() if '"DELETE"' in line]
     assert deletes == [
         'response = self._request("DELETE", self._url(path))',
+        'answers = self._batch(ids, lambda m: {"method": "DELETE", "url": refs.member_ref_path(container, m, self.base_url)})',
         'return error.status == 429 or method in {"GET", "DELETE"}',
     ]
-    remove_source = inspect.getsource(GraphClient.remove_member)
-    assert "refs.member_ref_path(" in remove_source
+    assert "path = refs.member_ref_path(" in inspect.getsource(GraphClient.remove_member)
+
+
+@pytest.mark.parametrize("container", [
+    Container(Kind.GROUPS, GROUP), Container(Kind.UNITS, GROUP), Container(Kind.ROLES, GROUP), Container.role_template(GROUP),
+])
+def test_every_delete_in_a_batch_ends_in_ref(container):
+    client = GraphClient("tok", base_url=GRAPH)
+    ids = [f"00000000-0000-4000-8000-{n:012d}" for n in range(25)]
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.POST, f"{GRAPH}/$batch", json={"responses": [{"id": str(n), "status": 204} for n in range(1, 21)]})
+        rsps.add(responses.POST, f"{GRAPH}/$batch", json={"responses": [{"id": str(n), "status": 204} for n in range(1, 6)]})
+        client.remove_members(container, ids)
+        items = [item for call in rsps.calls for item in json.loads(call.request.body)["requests"]]
+    assert len(items) == 25 and {item["method"] for item in items} == {"DELETE"}
+    assert all(item["url"].endswith(f"/members/{member}/$ref") for item, member in zip(items, ids))
+
+
+@pytest.mark.parametrize("bad", HOSTILE_IDS)
+def test_no_batch_is_sent_for_a_hostile_id_among_many(bad):
+    client = GraphClient("tok", base_url=GRAPH)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        with pytest.raises(InvalidId):
+            client.remove_members(Container(Kind.GROUPS, GROUP), [USER, bad])
+        assert len(rsps.calls) == 0

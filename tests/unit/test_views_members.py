@@ -326,3 +326,32 @@ def test_container_page_shows_its_recent_changes_and_links_to_all(signed_in, mon
     assert "Adele Vance" in activity
     assert "Adele Vance" not in unescape(signed_in.get(f"/activity/?container={USER}").content.decode())
     assert signed_in.get("/activity/?container=../x").status_code == 400
+
+
+def test_bulk_remove_reports_the_count_and_updates_each_row_out_of_band(signed_in, monkeypatch):
+    fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE, BOB]},
+                                            errors={(GROUP, USER2): DENIED}))
+    response = signed_in.post(reverse("members:member-bulk-remove", args=["groups", GROUP]), {"member": [USER, USER2]},
+                              headers={**HX, "HX-Target": "bulk-results"})
+    html = unescape(response.content.decode())
+    assert ("remove_members", GROUP, (USER, USER2)) in fake.calls
+    assert "1 of 2 removed. 1 could not be: the reason is on its row." in html
+    assert f'<tr id="removed-{USER}" class="removed" hx-swap-oob="outerHTML:#member-{USER}">' in html
+    refused = html[html.index(f'<tr id="member-{USER2}"'):]
+    assert refused.split(">")[0].endswith('hx-swap-oob="true"') and 'role="alert"' in refused
+    assert sorted(AuditEntry.objects.values_list("member_id", "outcome")) == sorted([(USER, "done"), (USER2, "refused")])
+
+
+def test_bulk_remove_with_nothing_selected_asks_to_select(signed_in, monkeypatch):
+    fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}))
+    response = signed_in.post(reverse("members:member-bulk-remove", args=["groups", GROUP]), {}, headers=HX)
+    assert response.status_code == 200 and "Select the members to remove first" in response.content.decode()
+    assert fake.calls == [] and AuditEntry.objects.count() == 0
+
+
+def test_bulk_remove_is_post_only_and_validates_every_id(signed_in, monkeypatch):
+    fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}))
+    url = reverse("members:member-bulk-remove", args=["groups", GROUP])
+    assert signed_in.get(url).status_code == 405
+    assert signed_in.post(url, {"member": [USER, "../x"]}, headers=HX).status_code == 400
+    assert fake.calls == []
