@@ -273,6 +273,20 @@ def _change_context(request: HttpRequest, graph: GraphClient, action: str, conta
     return info, rows
 
 
+def _picked(kind: str, container_id: str, values: list[str]) -> tuple[Container, list[str]]:
+    """The container and the picked member ids, every one validated (or InvalidId)."""
+    container = _container(kind, container_id)
+    return container, [Container.of(kind, value).id for value in values]
+
+
+def _back_to_page(request: HttpRequest, container: Container, rows: list[dict]) -> HttpResponse:
+    """Without htmx: each outcome as a message on the container page."""
+    for row in rows:
+        level = messages.ERROR if row["message"].tone == "error" else messages.SUCCESS
+        messages.add_message(request, level, f"{row['member'].display_name}: {row['message'].text} {row['message'].fix}".strip())
+    return redirect(_detail_url(container))
+
+
 def _units_if_refused(graph: GraphClient, container: Container, access, results: list[Result]) -> frozenset[str] | None:
     """A refused unit-scoped admin: which units the group is in decides the reason we give."""
     refused = any(r.outcome is Outcome.REFUSED for r in results)
@@ -288,8 +302,7 @@ def _units_if_refused(graph: GraphClient, container: Container, access, results:
 def member_remove(request: HttpRequest, kind: str, container_id: str, member_id: str) -> HttpResponse:
     """Remove one member (DELETE .../members/{id}/$ref). Success: the row goes; refusal: it stays with the reason."""
     try:
-        container = _container(kind, container_id)
-        Container.of(kind, member_id)  # validates the member id the same way
+        container, [member_id] = _picked(kind, container_id, [member_id])
     except InvalidId as exc:
         return HttpResponseBadRequest(str(exc))
     graph = _graph_or_audit(request, "remove", container, [member_id])
@@ -297,9 +310,7 @@ def member_remove(request: HttpRequest, kind: str, container_id: str, member_id:
     info, rows = _change_context(request, graph, "remove", container, [result])
     row = rows[0]
     if not request.htmx:
-        messages.add_message(request, messages.ERROR if row["message"].tone == "error" else messages.SUCCESS,
-                             f"{row['member'].display_name}: {row['message'].text} {row['message'].fix}".strip())
-        return redirect(_detail_url(container))
+        return _back_to_page(request, container, rows)
     if result.outcome in {Outcome.DONE, Outcome.ALREADY}:
         response = render(request, DETAIL + "#removed-row", {**row, "kind": container.kind, "container": info, "address": container})
         return trigger_client_event(response, "membersChanged")
@@ -312,8 +323,7 @@ def member_remove(request: HttpRequest, kind: str, container_id: str, member_id:
 def member_bulk_remove(request: HttpRequest, kind: str, container_id: str) -> HttpResponse:
     """Remove the selected members (field ``member``, repeated) in $batch; each row shows its own outcome."""
     try:
-        container = _container(kind, container_id)
-        member_ids = [Container.of(kind, m).id for m in request.POST.getlist("member")]
+        container, member_ids = _picked(kind, container_id, request.POST.getlist("member"))
     except InvalidId as exc:
         return HttpResponseBadRequest(str(exc))
     context = {"kind": container.kind, "address": container, "verdict": ALLOWED}
@@ -323,10 +333,7 @@ def member_bulk_remove(request: HttpRequest, kind: str, container_id: str) -> Ht
     results = graph.remove_members(container, member_ids)
     info, rows = _change_context(request, graph, "remove", container, results)
     if not request.htmx:
-        for row in rows:
-            messages.add_message(request, messages.ERROR if row["message"].tone == "error" else messages.SUCCESS,
-                                 f"{row['member'].display_name}: {row['message'].text}")
-        return redirect(_detail_url(container))
+        return _back_to_page(request, container, rows)
     gone = [row for row in rows if row["result"].outcome in {Outcome.DONE, Outcome.ALREADY}]
     response = render(request, DETAIL + "#bulk-results", {**context, "container": info, "rows": rows, "gone": gone,
                                                           "kept": [row for row in rows if row not in gone]})
@@ -338,21 +345,18 @@ def member_bulk_remove(request: HttpRequest, kind: str, container_id: str) -> Ht
 def member_add(request: HttpRequest, kind: str, container_id: str) -> HttpResponse:
     """Add the picked members (field ``member``, repeated): groups by PATCH per 20, others by $batch."""
     try:
-        container = _container(kind, container_id)
-        member_ids = [Container.of(kind, m).id for m in request.POST.getlist("member")]
+        container, member_ids = _picked(kind, container_id, request.POST.getlist("member"))
     except InvalidId as exc:
         return HttpResponseBadRequest(str(exc))
+    context = {"kind": container.kind, "address": container, "verdict": ALLOWED}
     if not member_ids:
-        return HttpResponseBadRequest("Pick at least one member to add.")
+        return render(request, DETAIL + "#add-results", {**context, "nothing_selected": True})
     graph = _graph_or_audit(request, "add", container, member_ids)
     results = graph.add_members(container, member_ids)
     info, rows = _change_context(request, graph, "add", container, results)
     if not request.htmx:
-        for row in rows:
-            messages.add_message(request, messages.ERROR if row["message"].tone == "error" else messages.SUCCESS,
-                                 f"{row['member'].display_name}: {row['message'].text}")
-        return redirect(_detail_url(container))
-    context = {"kind": container.kind, "container": info, "address": container, "verdict": ALLOWED}
+        return _back_to_page(request, container, rows)
+    context["container"] = info
     if (request.htmx.target or "").startswith("removed-") and len(rows) == 1:
         return _undo_answer(request, context, rows[0])
     context["rows"] = rows

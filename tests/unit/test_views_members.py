@@ -355,3 +355,10 @@ def test_bulk_remove_is_post_only_and_validates_every_id(signed_in, monkeypatch)
     assert signed_in.get(url).status_code == 405
     assert signed_in.post(url, {"member": [USER, "../x"]}, headers=HX).status_code == 400
     assert fake.calls == []
+
+
+def test_add_with_nothing_picked_says_so_where_htmx_shows_it(signed_in, monkeypatch):
+    fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}))
+    response = signed_in.post(reverse("members:member-collection", args=["groups", GROUP]), {}, headers=HX)
+    assert response.status_code == 200 and "tick the people to add first" in response.content.decode()
+    assert fake.calls == []
