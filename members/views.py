@@ -182,8 +182,13 @@ def _members_context(request: HttpRequest, graph: GraphClient, container: Contai
 
 @require_GET
 def container_detail(request: HttpRequest, kind: str, container_id: str) -> HttpResponse:
-    """A container's facts and the first page of its members."""
-    return _render_detail(request, _container(kind, container_id))
+    """A container's facts and the first page of its members (``?part=count``: just the count, for htmx)."""
+    container = _container(kind, container_id)
+    if _is_fragment(request) and request.GET.get("part") == "count":
+        graph = graph_for(request)
+        return render(request, DETAIL + "#member-count", {"kind": container.kind, "address": container,
+                                                           "member_count": graph.count_members(container)})
+    return _render_detail(request, container)
 
 
 @require_GET

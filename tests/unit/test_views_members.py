@@ -362,3 +362,10 @@ def test_add_with_nothing_picked_says_so_where_htmx_shows_it(signed_in, monkeypa
     response = signed_in.post(reverse("members:member-collection", args=["groups", GROUP]), {}, headers=HX)
     assert response.status_code == 200 and "tick the people to add first" in response.content.decode()
     assert fake.calls == []
+
+
+def test_member_count_fragment_reads_only_the_count(signed_in, monkeypatch):
+    fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE, BOB]}))
+    response = signed_in.get(reverse("members:container-detail", args=["groups", GROUP]) + "?part=count", headers=HX)
+    assert response.content.decode().strip().startswith('<dd id="member-count"') and ">2</dd>" in response.content.decode()
+    assert fake.calls == []  # count_members only: no container read, no member page
