@@ -17,6 +17,7 @@ from sandbox import knobs
 from sandbox.graph import batch, errors, routing
 from sandbox.graph.call import MISSING, Call, Result
 from sandbox.tokens import InvalidToken, read_access_token
+from sandbox.transport import FAULT_HEADER
 
 PUBLIC_GRAPH = "https://graph.sandbox.test"
 DIAGNOSTIC = json.dumps(
@@ -119,7 +120,7 @@ def graph(request: HttpRequest, version: str, rest: str = "") -> HttpResponse:
         result, items = answer(request, version, rest, request_id, client_request_id)
     response = to_response(result, request_id, client_request_id)
     if fault == "drop":
-        response[knobs.FAULT_HEADER] = "drop"  # the transport turns this answer into a lost connection
+        response[FAULT_HEADER] = "drop"  # the transport turns this answer into a lost connection
     knobs.log_request(knobs.LoggedRequest(
         method=request.method, path=request.path, query=request.META.get("QUERY_STRING", ""),
         status=result.status, request_id=request_id, time=started,

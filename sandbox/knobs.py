@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from sandbox.graph import errors
-from sandbox.transport import FAULT_HEADER
+
 LOG_SIZE = 10_000
 FAULT_KINDS = ("503", "504", "drop")
 

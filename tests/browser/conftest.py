@@ -39,6 +39,9 @@ def page(browser, live_server, tenant, color_scheme):
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
+    # Let background requests (the member count's refresh after a change) finish before the
+    # test's database goes away under the live server.
+    page.wait_for_load_state("networkidle")
     context.close()
 
 

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from sandbox import authz
 from tests.browser.conftest import screenshot, sign_in_as
-from tests.browser.test_groups import (
+from tests.browser.steps import (
     ENABLE_EVERYTHING,
     a_user_member,
     assert_done,
@@ -127,11 +127,6 @@ def test_account_without_consented_role_write_scope_is_refused(page, tenant):
     assert_refused(entry, "noconsent@contoso.example", "remove", member.id)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "container_detail.html puts hx-confirm on <form id=\"picker\"> for roles and role-assignable groups; htmx 2 "
-    "inherits hx-confirm, so the search box inside the form (its own hx-get) asks 'Add the picked members to ...? "
-    "They gain this directory role's privileges at once.' for every search before anything is picked; dismissing "
-    "it cancels the search. The confirm belongs on the submit only."))
 def test_searching_the_people_picker_asks_for_no_confirmation(page, tenant):
     role, newcomer = tenant["roles"][authz.HELPDESK_ADMINISTRATOR], tenant["spare_users"][0]
     sign_in_as(page, "pra@contoso.example", start=f"/roles/{role.id}/")

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot, sign_in_as
-from tests.browser.test_groups import (
+from tests.browser.steps import (
     ENABLE_EVERYTHING,
     a_user_member,
     add_selected,

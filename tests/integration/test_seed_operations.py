@@ -13,7 +13,6 @@ from urllib.parse import parse_qsl, urlsplit
 import msal
 import pytest
 import requests
-from django.conf import settings
 
 from members.graph import GraphClient, Outcome
 from members.refs import Container, Kind
