@@ -67,6 +67,8 @@ def refusal(action: str, error: GraphError, container: ContainerInfo | None, acc
     """Words for a refused change (403/400), naming the most likely reason the app can see."""
     kind = container.kind if container else Kind.GROUPS
     what = f"Couldn't {_verb(action)} this member."
+    if error.status == 401:
+        return signed_out(error, what)
     if error.status == 403 and (needed := member_type_scope_missing(action, kind, member_type, scopes)):
         return Message("error", f"{what} Adding {MEMBER_TYPE_NAMES[member_type]} to a group also needs the {needed} permission, "
                                 "which this app was not granted.",
@@ -145,8 +147,16 @@ def outcome_message(action: str, result: Result, container: ContainerInfo | None
     return refusal(action, result.error, container, access, scopes, member_type, group_units)
 
 
+def signed_out(error: GraphError, what: str) -> Message:
+    """Graph no longer accepts the session's token (revoked, or the account was disabled)."""
+    return Message("error", f"{what} Graph no longer accepts your sign-in.",
+                   "Sign out and sign in again, then try once more.", error.request_id)
+
+
 def load_failed(error: GraphError, what: str) -> Message:
     """A page or list that could not be read."""
+    if error.status == 401:
+        return signed_out(error, f"Couldn't load {what}.")
     if error.is_permission_denied:
         return Message("error", f"You can't see {what}: Graph refused to list it.",
                        "Hidden-membership units show their members only to their own members and to admins with Member.Read.Hidden.",

@@ -94,6 +94,7 @@ if SANDBOX_MODE:
     # The sandbox transport keeps the public Host (login/graph.sandbox.test) on loopback calls.
     ALLOWED_HOSTS += [".sandbox.test"]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "portal.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.auth",

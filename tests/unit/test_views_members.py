@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from members.graph import ContainerInfo, DirectoryItem
+from members.graph import ContainerInfo, DirectoryItem, GraphError
 from members.models import AuditEntry
 from members.permissions import GROUPS_ADMIN
 from members.refs import Kind
@@ -146,12 +146,21 @@ def test_get_never_removes(signed_in, monkeypatch):
     assert fake.calls == []
 
 
-def test_tokenless_htmx_delete_is_refused_by_csrf(user, monkeypatch):
+def test_tokenless_htmx_delete_is_refused_by_csrf_and_the_page_reloads(user, monkeypatch):
     fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]}))
     csrf_client = Client(enforce_csrf_checks=True)
     csrf_client.force_login(user)
     response = csrf_client.delete(remove_url(), headers=HX)
-    assert response.status_code == 403 and fake.calls == []
+    assert response.status_code == 403 and fake.calls == [] and AuditEntry.objects.count() == 0
+    assert response.headers["HX-Refresh"] == "true"  # htmx reloads: the row is visibly still there
+
+
+def test_tokenless_plain_post_gets_djangos_refusal_page(user, monkeypatch):
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}))
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(user)
+    response = csrf_client.post(remove_url())
+    assert response.status_code == 403 and "HX-Refresh" not in response.headers
 
 
 def test_htmx_delete_with_the_csrf_header_passes(user, monkeypatch):
@@ -369,3 +378,10 @@ def test_member_count_fragment_reads_only_the_count(signed_in, monkeypatch):
     response = signed_in.get(reverse("members:container-detail", args=["groups", GROUP]) + "?part=count", headers=HX)
     assert response.content.decode().strip().startswith('<dd id="member-count"') and ">2</dd>" in response.content.decode()
     assert fake.calls == []  # count_members only: no container read, no member page
+
+
+def test_graph_no_longer_accepting_the_token_says_sign_in_again(signed_in, monkeypatch):
+    expired = GraphError(401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid.", "rid-401")
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]}, errors={(GROUP, USER): expired}))
+    html = unescape(signed_in.delete(remove_url(), headers=HX).content.decode())
+    assert "Graph no longer accepts your sign-in." in html and "Sign out and sign in again" in html

@@ -1,0 +1,13 @@
+"""Error answers that htmx can act on (htmx 2 swaps no 4xx/5xx: a bare error page would be silent)."""
+
+from django.http import HttpRequest, HttpResponse
+from django.views.csrf import csrf_failure as django_csrf_failure
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """Refused as Django refuses it; an htmx click also reloads the page, so the user sees a fresh
+    page with a valid token and the member still there (nothing was sent to Graph)."""
+    response = django_csrf_failure(request, reason=reason)
+    if request.headers.get("HX-Request") == "true":
+        response["HX-Refresh"] = "true"
+    return response
