@@ -385,3 +385,15 @@ def test_graph_no_longer_accepting_the_token_says_sign_in_again(signed_in, monke
     use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]}, errors={(GROUP, USER): expired}))
     html = unescape(signed_in.delete(remove_url(), headers=HX).content.decode())
     assert "Graph no longer accepts your sign-in." in html and "Sign out and sign in again" in html
+
+
+def test_members_that_cannot_be_listed_are_not_called_none(signed_in, monkeypatch):
+    fake = FakeGraph(containers={GROUP: a_group()})
+
+    def refuse(container, *, search="", top=50):
+        raise DENIED
+
+    fake.list_members = refuse
+    use_graph(monkeypatch, fake)
+    html = unescape(signed_in.get(reverse("members:container-detail", args=["groups", GROUP])).content.decode())
+    assert "Graph refused to list it." in html and "No members." not in html
