@@ -175,3 +175,14 @@ def _unit_verdict(container: ContainerInfo, access: MyAccess) -> Verdict:
     # Adding or removing objects to or from a unit, restricted-management or not, needs a
     # tenant-level Privileged Role Administrator (GRAPH.md §8): unit-scoped roles don't reach it.
     return _privileged_verdict(access, "role_missing")
+
+
+def picker_types(container: ContainerInfo) -> tuple[str, ...]:
+    """What the people picker offers for a container: the member types Graph accepts there.
+
+    Microsoft 365 groups take users only; security groups and units users, groups and devices;
+    directory roles users (service principals and role-assignable groups are rare there).
+    """
+    if container.kind is Kind.ROLES or "m365" in container.traits:
+        return ("user",)
+    return ("user", "group", "device")

@@ -22,7 +22,7 @@ from members import explain
 from members.access import access_for
 from members.graph import ContainerInfo, DirectoryItem, GraphClient, GraphError, Outcome, Result
 from members.models import AuditEntry
-from members.permissions import ALLOWED, ROLE_NAMES, change_verdict
+from members.permissions import ALLOWED, ROLE_NAMES, change_verdict, picker_types
 from members.refs import Container, InvalidId, Kind, object_id, parse_kind
 from portal.auth import ReauthenticationRequired, graph_for, granted_scopes
 
@@ -32,7 +32,6 @@ PAGES_KEY = "next_links"
 CONTAINERS_KEY = "containers_seen"
 CONTAINER_MEMO_SECONDS = 300
 MAX_REMEMBERED_PAGES = 40
-PICKER_TYPES = {Kind.GROUPS: ("user", "group", "device"), Kind.UNITS: ("user", "group", "device"), Kind.ROLES: ("user",)}
 
 
 def _container(kind: str, container_id: str) -> Container:
@@ -67,7 +66,7 @@ def home(request: HttpRequest) -> HttpResponse:
     error = None
     try:
         if access.units:
-            units = _my_units(graph, access)
+            units = _my_units(graph, access, granted_scopes(request))
         if access.owned_groups:
             owned = graph.my_owned_groups()
     except GraphError as exc:
@@ -77,20 +76,23 @@ def home(request: HttpRequest) -> HttpResponse:
                                                   "error": error})
 
 
-def _my_units(graph: GraphClient, access) -> list[dict]:
+def _my_units(graph: GraphClient, access, scopes: frozenset[str]) -> list[dict]:
     """Each unit where I hold a scoped role, with its groups (the ones my unit role reaches)."""
     unit_ids = sorted(access.units)
-    answers = graph.batch_get({uid: f"/directory/administrativeUnits/{uid}/members/microsoft.graph.group?$select=id,displayName,description,groupTypes,mailEnabled,securityEnabled,isAssignableToRole,onPremisesSyncEnabled&$top=50" for uid in unit_ids}
+    answers = graph.batch_get({uid: f"/directory/administrativeUnits/{uid}/members/microsoft.graph.group?$select=id,displayName,description,groupTypes,mailEnabled,securityEnabled,isAssignableToRole,onPremisesSyncEnabled,isManagementRestricted&$top=50" for uid in unit_ids}
                               | {f"info-{uid}": f"/directory/administrativeUnits/{uid}?$select=id,displayName,description" for uid in unit_ids})
     units = []
     for uid in unit_ids:
         info = answers[f"info-{uid}"]
         groups = answers[uid]
+        groups = [ContainerInfo.from_graph(Kind.GROUPS, g) for g in groups.get("value", [])] if isinstance(groups, dict) else []
+        manageable = [g for g in groups if change_verdict(g, access, scopes, frozenset({uid})).allowed]
         units.append({
             "id": uid,
             "name": info.get("displayName", uid) if isinstance(info, dict) else uid,
             "roles": sorted({ROLE_NAMES.get(role, "Administrator") for unit, role in access.scoped if unit == uid}),
-            "groups": [ContainerInfo.from_graph(Kind.GROUPS, g) for g in groups.get("value", [])] if isinstance(groups, dict) else [],
+            "groups": manageable,
+            "others": [g for g in groups if g not in manageable],
         })
     return units
 
@@ -388,9 +390,9 @@ def member_candidates(request: HttpRequest, kind: str, container_id: str) -> Htt
     candidates, error = [], None
     if len(query) >= 2:
         graph = graph_for(request)
-        types = PICKER_TYPES[container.kind]
         try:
-            candidates = [c for c in graph.search_directory(query, types) if c.id != container.id]
+            info = _detail_context(request, graph, container, fresh=False)["container"]
+            candidates = [c for c in graph.search_directory(query, picker_types(info)) if c.id != container.id]
         except GraphError as exc:
             error = explain.load_failed(exc, "the directory")
     return render(request, DETAIL + "#candidates", {"candidates": candidates, "query": query, "error": error,

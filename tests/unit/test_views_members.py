@@ -397,3 +397,15 @@ def test_members_that_cannot_be_listed_are_not_called_none(signed_in, monkeypatc
     use_graph(monkeypatch, fake)
     html = unescape(signed_in.get(reverse("members:container-detail", args=["groups", GROUP])).content.decode())
     assert "Graph refused to list it." in html and "No members." not in html
+
+
+@pytest.mark.parametrize(("flags", "types"), [
+    ({"groupTypes": ["Unified"], "mailEnabled": True}, ["user"]),
+    ({}, ["user", "group", "device"]),
+])
+def test_picker_offers_only_the_member_types_the_group_takes(signed_in, monkeypatch, flags, types):
+    fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group(**flags)}, members={GROUP: [ADELE]}))
+    searched = []
+    fake.search_directory = lambda text, kinds, top=10: searched.append(list(kinds)) or []
+    signed_in.get(reverse("members:member-candidates", args=["groups", GROUP]) + "?q=ad", headers=HX)
+    assert searched == [types]
