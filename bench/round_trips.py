@@ -73,7 +73,7 @@ def htmx(session: requests.Session, base: str, method: str, path: str, **kwargs)
 
 
 def find(pattern: str, text: str) -> str:
-    match = re.search(pattern, text)
+    match = re.search(pattern, text, re.S)
     assert match, pattern
     return match.group(1)
 
@@ -88,7 +88,7 @@ def scenarios(base: str) -> list[tuple]:
     detail = helpdesk.get(f"{base}/groups/{big}/").text
     more = find(r'\?more=([^&"]+)', detail)
     tier1_page = helpdesk.get(f"{base}/groups/{tier1}/").text
-    member = find(r'<tr id="member-([0-9a-f-]{36})"[^>]*>\s*<td><span class="type type-user"', tier1_page)
+    member = find(r'<tr id="member-([0-9a-f-]{36})"(?:(?!</tr>).)*?class="type type-user"', tier1_page)
     users = [m for m in re.findall(r'value="([0-9a-f-]{36})"', htmx(helpdesk, base, "GET", f"/groups/{big}/candidates/?q=an").text)]
     units = pra.get(f"{base}/units/?q=Paris").text
     paris = find(r'href="/units/([0-9a-f-]{36})/">Paris Office<', units)
