@@ -52,6 +52,13 @@ def sign_in_as(page: Page, upn: str, start: str = "/") -> None:
     page.locator(f'input[name="upn"][value="{upn}"]').check()
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    wait_until_ready(page)
+
+
+def wait_until_ready(page: Page) -> None:
+    """After a navigation: htmx is a deferred script, so a page can be visible before htmx has
+    processed it; an input typed in that instant would go unheard. Wait for the load to finish."""
+    page.wait_for_function("document.readyState === 'complete' && window.htmx !== undefined")
 
 
 def screenshot(page: Page, name: str) -> Path:

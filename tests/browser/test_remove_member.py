@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from members.models import AuditEntry
 from sandbox.models import Link
-from tests.browser.conftest import screenshot, sign_in_as
+from tests.browser.conftest import screenshot, sign_in_as, wait_until_ready
 
 pytestmark = pytest.mark.browser
 
@@ -28,6 +28,7 @@ def test_groups_administrator_removes_a_member_and_sees_the_row_go(page, tenant)
     page.get_by_label("Search groups by name").fill("Helpdesk Tier")
     page.get_by_role("link", name=group.display_name, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(group.display_name)
+    wait_until_ready(page)
     remove = page.get_by_role("button", name=f"Remove {member.display_name}", exact=True)
     expect(remove).to_be_enabled()
     screenshot(page, "group-detail-helpdesk")
