@@ -360,6 +360,24 @@ class GraphClient:
                 found[refs.object_id(member_id)] = DirectoryItem.from_graph(item)
         return info, found
 
+    def units_with_groups(self, unit_ids: list[str]) -> list[tuple[str, ContainerInfo | None, list[ContainerInfo]]]:
+        """Each unit's facts and the groups that are its members, in one $batch: (id, unit, groups)."""
+        paths = {}
+        for unit_id in unit_ids:
+            unit = Container(Kind.UNITS, refs.object_id(unit_id))
+            paths[f"unit-{unit.id}"] = f"{refs.container_path(unit, self.base_url)}?$select={UNIT_FIELDS}"
+            paths[f"groups-{unit.id}"] = (f"{refs.members_path(unit, self.base_url)}/microsoft.graph.group"
+                                          f"?$select={GROUP_FIELDS}&$top=50")
+        answers = self.batch_get(paths)
+        found = []
+        for unit_id in unit_ids:
+            unit, groups = answers[f"unit-{unit_id}"], answers[f"groups-{unit_id}"]
+            found.append((unit_id,
+                          None if isinstance(unit, GraphError) else ContainerInfo.from_graph(Kind.UNITS, unit),
+                          [] if isinstance(groups, GraphError)
+                          else [ContainerInfo.from_graph(Kind.GROUPS, g) for g in groups.get("value", [])]))
+        return found
+
     def units_of_group(self, group_id: str) -> frozenset[str]:
         """The administrative units a group is a member of (they decide unit-scoped admins' reach)."""
         path = f"/groups/{refs.object_id(group_id)}/memberOf/microsoft.graph.administrativeUnit"

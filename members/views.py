@@ -77,20 +77,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _my_units(graph: GraphClient, access, scopes: frozenset[str]) -> list[dict]:
-    """Each unit where I hold a scoped role, with its groups (the ones my unit role reaches)."""
-    unit_ids = sorted(access.units)
-    answers = graph.batch_get({uid: f"/directory/administrativeUnits/{uid}/members/microsoft.graph.group?$select=id,displayName,description,groupTypes,mailEnabled,securityEnabled,isAssignableToRole,onPremisesSyncEnabled,isManagementRestricted&$top=50" for uid in unit_ids}
-                              | {f"info-{uid}": f"/directory/administrativeUnits/{uid}?$select=id,displayName,description" for uid in unit_ids})
+    """Each unit where I hold a scoped role, with the groups in it my unit role reaches (others folded)."""
     units = []
-    for uid in unit_ids:
-        info = answers[f"info-{uid}"]
-        groups = answers[uid]
-        groups = [ContainerInfo.from_graph(Kind.GROUPS, g) for g in groups.get("value", [])] if isinstance(groups, dict) else []
-        manageable = [g for g in groups if change_verdict(g, access, scopes, frozenset({uid})).allowed]
+    for unit_id, info, groups in graph.units_with_groups(sorted(access.units)):
+        manageable = [g for g in groups if change_verdict(g, access, scopes, frozenset({unit_id})).allowed]
         units.append({
-            "id": uid,
-            "name": info.get("displayName", uid) if isinstance(info, dict) else uid,
-            "roles": sorted({ROLE_NAMES.get(role, "Administrator") for unit, role in access.scoped if unit == uid}),
+            "id": unit_id,
+            "name": info.display_name if info else unit_id,
+            "roles": sorted({ROLE_NAMES.get(role, "Administrator") for unit, role in access.scoped if unit == unit_id}),
             "groups": manageable,
             "others": [g for g in groups if g not in manageable],
         })

@@ -61,6 +61,9 @@ class FakeGraph:
     def my_access(self) -> dict:
         return self.access
 
+    def units_with_groups(self, unit_ids):
+        return [(unit_id, self.containers.get(unit_id), []) for unit_id in unit_ids]
+
     def units_of_group(self, group_id: str) -> frozenset[str]:
         return frozenset()
 

@@ -323,3 +323,17 @@ def test_remove_several_goes_in_one_batch_and_reads_each_outcome(graph_api, clie
     results = client.remove_members(Container(Kind.GROUPS, GROUP), [USER, USER2, third])
     assert [(r.outcome, r.request_id) for r in results] == [
         (Outcome.DONE, "b1"), (Outcome.ALREADY, INNER["request-id"]), (Outcome.DONE, "r3")]
+
+
+@pytest.mark.parametrize(("base", "unit_path"), [(GRAPH, "/directory/administrativeUnits"),
+                                                 ("https://graph.example.test/beta", "/administrativeUnits")])
+def test_units_with_groups_reads_each_unit_and_its_groups_in_one_batch(graph_api, base, unit_path, sleeps):
+    client = GraphClient("tok", base_url=base, sleep=sleeps.append)
+    graph_api.post(f"{base}/$batch", json={"responses": [
+        {"id": "0", "status": 200, "body": {"id": UNIT, "displayName": "Seattle Office"}},
+        {"id": "1", "status": 200, "body": {"value": [{"id": GROUP, "displayName": "Seattle Helpdesk", "groupTypes": []}]}},
+    ]})
+    [(unit_id, unit, groups)] = client.units_with_groups([UNIT])
+    sent = json.loads(graph_api.calls[0].request.body)["requests"]
+    assert [item["url"].split("?")[0] for item in sent] == [f"{unit_path}/{UNIT}", f"{unit_path}/{UNIT}/members/microsoft.graph.group"]
+    assert (unit_id, unit.display_name, [g.display_name for g in groups]) == (UNIT, "Seattle Office", ["Seattle Helpdesk"])
