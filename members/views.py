@@ -277,7 +277,7 @@ def _change_context(request: HttpRequest, graph: GraphClient, action: str, conta
 def _picked(kind: str, container_id: str, values: list[str]) -> tuple[Container, list[str]]:
     """The container and the picked member ids, every one validated (or InvalidId)."""
     container = _container(kind, container_id)
-    return container, [Container.of(kind, value).id for value in values]
+    return container, [object_id(value) for value in values]
 
 
 def _back_to_page(request: HttpRequest, container: Container, rows: list[dict]) -> HttpResponse:
