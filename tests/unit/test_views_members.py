@@ -409,3 +409,8 @@ def test_picker_offers_only_the_member_types_the_group_takes(signed_in, monkeypa
     fake.search_directory = lambda text, kinds, top=10: searched.append(list(kinds)) or []
     signed_in.get(reverse("members:member-candidates", args=["groups", GROUP]) + "?q=ad", headers=HX)
     assert searched == [types]
+
+
+def test_every_page_says_how_many_graph_round_trips_it_cost(signed_in, monkeypatch):
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}))
+    assert signed_in.get("/activity/")["Server-Timing"] == 'graph;dur=0.0;desc="0 Graph round trips"'
