@@ -345,14 +345,17 @@ class GraphClient:
         return {"roles": [r.get("roleTemplateId", "") for r in answers["roles"].get("value", [])],
                 "scoped": scoped, "owned_groups": owned, "known": True}
 
-    def describe(self, container: Container, member_ids: list[str]) -> tuple[ContainerInfo | None, dict[str, DirectoryItem]]:
-        """A container and some directory objects by id, in one $batch (for names and explanations)."""
-        paths = {"container": f"{refs.container_path(container, self.base_url)}?$select={CONTAINER_FIELDS[container.kind]}"}
+    def describe(self, container: Container, member_ids: list[str], *,
+                 with_container: bool = True) -> tuple[ContainerInfo | None, dict[str, DirectoryItem]]:
+        """A container and some directory objects by id, in one $batch (none when nothing is asked)."""
+        paths = {}
+        if with_container:
+            paths["container"] = f"{refs.container_path(container, self.base_url)}?$select={CONTAINER_FIELDS[container.kind]}"
         for n, member_id in enumerate(member_ids):
             paths[f"m{n}"] = f"/directoryObjects/{refs.object_id(member_id)}?$select={MEMBER_FIELDS}"
-        answers = self.batch_get(paths)
-        info = answers["container"]
-        info = None if isinstance(info, GraphError) else ContainerInfo.from_graph(container.kind, info)
+        answers = self.batch_get(paths) if paths else {}
+        info = answers.get("container")
+        info = None if info is None or isinstance(info, GraphError) else ContainerInfo.from_graph(container.kind, info)
         found = {}
         for n, member_id in enumerate(member_ids):
             item = answers[f"m{n}"]

@@ -32,6 +32,8 @@ PAGES_KEY = "next_links"
 CONTAINERS_KEY = "containers_seen"
 CONTAINER_MEMO_SECONDS = 300
 MAX_REMEMBERED_PAGES = 40
+ITEMS_KEY = "items_seen"
+MAX_REMEMBERED_ITEMS = 500
 
 
 def _container(kind: str, container_id: str) -> Container:
@@ -153,6 +155,22 @@ def _remember_container(request: HttpRequest, container: Container, info: Contai
     request.session[CONTAINERS_KEY] = dict(list(memo.items())[-MAX_REMEMBERED_PAGES:])
 
 
+def _remember_items(request: HttpRequest, items: list[DirectoryItem]) -> None:
+    """The members and candidates a page showed, so a click on them needs no second read."""
+    if not items:
+        return
+    seen = request.session.get(ITEMS_KEY, {})
+    for item in items:
+        seen.pop(item.id, None)
+        seen[item.id] = [item.type, item.display_name, item.principal, item.detail]
+    request.session[ITEMS_KEY] = dict(list(seen.items())[-MAX_REMEMBERED_ITEMS:])
+
+
+def _recall_items(request: HttpRequest, ids: list[str]) -> dict[str, DirectoryItem]:
+    seen = request.session.get(ITEMS_KEY, {})
+    return {i: DirectoryItem(i, *seen[i]) for i in ids if i in seen}
+
+
 def _recall_container(request: HttpRequest, container: Container) -> tuple[ContainerInfo, frozenset[str] | None] | None:
     memo = request.session.get(CONTAINERS_KEY, {}).get(f"{container.kind}:{container.id}")
     if memo is None or container.by_template or time.time() - memo["at"] >= CONTAINER_MEMO_SECONDS:
@@ -172,6 +190,7 @@ def _members_context(request: HttpRequest, graph: GraphClient, container: Contai
             page = graph.list_members(container, search=query)
     except GraphError as exc:
         error = explain.load_failed(exc, f"the members of this {container.kind.label}")
+    _remember_items(request, page.items if page else [])
     return {"members": page.items if page else [], "members_error": error, "query": query,
             "more": _remember_next(request, page.next_link if page else None)}
 
@@ -257,11 +276,19 @@ def _graph_or_audit(request: HttpRequest, action: str, container: Container, mem
 
 def _change_context(request: HttpRequest, graph: GraphClient, action: str, container: Container,
                     results: list[Result]) -> tuple[ContainerInfo | None, list[dict]]:
-    """Describe, explain and audit each result; the rows to render."""
+    """Describe, explain and audit each result; the rows to render.
+
+    Names come from what this session's pages already showed; Graph is asked only for the rest.
+    """
+    memo = _recall_container(request, container)
+    items = _recall_items(request, [r.member_id for r in results])
+    missing = [r.member_id for r in results if r.member_id not in items]
     try:
-        info, items = graph.describe(container, [r.member_id for r in results])
+        info, found = graph.describe(container, missing, with_container=memo is None)
     except GraphError:
-        info, items = None, {}
+        info, found = None, {}
+    info = memo[0] if memo else info
+    items |= found
     access = access_for(request, graph)
     scopes = granted_scopes(request)
     group_units = _units_if_refused(graph, container, access, results)
@@ -387,6 +414,7 @@ def member_candidates(request: HttpRequest, kind: str, container_id: str) -> Htt
         try:
             info = _detail_context(request, graph, container, fresh=False)["container"]
             candidates = [c for c in graph.search_directory(query, picker_types(info)) if c.id != container.id]
+            _remember_items(request, candidates)
         except GraphError as exc:
             error = explain.load_failed(exc, "the directory")
     return render(request, DETAIL + "#candidates", {"candidates": candidates, "query": query, "error": error,

@@ -70,9 +70,11 @@ class FakeGraph:
     def search_directory(self, text, types, *, top=10):
         return [m for m in self._directory().values() if text.lower() in m.display_name.lower()]
 
-    def describe(self, container: Container, member_ids: list[str]):
+    def describe(self, container: Container, member_ids: list[str], *, with_container: bool = True):
+        self.calls.append(("describe", container.id, tuple(member_ids), with_container))
         directory = self._directory()
-        return self.containers.get(container.id), {m: directory[m] for m in member_ids if m in directory}
+        info = self.containers.get(container.id) if with_container else None
+        return info, {m: directory[m] for m in member_ids if m in directory}
 
     def batch_get(self, paths):
         return {name: {"value": []} for name in paths}

@@ -414,3 +414,21 @@ def test_picker_offers_only_the_member_types_the_group_takes(signed_in, monkeypa
 def test_every_page_says_how_many_graph_round_trips_it_cost(signed_in, monkeypatch):
     use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}))
     assert signed_in.get("/activity/")["Server-Timing"] == 'graph;dur=0.0;desc="0 Graph round trips"'
+
+
+def test_removing_a_member_the_page_showed_needs_no_second_read(signed_in, monkeypatch):
+    fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE, BOB]}))
+    signed_in.get(reverse("members:container-detail", args=["groups", GROUP]))
+    fake.calls.clear()
+    html = unescape(signed_in.delete(remove_url(), headers=HX).content.decode())
+    assert fake.calls == [("remove_member", GROUP, USER), ("describe", GROUP, (), False)]
+    assert "Adele Vance" in html
+    entry = AuditEntry.objects.get()
+    assert (entry.member_name, entry.container_name) == ("Adele Vance", "Helpdesk Tier 1")
+
+
+def test_removing_without_having_seen_the_page_reads_the_names(signed_in, monkeypatch):
+    fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]}))
+    signed_in.delete(remove_url(), headers=HX)
+    assert ("describe", GROUP, (USER,), True) in fake.calls
+    assert AuditEntry.objects.get().member_name == "Adele Vance"
