@@ -504,8 +504,10 @@ class GraphClient:
             if error is None:
                 results.append(Result(member_id, Outcome.DONE, request_id=item))
             elif error.status == 429:
-                # Throttled items are retried alone (SDKs don't retry batch items for us).
-                results.append(self.add_member(container, member_id))
+                # Throttled items are retried alone (SDKs don't retry batch items for us), until
+                # one stays throttled: then the rest are reported busy at once (one click, bounded wait).
+                results.append(self._result_of_error(member_id, error) if _gave_up(results)
+                               else self.add_member(container, member_id))
             elif error.status in UNCERTAIN_STATUSES:
                 results.append(self._settle_uncertain(container, member_id, error, done_if_member=True))
             else:
@@ -519,7 +521,9 @@ class GraphClient:
             if error is None:
                 results.append(Result(member_id, Outcome.DONE, request_id=item))
             elif error.status in RETRYABLE_STATUSES or error.status == 0:
-                results.append(self.remove_member(container, member_id))  # idempotent: retried alone
+                # Idempotent: retried alone, until one stays busy (then the rest are reported busy).
+                results.append(self._result_of_error(member_id, error) if _gave_up(results)
+                               else self.remove_member(container, member_id))
             else:
                 results.append(self._result_of_error(member_id, error, already=error.is_not_found))
         return results
@@ -604,6 +608,11 @@ class GraphClient:
         # 429 means "not done": safe to resend anything. A 503/504 on a POST/PATCH may have
         # been applied; never resend it blindly.
         return error.status == 429 or method in {"GET", "DELETE"}
+
+
+def _gave_up(results: list[Result]) -> bool:
+    """An item of this batch already stayed busy after its own retries."""
+    return any(result.outcome is Outcome.BUSY for result in results)
 
 
 def _batch_item_error(item: dict) -> GraphError:

@@ -337,3 +337,14 @@ def test_units_with_groups_reads_each_unit_and_its_groups_in_one_batch(graph_api
     sent = json.loads(graph_api.calls[0].request.body)["requests"]
     assert [item["url"].split("?")[0] for item in sent] == [f"{unit_path}/{UNIT}", f"{unit_path}/{UNIT}/members/microsoft.graph.group"]
     assert (unit_id, unit.display_name, [g.display_name for g in groups]) == (UNIT, "Seattle Office", ["Seattle Helpdesk"])
+
+
+def test_a_throttled_batch_retries_items_until_one_stays_busy_then_stops_waiting(graph_api, client, sleeps):
+    ids = [f"00000000-0000-4000-8000-{n:012d}" for n in range(5)]
+    graph_api.post(f"{GRAPH}/$batch", json={"responses": [
+        {"id": str(n), "status": 429, "headers": {"Retry-After": "1"}, "body": THROTTLED} for n in range(1, 6)]})
+    for _ in range(3):  # the first item's own try and its two retries, all throttled
+        graph_api.delete(f"{GRAPH}/groups/{GROUP}/members/{ids[0]}/$ref", status=429, json=THROTTLED, headers={"Retry-After": "1"})
+    results = client.remove_members(Container(Kind.GROUPS, GROUP), ids)
+    assert [r.outcome for r in results] == [Outcome.BUSY] * 5
+    assert len(graph_api.calls) == 4 and sleeps == [1.0, 1.0]
