@@ -347,23 +347,37 @@ def member_remove(request: HttpRequest, kind: str, container_id: str, member_id:
     return render(request, DETAIL + "#member-row", context)
 
 
-@require_http_methods(["POST"])
-def member_bulk_remove(request: HttpRequest, kind: str, container_id: str) -> HttpResponse:
-    """Remove the selected members (field ``member``, repeated) in $batch; each row shows its own outcome."""
+def _apply_change(request: HttpRequest, action: str, kind: str, container_id: str,
+                  results_fragment: str) -> HttpResponse | tuple[dict, list[dict]]:
+    """Add or remove the picked members (field ``member``, repeated) and audit each.
+
+    Returns the answer when it ends here (bad id, nothing picked, no htmx), else the fragment's
+    context and the rows.
+    """
     try:
         container, member_ids = _picked(kind, container_id, request.POST.getlist("member"))
     except InvalidId as exc:
         return HttpResponseBadRequest(str(exc))
     context = {"kind": container.kind, "address": container, "verdict": ALLOWED}
     if not member_ids:
-        return render(request, DETAIL + "#bulk-results", {**context, "nothing_selected": True})
-    graph = _graph_or_audit(request, "remove", container, member_ids)
-    results = graph.remove_members(container, member_ids)
-    info, rows = _change_context(request, graph, "remove", container, results)
+        return render(request, DETAIL + results_fragment, {**context, "nothing_selected": True})
+    graph = _graph_or_audit(request, action, container, member_ids)
+    change = graph.add_members if action == "add" else graph.remove_members
+    info, rows = _change_context(request, graph, action, container, change(container, member_ids))
     if not request.htmx:
         return _back_to_page(request, container, rows)
+    return {**context, "container": info}, rows
+
+
+@require_http_methods(["POST"])
+def member_bulk_remove(request: HttpRequest, kind: str, container_id: str) -> HttpResponse:
+    """Remove the selected members (field ``member``, repeated) in $batch; each row shows its own outcome."""
+    applied = _apply_change(request, "remove", kind, container_id, "#bulk-results")
+    if isinstance(applied, HttpResponse):
+        return applied
+    context, rows = applied
     gone = [row for row in rows if row["result"].outcome in {Outcome.DONE, Outcome.ALREADY}]
-    response = render(request, DETAIL + "#bulk-results", {**context, "container": info, "rows": rows, "gone": gone,
+    response = render(request, DETAIL + "#bulk-results", {**context, "rows": rows, "gone": gone,
                                                           "kept": [row for row in rows if row not in gone]})
     if gone:
         trigger_client_event(response, "membersChanged")
@@ -372,19 +386,10 @@ def member_bulk_remove(request: HttpRequest, kind: str, container_id: str) -> Ht
 
 def member_add(request: HttpRequest, kind: str, container_id: str) -> HttpResponse:
     """Add the picked members (field ``member``, repeated): groups by PATCH per 20, others by $batch."""
-    try:
-        container, member_ids = _picked(kind, container_id, request.POST.getlist("member"))
-    except InvalidId as exc:
-        return HttpResponseBadRequest(str(exc))
-    context = {"kind": container.kind, "address": container, "verdict": ALLOWED}
-    if not member_ids:
-        return render(request, DETAIL + "#add-results", {**context, "nothing_selected": True})
-    graph = _graph_or_audit(request, "add", container, member_ids)
-    results = graph.add_members(container, member_ids)
-    info, rows = _change_context(request, graph, "add", container, results)
-    if not request.htmx:
-        return _back_to_page(request, container, rows)
-    context["container"] = info
+    applied = _apply_change(request, "add", kind, container_id, "#add-results")
+    if isinstance(applied, HttpResponse):
+        return applied
+    context, rows = applied
     if (request.htmx.target or "").startswith("removed-") and len(rows) == 1:
         return _undo_answer(request, context, rows[0])
     context["rows"] = rows
