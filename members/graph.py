@@ -223,10 +223,6 @@ class GraphClient:
 
     # --- reading -------------------------------------------------------------------------
 
-    def me(self) -> dict:
-        """The signed-in user (id, displayName, userPrincipalName)."""
-        return self._get_json("/me", params={"$select": "id,displayName,userPrincipalName,mail"})
-
     def list_containers(self, kind: Kind, *, search: str = "", top: int = LIST_PAGE_SIZE) -> Page:
         """One page of AUs, groups or (activated) directory roles, optionally searched by name."""
         kind = refs.parse_kind(kind)
@@ -267,8 +263,7 @@ class GraphClient:
         """The page a nextLink points to, followed verbatim (it must be on our Graph origin)."""
         if not next_link.startswith(self.base_url + "/"):
             raise refs.InvalidId("A next-page link must point at the configured Graph service.")
-        body = self._request("GET", next_link, headers=EVENTUAL if eventual else {}).json()
-        return Page([parse(item) for item in body.get("value", [])], body.get("@odata.nextLink"), body.get("@odata.count"))
+        return _page_of(self._request("GET", next_link, headers=EVENTUAL if eventual else {}).json(), parse)
 
     def count_members(self, container: Container) -> int | None:
         """The member count (``/members/$count`` needs ConsistencyLevel: eventual)."""
@@ -311,16 +306,6 @@ class GraphClient:
         """The groups the signed-in user owns (owners change members without an admin role)."""
         body = self._get_json("/me/ownedObjects/microsoft.graph.group", params={"$select": GROUP_FIELDS})
         return [ContainerInfo.from_graph(Kind.GROUPS, item) for item in body.get("value", [])]
-
-    def my_directory_roles(self) -> list[dict]:
-        """The user's active tenant-wide roles, including those held through groups."""
-        body = self._get_json("/me/transitiveMemberOf/microsoft.graph.directoryRole",
-                              params={"$select": "id,displayName,roleTemplateId"})
-        return body.get("value", [])
-
-    def my_scoped_roles(self) -> list[dict]:
-        """The user's roles scoped to administrative units (scopedRoleMembership items)."""
-        return self._get_json("/me/scopedRoleMemberOf").get("value", [])
 
     def my_access(self) -> dict:
         """Roles (tenant-wide and per unit) and owned groups, in one $batch; JSON-ready for the session."""
@@ -566,8 +551,7 @@ class GraphClient:
 
     def _page(self, path: str, params: dict, headers: dict, parse: Callable, *args) -> Page:
         body = self._request("GET", self._url(path), params=params, headers=headers).json()
-        items = [parse(*args, item) for item in body.get("value", [])]
-        return Page(items, body.get("@odata.nextLink"), body.get("@odata.count"))
+        return _page_of(body, lambda item: parse(*args, item))
 
     def _request(self, method: str, url: str, **kwargs) -> requests.Response:
         """Send with the bearer token and a timeout; retry 429/503/504 within bounds; raise GraphError."""
@@ -608,6 +592,11 @@ class GraphClient:
         # 429 means "not done": safe to resend anything. A 503/504 on a POST/PATCH may have
         # been applied; never resend it blindly.
         return error.status == 429 or method in {"GET", "DELETE"}
+
+
+def _page_of(body: dict, parse: Callable[[dict], object]) -> Page:
+    """A collection answer as a Page: its items parsed, its nextLink and count as Graph gave them."""
+    return Page([parse(item) for item in body.get("value", [])], body.get("@odata.nextLink"), body.get("@odata.count"))
 
 
 def _gave_up(results: list[Result]) -> bool:
