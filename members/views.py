@@ -120,14 +120,14 @@ def container_list(request: HttpRequest, kind: str) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, graph: GraphClient, container: Container, *, fresh: bool = True) -> dict:
     """The container's facts and whether the user may change it; fragments may reuse the page's read."""
+    access = access_for(request, graph)
     memo = None if fresh else _recall_container(request, container)
     if memo is None:
-        info, group_units = _read_container(graph, container, access_for(request, graph))
+        info, group_units = _read_container(graph, container, access)
         _remember_container(request, container, info, group_units)
     else:
         info, group_units = memo
     resolved = Container(container.kind, info.id)  # a role addressed by template id has an object id too
-    access = access_for(request, graph)
     verdict = change_verdict(info, access, granted_scopes(request), group_units)
     return {"kind": resolved.kind, "container": info, "address": resolved, "verdict": verdict,
             "disabled_reason": explain.disabled_reason(verdict, resolved.kind), "access": access,
@@ -287,11 +287,13 @@ def _change_context(request: HttpRequest, graph: GraphClient, action: str, conta
         info, found = graph.describe(container, missing, with_container=memo is None)
     except GraphError:
         info, found = None, {}
-    info = memo[0] if memo else info
     items |= found
     access = access_for(request, graph)
     scopes = granted_scopes(request)
-    group_units = _units_if_refused(graph, container, access, results)
+    if memo:  # the page already read the container and which units hold it
+        info, group_units = memo
+    else:
+        group_units = _units_if_refused(graph, container, access, results)
     rows = []
     for result in results:
         member = items.get(result.member_id) or DirectoryItem(result.member_id, "directoryObject", "(unknown object)")
