@@ -6,7 +6,8 @@ granted scopes); this module decides the wording. Nothing else writes error text
 
 from dataclasses import dataclass
 
-from members.graph import ContainerInfo, GraphError, Outcome, Result
+from members.directory import Action, ContainerInfo, Kind, Outcome, Trait
+from members.graph import GraphError, Result
 from members.permissions import (
     MEMBER_TYPE_NAMES,
     MyAccess,
@@ -15,7 +16,6 @@ from members.permissions import (
     member_type_scope_missing,
     protected_reason,
 )
-from members.refs import Kind
 
 
 @dataclass(frozen=True)
@@ -29,23 +29,19 @@ class Message:
 
 
 PROTECTED = {
-    "dynamic": ("Its members are set by a membership rule.",
+    Trait.DYNAMIC: ("Its members are set by a membership rule.",
                 "Change the rule (or the member's attributes) in the Entra admin center instead."),
-    "synced": ("It is synchronised from on-premises Active Directory.",
+    Trait.SYNCED: ("It is synchronised from on-premises Active Directory.",
                "Change its members in on-premises AD; the change reaches Entra at the next sync."),
-    "mail_enabled_security": ("It is a mail-enabled security group, which Graph cannot change.",
+    Trait.MAIL_ENABLED_SECURITY: ("It is a mail-enabled security group, which Graph cannot change.",
                               "Change its members in the Exchange admin center."),
-    "distribution": ("It is a distribution list, which Graph cannot change.",
+    Trait.DISTRIBUTION: ("It is a distribution list, which Graph cannot change.",
                      "Change its members in the Exchange admin center."),
-    "role_assignable": ("It can be assigned to directory roles, so only a Privileged Role Administrator may change it.",
+    Trait.ROLE_ASSIGNABLE: ("It can be assigned to directory roles, so only a Privileged Role Administrator may change it.",
                         "Ask a Privileged Role Administrator."),
-    "restricted": ("It is in a restricted-management administrative unit: only administrators assigned to that unit may change its members.",
+    Trait.RESTRICTED: ("It is in a restricted-management administrative unit: only administrators assigned to that unit may change its members.",
                    "Ask an administrator who holds a Groups Administrator role scoped to that unit."),
 }
-
-
-def _verb(action: str) -> str:
-    return "add" if action == "add" else "remove"
 
 
 def disabled_reason(verdict: Verdict, kind: Kind) -> str:
@@ -62,11 +58,11 @@ def disabled_reason(verdict: Verdict, kind: Kind) -> str:
     return f"You need the {verdict.needed_role} role to change the members of this {kind.label}."
 
 
-def refusal(action: str, error: GraphError, container: ContainerInfo | None, access: MyAccess,
+def refusal(action: Action, error: GraphError, container: ContainerInfo | None, access: MyAccess,
             scopes: frozenset[str], member_type: str = "", group_units: frozenset[str] | None = None) -> Message:
     """Words for a refused change (403/400), naming the most likely reason the app can see."""
     kind = container.kind if container else Kind.GROUPS
-    what = f"Couldn't {_verb(action)} this member."
+    what = f"Couldn't {action.verb} this member."
     if error.status == 401:
         return signed_out(error, what)
     if error.status == 403 and (needed := member_type_scope_missing(action, kind, member_type, scopes)):
@@ -75,15 +71,15 @@ def refusal(action: str, error: GraphError, container: ContainerInfo | None, acc
                        "Add it in the Entra admin center, or ask an administrator who can.", error.request_id)
     if error.status == 400 and "mail-enabled" in error.message:
         # One text for both (GRAPH.md E4): the container's own flags say which it is.
-        which = "distribution" if container is not None and "distribution" in container.traits else "mail_enabled_security"
+        which = Trait.DISTRIBUTION if container is not None and Trait.DISTRIBUTION in container.traits else Trait.MAIL_ENABLED_SECURITY
         return Message("error", f"{what} {PROTECTED[which][0]}", PROTECTED[which][1], error.request_id)
     if error.status == 400 and "on-premises" in error.message:
-        return Message("error", f"{what} {PROTECTED['synced'][0]}", PROTECTED["synced"][1], error.request_id)
+        return Message("error", f"{what} {PROTECTED[Trait.SYNCED][0]}", PROTECTED[Trait.SYNCED][1], error.request_id)
     if error.status == 403 and container is not None:
         verdict = change_verdict(container, access, scopes, group_units)
         if not verdict.allowed:
             return _refusal_for_verdict(what, verdict, kind, error.request_id)
-        if kind is Kind.GROUPS and "role_assignable" not in container.traits and not protected_reason(container):
+        if kind is Kind.GROUPS and Trait.ROLE_ASSIGNABLE not in container.traits and not protected_reason(container):
             return Message("error", f"{what} Graph refused: your role doesn't reach this group.",
                            "A Groups Administrator for the tenant, one scoped to a unit containing this group, or one of the group's owners can do it.",
                            error.request_id)
@@ -94,6 +90,8 @@ def refusal(action: str, error: GraphError, container: ContainerInfo | None, acc
     if error.status == 404:
         return Message("error", f"{what} The {kind.label} or the member no longer exists.",
                        "Reload the page to see the current members.", error.request_id)
+    if error.status == 400 and "object identifier" in error.message:
+        return Message("error", f"{what} Graph did not recognise the id.", "", error.request_id)
     if error.status == 400 and ("not supported" in error.message.lower() or "cannot" in error.message.lower()):
         return Message("error", f"{what} This kind of object can't be a member of this {kind.label}.",
                        "", error.request_id)
@@ -119,32 +117,63 @@ def _refusal_for_verdict(what: str, verdict: Verdict, kind: Kind, request_id: st
                    request_id)
 
 
-def busy(action: str, error: GraphError) -> Message:
+def busy(action: Action, error: GraphError, what: str = "this member") -> Message:
+    """Graph was throttled, unavailable or silent: nothing done (that we know of), and when to retry."""
     wait = f"in {int(error.retry_after + 0.999)} s" if error.retry_after else "in a moment"
     if error.status == 0:
-        return Message("error", f"Couldn't {_verb(action)} this member: Graph did not answer.",
-                       f"Nothing was changed that we know of. Try again {wait}.", error.client_request_id)
-    return Message("error", f"Graph is busy: not {'added' if action == 'add' else 'removed'} yet.",
-                   f"Try again {wait}.", error.request_id)
+        nothing = "" if action is Action.LOAD else "Nothing was changed that we know of. "
+        return Message("error", f"Couldn't {action.verb} {what}: Graph did not answer.",
+                       f"{nothing}Try again {wait}.", error.request_id or error.client_request_id)
+    if action is Action.LOAD:
+        return Message("error", f"Couldn't load {what}: Graph is busy.", f"Try again {wait}.", error.request_id)
+    return Message("error", f"Graph is busy: not {action.past} yet.", f"Try again {wait}.", error.request_id)
 
 
-def outcome_message(action: str, result: Result, container: ContainerInfo | None, access: MyAccess,
+def outcome_message(action: Action, result: Result, container: ContainerInfo | None, access: MyAccess,
                     scopes: frozenset[str], member_type: str = "", group_units: frozenset[str] | None = None) -> Message:
     """The one message for one add/remove result."""
     if result.outcome is Outcome.DONE:
-        return Message("ok", "Added." if action == "add" else "Removed.", request_id=result.request_id)
+        return Message("ok", f"{action.past.capitalize()}.", request_id=result.request_id)
     if result.outcome is Outcome.ALREADY:
-        text = "Already a member." if action == "add" else "Already removed: not a member any more."
+        text = "Already a member." if action is Action.ADD else "Already removed: not a member any more."
         return Message("info", text, request_id=result.request_id)
+    if result.outcome is Outcome.PENDING:
+        return Message("info", "Sent: Graph's answer is not recorded yet.",
+                       "Reload in a moment to see the outcome.", result.request_id)
     assert result.error is not None
     if result.outcome is Outcome.UNKNOWN:
-        done = "added" if action == "add" else "removed"
-        return Message("error", f"Graph did not answer, so we can't tell whether this member was {done}.",
+        return Message("error", f"Graph did not answer, so we can't tell whether this member was {action.past}.",
                        "Reload the page to see the members as they are now, before trying again.",
                        result.error.request_id or result.error.client_request_id)
     if result.outcome is Outcome.BUSY:
         return busy(action, result.error)
     return refusal(action, result.error, container, access, scopes, member_type, group_units)
+
+
+def missing(action: Action, kind: Kind, container_gone: bool, request_id: str = "") -> Message:
+    """Graph answered 404 and a read told what is missing: the container, or the member object."""
+    if container_gone:
+        return Message("error", f"Couldn't {action.verb} this member: the {kind.label} doesn't exist any more.",
+                       f"Nothing was changed. Go back to the list of {kind.plural_label.lower()}.", request_id)
+    if action is Action.REMOVE:
+        return Message("info", "Already removed: this object no longer exists in the directory.", "", request_id)
+    return Message("error", "Couldn't add this member: it no longer exists in the directory.",
+                   "Nothing was changed. Search for the member again.", request_id)
+
+
+def not_sent() -> Message:
+    return Message("error", "Not sent: the sign-in had expired.", "Sign in again and repeat the change.")
+
+
+def settled_later(action: Action, done: bool, is_member: bool) -> Message:
+    """A journal entry left pending (the server stopped before Graph's answer was recorded),
+    settled by reading the membership back."""
+    state = "is a member" if is_member else "is not a member"
+    if done:
+        return Message("ok", f"Interrupted before Graph's answer was recorded; read back later: it {state}, "
+                             f"so it was {action.past}.")
+    return Message("error", f"Interrupted before Graph's answer was recorded; read back later: it {state}, "
+                            f"so it was not {action.past}.", "Repeat the change if it is still wanted.")
 
 
 def signed_out(error: GraphError, what: str) -> Message:
@@ -162,7 +191,7 @@ def load_failed(error: GraphError, what: str) -> Message:
                        "Hidden-membership units show their members only to their own members and to admins with Member.Read.Hidden.",
                        error.request_id)
     if error.is_busy:
-        return busy("load", error)
+        return busy(Action.LOAD, error, what)
     if error.is_not_found:
         return Message("error", f"{what.capitalize()} doesn't exist (any more).", "", error.request_id)
     return Message("error", f"Couldn't load {what}: {error.message or error.code}", "", error.request_id)

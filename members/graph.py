@@ -4,21 +4,29 @@ It knows nothing of Django requests or templates. It takes a delegated access to
 URL (Microsoft's, or the sandbox's), sets a timeout on every call, retries throttled or
 unavailable calls a bounded number of times honouring ``Retry-After``, follows
 ``@odata.nextLink`` verbatim, and turns every failure into a ``GraphError`` carrying Graph's
-status, code, message and request-id. Paths come only from ``members.refs``.
+status, code, message and request-id. Paths come only from ``members.refs``; results are the
+plain types of ``members.directory``.
+
+Changes never raise: every add or remove ends in one ``Result`` per member, also when an answer
+is lost (then the membership is read back, never blindly resent).
 """
 
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode, urlsplit
 
 import requests
+from django.views.decorators.debug import sensitive_variables
 
 from members import refs
-from members.refs import Container, Kind
+from members.directory import ContainerInfo, DirectoryItem, Kind, MyAccess, Outcome, Page
+from members.refs import Container
+
+__all__ = ["CallStats", "ContainerInfo", "DirectoryItem", "GraphClient", "GraphError", "Outcome", "Page", "Result"]
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +42,11 @@ PAGE_SIZE = 50
 LIST_PAGE_SIZE = 20  # one $batch counts a whole page's members
 PATCH_BIND_LIMIT = 20  # "A resource cannot contain more than 20 link changes"
 BATCH_LIMIT = 20
+CHANGE_CHUNK = 20  # members per write round trip, whichever way a kind is written
 EVENTUAL = {"ConsistencyLevel": "eventual"}
 RETRYABLE_STATUSES = {429, 503, 504}
 UNCERTAIN_STATUSES = {0, 503, 504}  # a write may or may not have happened
+GUID_IN_PATH = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 class GraphError(Exception):
@@ -52,9 +62,30 @@ class GraphError(Exception):
         self.client_request_id = client_request_id
         self.retry_after = retry_after
 
+    @classmethod
+    def from_answer(cls, status: int, headers: dict, body: object, reason: str = "") -> "GraphError":
+        """Graph's error body (GRAPH.md §1), from a response or a $batch item; tolerant of odd bodies."""
+        error = body.get("error") if isinstance(body, dict) else None
+        error = error if isinstance(error, dict) else {}
+        inner = error.get("innerError") if isinstance(error.get("innerError"), dict) else {}
+        headers = {str(k).lower(): v for k, v in (headers or {}).items()}
+        return cls(
+            status=status,
+            code=str(error.get("code") or (f"HTTP{status}" if status else "")),
+            message=str(error.get("message") or reason or ""),
+            request_id=headers.get("request-id") or inner.get("request-id", ""),
+            client_request_id=headers.get("client-request-id") or inner.get("client-request-id", ""),
+            retry_after=_retry_after(headers.get("retry-after")),
+        )
+
     @property
     def is_busy(self) -> bool:
         return self.status in RETRYABLE_STATUSES or self.status == 0
+
+    @property
+    def is_uncertain(self) -> bool:
+        """For a write: it may or may not have been applied (no answer, or 503/504)."""
+        return self.status in UNCERTAIN_STATUSES
 
     @property
     def is_permission_denied(self) -> bool:
@@ -69,17 +100,6 @@ class GraphError(Exception):
         return self.status == 404
 
 
-class Outcome(StrEnum):
-    """What happened to one add or remove."""
-
-    DONE = "done"
-    ALREADY = "already"  # already a member / already removed: not an error
-    REFUSED = "refused"  # Graph said no (permission, protected target, bad request)
-    BUSY = "busy"  # throttled or unavailable after the bounded retries: not done
-    UNKNOWN = "unknown"  # no answer, and reading back failed too: may or may not be done
-    FAILED = "failed"  # anything else
-
-
 @dataclass(frozen=True)
 class Result:
     """The outcome of one membership change, with Graph's error when there was one."""
@@ -90,90 +110,6 @@ class Result:
     request_id: str = ""
 
 
-@dataclass(frozen=True)
-class DirectoryItem:
-    """A member or a people-picker hit: a user, group, device, service principal or contact."""
-
-    id: str
-    type: str
-    display_name: str
-    principal: str = ""
-    detail: str = ""
-
-    @classmethod
-    def from_graph(cls, item: dict) -> "DirectoryItem":
-        kind = item.get("@odata.type", "#microsoft.graph.directoryObject").rsplit(".", 1)[-1]
-        principal = item.get("userPrincipalName") or item.get("mail") or item.get("appId") or ""
-        detail = item.get("jobTitle") or item.get("operatingSystem") or ""
-        if kind == "group":
-            detail = group_kind_label(item)
-        return cls(id=item["id"], type=kind, display_name=item.get("displayName") or "(no name)",
-                   principal=principal, detail=detail)
-
-
-def group_kind_label(group: dict) -> str:
-    """Security / Microsoft 365 / Mail-enabled security / Distribution, from the group's flags."""
-    if "Unified" in (group.get("groupTypes") or []):
-        return "Microsoft 365"
-    if group.get("mailEnabled"):
-        return "Mail-enabled security" if group.get("securityEnabled") else "Distribution"
-    return "Security"
-
-
-@dataclass(frozen=True)
-class ContainerInfo:
-    """An AU, group or directory role, with the traits that decide who may change its members."""
-
-    kind: Kind
-    id: str
-    display_name: str
-    description: str = ""
-    data: dict = field(default_factory=dict, compare=False, hash=False)
-    member_count: int | None = None
-
-    @classmethod
-    def from_graph(cls, kind: Kind, item: dict) -> "ContainerInfo":
-        return cls(kind=kind, id=item["id"], display_name=item.get("displayName") or "(no name)",
-                   description=item.get("description") or "", data=item)
-
-    @property
-    def role_template_id(self) -> str:
-        return self.data.get("roleTemplateId") or ""
-
-    @property
-    def traits(self) -> tuple[str, ...]:
-        """Machine names of what makes this container special (see ``labels``)."""
-        d = self.data
-        found = []
-        if self.kind is Kind.GROUPS:
-            label = group_kind_label(d)
-            found.append({"Microsoft 365": "m365", "Mail-enabled security": "mail_enabled_security",
-                          "Distribution": "distribution", "Security": "security"}[label])
-            if "DynamicMembership" in (d.get("groupTypes") or []):
-                found.append("dynamic")
-            if d.get("onPremisesSyncEnabled"):
-                found.append("synced")
-            if d.get("isAssignableToRole"):
-                found.append("role_assignable")
-            if d.get("isManagementRestricted"):
-                found.append("restricted")  # in a restricted-management AU
-        elif self.kind is Kind.UNITS:
-            if d.get("isMemberManagementRestricted"):
-                found.append("restricted")
-            if (d.get("membershipType") or "").lower() == "dynamic":
-                found.append("dynamic")
-            if d.get("visibility") == "HiddenMembership":
-                found.append("hidden")
-        return tuple(found)
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list
-    next_link: str | None = None
-    count: int | None = None
-
-
 @dataclass
 class CallStats:
     """Round trips and time spent in Graph, for the Server-Timing header and the benchmarks."""
@@ -182,21 +118,29 @@ class CallStats:
     seconds: float = 0.0
 
 
+@dataclass(frozen=True)
+class BatchAnswer:
+    """One item's answer in a $batch response (status 0: the item had no answer)."""
+
+    status: int
+    headers: dict
+    body: object
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def error(self) -> GraphError:
+        return GraphError.from_answer(self.status, self.headers, self.body)
+
+
 def error_from(response: requests.Response) -> GraphError:
-    """Graph's error body (GRAPH.md §1) as a GraphError; tolerant of non-JSON answers."""
+    """A failed response as a GraphError."""
     try:
-        body = response.json().get("error", {})
+        body = response.json()
     except ValueError:
         body = {}
-    inner = body.get("innerError") or {}
-    return GraphError(
-        status=response.status_code,
-        code=body.get("code") or f"HTTP{response.status_code}",
-        message=body.get("message") or response.reason or "",
-        request_id=response.headers.get("request-id") or inner.get("request-id", ""),
-        client_request_id=response.headers.get("client-request-id") or inner.get("client-request-id", ""),
-        retry_after=_retry_after(response.headers.get("Retry-After")),
-    )
+    return GraphError.from_answer(response.status_code, dict(response.headers), body, response.reason or "")
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -206,9 +150,15 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
+def path_template(url: str) -> str:
+    """A Graph URL's path with ids replaced, for logs: no query string (it may carry a search)."""
+    return GUID_IN_PATH.sub("{id}", urlsplit(url).path)
+
+
 class GraphClient:
     """Delegated Graph calls for one signed-in user."""
 
+    @sensitive_variables("token")
     def __init__(self, token: str, *, base_url: str, session: requests.Session | None = None,
                  timeout: float = 10.0, max_retries: int = 2, max_retry_wait: float = 5.0,
                  sleep: Callable[[float], None] = time.sleep) -> None:
@@ -220,6 +170,9 @@ class GraphClient:
         self.max_retry_wait = max_retry_wait
         self.sleep = sleep
         self.stats = CallStats()
+
+    def __repr__(self) -> str:  # never the token (debug pages show frame locals)
+        return f"<GraphClient {self.base_url}>"
 
     # --- reading -------------------------------------------------------------------------
 
@@ -266,14 +219,14 @@ class GraphClient:
         return _page_of(self._request("GET", next_link, headers=EVENTUAL if eventual else {}).json(), parse)
 
     def count_members(self, container: Container) -> int | None:
-        """The member count (``/members/$count`` needs ConsistencyLevel: eventual)."""
+        """The member count (``/members/$count`` needs ConsistencyLevel: eventual); None if it can't be read."""
         try:
             response = self._request("GET", self._url(refs.members_path(container, self.base_url) + "/$count"),
                                      headers=EVENTUAL)
         except GraphError as error:
-            if error.is_permission_denied or error.status == 400:
-                return None
-            raise
+            # The count is a detail of the page: refused, unsupported, busy or lost, the page still shows.
+            log.info("member count not read: %s %s", error.status, error.code)
+            return None
         try:
             return int(response.text.strip())
         except ValueError:
@@ -307,8 +260,8 @@ class GraphClient:
         body = self._get_json("/me/ownedObjects/microsoft.graph.group", params={"$select": GROUP_FIELDS})
         return [ContainerInfo.from_graph(Kind.GROUPS, item) for item in body.get("value", [])]
 
-    def my_access(self) -> dict:
-        """Roles (tenant-wide and per unit) and owned groups, in one $batch; JSON-ready for the session."""
+    def my_access(self) -> MyAccess:
+        """Roles (tenant-wide and per unit) and owned groups, in one $batch."""
         answers = self.batch_get({
             "roles": "/me/transitiveMemberOf/microsoft.graph.directoryRole?$select=id,roleTemplateId",
             "scoped": "/me/scopedRoleMemberOf",
@@ -320,33 +273,46 @@ class GraphClient:
         template_of = {}
         if not isinstance(answers["activated"], GraphError):
             template_of = {r["id"]: r.get("roleTemplateId", "") for r in answers["activated"].get("value", [])}
-        scoped = []
+        scoped = frozenset()
         if not isinstance(answers["scoped"], GraphError):
-            scoped = [[m["administrativeUnitId"], template_of.get(m["roleId"], m["roleId"])]
-                      for m in answers["scoped"].get("value", [])]
+            scoped = frozenset((m["administrativeUnitId"], template_of.get(m["roleId"], m["roleId"]))
+                               for m in answers["scoped"].get("value", []))
         owned = None
         if not isinstance(answers["owned"], GraphError):
-            owned = [g["id"] for g in answers["owned"].get("value", [])]
-        return {"roles": [r.get("roleTemplateId", "") for r in answers["roles"].get("value", [])],
-                "scoped": scoped, "owned_groups": owned, "known": True}
+            owned = frozenset(g["id"] for g in answers["owned"].get("value", []))
+        return MyAccess(roles=frozenset(r.get("roleTemplateId", "") for r in answers["roles"].get("value", [])),
+                        scoped=scoped, owned_groups=owned, known=True)
 
-    def describe(self, container: Container, member_ids: list[str], *,
-                 with_container: bool = True) -> tuple[ContainerInfo | None, dict[str, DirectoryItem]]:
-        """A container and some directory objects by id, in one $batch (none when nothing is asked)."""
+    def describe(self, container: Container, member_ids: list[str], *, with_container: bool = True
+                 ) -> tuple[ContainerInfo | None, dict[str, DirectoryItem], frozenset[str]]:
+        """A container and some directory objects by id, in one $batch (none when nothing is asked).
+
+        Returns the container (None if not asked or not read), the objects found, and the ids Graph
+        answered 404 for (the container's own id among them when it no longer exists).
+        """
         paths = {}
         if with_container:
             paths["container"] = f"{refs.container_path(container, self.base_url)}?$select={CONTAINER_FIELDS[container.kind]}"
         for n, member_id in enumerate(member_ids):
             paths[f"m{n}"] = f"/directoryObjects/{refs.object_id(member_id)}?$select={MEMBER_FIELDS}"
         answers = self.batch_get(paths) if paths else {}
+        gone = set()
         info = answers.get("container")
-        info = None if info is None or isinstance(info, GraphError) else ContainerInfo.from_graph(container.kind, info)
+        if isinstance(info, GraphError):
+            if info.is_not_found:
+                gone.add(container.id)
+            info = None
+        elif info is not None:
+            info = ContainerInfo.from_graph(container.kind, info)
         found = {}
         for n, member_id in enumerate(member_ids):
             item = answers[f"m{n}"]
-            if not isinstance(item, GraphError):
+            if isinstance(item, GraphError):
+                if item.is_not_found:
+                    gone.add(refs.object_id(member_id))
+            else:
                 found[refs.object_id(member_id)] = DirectoryItem.from_graph(item)
-        return info, found
+        return info, found, frozenset(gone)
 
     def units_with_groups(self, unit_ids: list[str]) -> list[tuple[str, ContainerInfo | None, list[ContainerInfo]]]:
         """Each unit's facts and the groups that are its members, in one $batch: (id, unit, groups)."""
@@ -388,39 +354,29 @@ class GraphClient:
         names = list(paths)
         answers: dict[str, dict | GraphError] = {}
         for chunk in _chunks(names, BATCH_LIMIT):
-            body = {"requests": [{"id": str(n), "method": "GET", "url": paths[name], **({"headers": headers} if headers else {})}
-                                 for n, name in enumerate(chunk)]}
-            response = self._request("POST", self._url("/$batch"), json=body).json()
-            by_id = {item["id"]: item for item in response.get("responses", [])}
+            items = {str(n): {"method": "GET", "url": paths[name], **({"headers": headers} if headers else {})}
+                     for n, name in enumerate(chunk)}
+            batch, _ = self._batch(items)
             for n, name in enumerate(chunk):
-                item = by_id.get(str(n), {"status": 0})
-                ok = 200 <= item.get("status", 0) < 300
-                answers[name] = (item.get("body") or {}) if ok else _batch_item_error(item)
+                answer = batch[str(n)]
+                answers[name] = (answer.body if isinstance(answer.body, dict) else {}) if answer.ok else answer.error()
         return answers
 
-    # --- changing ------------------------------------------------------------------------
-
-    def remove_member(self, container: Container, member_id: str) -> Result:
-        """DELETE the member reference (``/$ref``); "not a member" is the outcome ALREADY."""
-        path = refs.member_ref_path(container, member_id, self.base_url)
+    def read_membership(self, container: Container, member_ids: list[str]) -> dict[str, bool | None]:
+        """Whether each id is a direct member now (None where the read failed too): one GET, or $batch."""
+        ids = [refs.object_id(m) for m in member_ids]
+        if len(ids) == 1:
+            try:
+                return {ids[0]: self.is_member(container, ids[0])}
+            except GraphError:
+                return {ids[0]: None}
+        paths = {m: f"{refs.members_path(container, self.base_url)}/{m}?$select=id" for m in ids}
         try:
-            response = self._request("DELETE", self._url(path))
-        except GraphError as error:
-            if error.status == 0:  # no answer at all (a 503/504 was already retried: DELETE is idempotent)
-                return self._settle_uncertain(container, member_id, error, done_if_member=False)
-            return self._result_of_error(member_id, error, already=error.is_not_found)
-        return Result(refs.object_id(member_id), Outcome.DONE, request_id=response.headers.get("request-id", ""))
-
-    def add_member(self, container: Container, member_id: str) -> Result:
-        """POST one member reference; "already a member" is the outcome ALREADY."""
-        body = {"@odata.id": refs.directory_object_url(self.base_url, member_id)}
-        try:
-            response = self._request("POST", self._url(refs.members_ref_path(container, self.base_url)), json=body)
-        except GraphError as error:
-            if error.status in UNCERTAIN_STATUSES:
-                return self._settle_uncertain(container, member_id, error, done_if_member=True)
-            return self._result_of_error(member_id, error, already=error.is_already_member)
-        return Result(refs.object_id(member_id), Outcome.DONE, request_id=response.headers.get("request-id", ""))
+            answers = self.batch_get(paths)
+        except GraphError:
+            return dict.fromkeys(ids)
+        return {m: (None if not answers[m].is_not_found else False) if isinstance(answers[m], GraphError) else True
+                for m in ids}
 
     def is_member(self, container: Container, member_id: str) -> bool:
         """Whether ``member_id`` is a direct member now (GET .../members/{id}: 200 or 404)."""
@@ -433,42 +389,44 @@ class GraphClient:
             raise
         return True
 
-    def _settle_uncertain(self, container: Container, member_id: str, error: GraphError, *, done_if_member: bool) -> Result:
-        """No clear answer to a write (no answer, 503/504): read the membership back instead of resending."""
+    # --- changing: never raises; one Result per member ------------------------------------
+
+    def remove_member(self, container: Container, member_id: str) -> Result:
+        """DELETE the member reference (``/$ref``); "not a member" is the outcome ALREADY."""
+        member_id = refs.object_id(member_id)
+        path = refs.member_ref_path(container, member_id, self.base_url)
         try:
-            landed = self.is_member(container, member_id) == done_if_member
-        except GraphError:
-            return Result(refs.object_id(member_id), Outcome.UNKNOWN, error, error.request_id)
-        if landed:
-            return Result(refs.object_id(member_id), Outcome.DONE, request_id=error.request_id)
-        return self._result_of_error(member_id, error)
+            response = self._request("DELETE", self._url(path))
+        except GraphError as error:
+            if error.status == 0:  # no answer at all (a 503/504 was already retried: DELETE is idempotent)
+                return self._read_back(container, [member_id], error, want_member=False)[0]
+            return _result_of_error(member_id, error, already=error.is_not_found)
+        return Result(member_id, Outcome.DONE, request_id=response.headers.get("request-id", ""))
+
+    def add_member(self, container: Container, member_id: str) -> Result:
+        """POST one member reference; "already a member" is the outcome ALREADY."""
+        member_id = refs.object_id(member_id)
+        body = {"@odata.id": refs.directory_object_url(self.base_url, member_id)}
+        try:
+            response = self._request("POST", self._url(refs.members_ref_path(container, self.base_url)), json=body)
+        except GraphError as error:
+            if error.is_uncertain:
+                return self._read_back(container, [member_id], error, want_member=True)[0]
+            return _result_of_error(member_id, error, already=error.is_already_member)
+        return Result(member_id, Outcome.DONE, request_id=response.headers.get("request-id", ""))
 
     def add_members(self, container: Container, member_ids: list[str]) -> list[Result]:
         """Add several members: groups one PATCH per 20 (all-or-nothing), others in $batch."""
         ids = list(dict.fromkeys(refs.object_id(m) for m in member_ids))
         if len(ids) == 1:
             return [self.add_member(container, ids[0])]
-        if container.kind is Kind.GROUPS and not container.by_template:
-            results = []
-            for chunk in _chunks(ids, PATCH_BIND_LIMIT):
-                results.extend(self._bind_members(container, chunk))
-            return results
         results = []
-        for chunk in _chunks(ids, BATCH_LIMIT):
-            results.extend(self._batch_add(container, chunk))
+        for chunk in _chunks(ids, CHANGE_CHUNK):
+            if container.kind is Kind.GROUPS and not container.by_template:
+                results.extend(self._bind_members(container, chunk))
+            else:
+                results.extend(self._batch_change(container, chunk, add=True))
         return results
-
-    def _bind_members(self, container: Container, ids: list[str]) -> list[Result]:
-        body = {"members@odata.bind": [refs.directory_object_url(self.base_url, m) for m in ids]}
-        try:
-            response = self._request("PATCH", self._url(refs.container_path(container, self.base_url)), json=body)
-        except GraphError as error:
-            if error.status in {400, 404} and len(ids) > 1:
-                # All-or-nothing: one bad or existing member fails the lot; learn which, one by one.
-                return [self.add_member(container, m) for m in ids]
-            return [self._result_of_error(m, error) for m in ids]
-        request_id = response.headers.get("request-id", "")
-        return [Result(m, Outcome.DONE, request_id=request_id) for m in ids]
 
     def remove_members(self, container: Container, member_ids: list[str]) -> list[Result]:
         """Remove several members: DELETEs of member references (each ending in /$ref) in $batch, 20 at a time."""
@@ -476,70 +434,84 @@ class GraphClient:
         if len(ids) == 1:
             return [self.remove_member(container, ids[0])]
         results = []
-        for chunk in _chunks(ids, BATCH_LIMIT):
-            results.extend(self._batch_remove(container, chunk))
+        for chunk in _chunks(ids, CHANGE_CHUNK):
+            results.extend(self._batch_change(container, chunk, add=False))
         return results
 
-    def _batch_add(self, container: Container, ids: list[str]) -> list[Result]:
-        path = refs.members_ref_path(container, self.base_url)
-        answers = self._batch(ids, lambda m: {"method": "POST", "url": path, "headers": {"Content-Type": "application/json"},
-                                              "body": {"@odata.id": refs.directory_object_url(self.base_url, m)}})
-        results = []
-        for member_id, item, error in answers:
-            if error is None:
-                results.append(Result(member_id, Outcome.DONE, request_id=item))
-            elif error.status == 429:
-                # Throttled items are retried alone (SDKs don't retry batch items for us), until
-                # one stays throttled: then the rest are reported busy at once (one click, bounded wait).
-                results.append(self._result_of_error(member_id, error) if _gave_up(results)
-                               else self.add_member(container, member_id))
-            elif error.status in UNCERTAIN_STATUSES:
-                results.append(self._settle_uncertain(container, member_id, error, done_if_member=True))
-            else:
-                results.append(self._result_of_error(member_id, error, already=error.is_already_member))
-        return results
+    def _bind_members(self, container: Container, ids: list[str]) -> list[Result]:
+        body = {"members@odata.bind": [refs.directory_object_url(self.base_url, m) for m in ids]}
+        try:
+            response = self._request("PATCH", self._url(refs.container_path(container, self.base_url)), json=body)
+        except GraphError as error:
+            if error.is_uncertain:
+                return self._read_back(container, ids, error, want_member=True)
+            if error.status in {400, 404} and len(ids) > 1:
+                # All-or-nothing: one bad or existing member fails the lot; learn which, one by one.
+                return [self.add_member(container, m) for m in ids]
+            return [_result_of_error(m, error) for m in ids]
+        request_id = response.headers.get("request-id", "")
+        return [Result(m, Outcome.DONE, request_id=request_id) for m in ids]
 
-    def _batch_remove(self, container: Container, ids: list[str]) -> list[Result]:
-        answers = self._batch(ids, lambda m: {"method": "DELETE", "url": refs.member_ref_path(container, m, self.base_url)})
-        results = []
-        for member_id, item, error in answers:
-            if error is None:
-                results.append(Result(member_id, Outcome.DONE, request_id=item))
-            elif error.status in RETRYABLE_STATUSES or error.status == 0:
-                # Idempotent: retried alone, until one stays busy (then the rest are reported busy).
-                results.append(self._result_of_error(member_id, error) if _gave_up(results)
-                               else self.remove_member(container, member_id))
-            else:
-                results.append(self._result_of_error(member_id, error, already=error.is_not_found))
-        return results
-
-    def _batch(self, ids: list[str], build: Callable[[str], dict]) -> list[tuple[str, str, GraphError | None]]:
-        """One $batch of one request per id: (id, request-id, error or None) for each, in order."""
-        requests_ = [{"id": str(n), **build(member_id)} for n, member_id in enumerate(ids, start=1)]
-        response = self._request("POST", self._url("/$batch"), json={"requests": requests_})
-        batch_request_id = response.headers.get("request-id", "")
-        by_id = {item["id"]: item for item in response.json().get("responses", [])}
-        answers = []
-        for n, member_id in enumerate(ids, start=1):
-            item = by_id.get(str(n), {"status": 0, "headers": {}, "body": {}})
-            if 200 <= item["status"] < 300:
-                # A 204 item carries no request-id of its own (GRAPH.md §6): the batch's identifies it.
-                answers.append((member_id, (item.get("headers") or {}).get("request-id", "") or batch_request_id, None))
-            else:
-                answers.append((member_id, "", _batch_item_error(item)))
-        return answers
-
-    @staticmethod
-    def _result_of_error(member_id: str, error: GraphError, *, already: bool = False) -> Result:
-        if already:
-            return Result(refs.object_id(member_id), Outcome.ALREADY, error, error.request_id)
-        if error.is_busy:
-            outcome = Outcome.BUSY
-        elif 400 <= error.status < 500:
-            outcome = Outcome.REFUSED
+    def _batch_change(self, container: Container, ids: list[str], *, add: bool) -> list[Result]:
+        """One $batch of adds (POST .../members/$ref) or removes (DELETE .../members/{id}/$ref)."""
+        if add:
+            path = refs.members_ref_path(container, self.base_url)
+            items = {str(n): {"method": "POST", "url": path, "headers": {"Content-Type": "application/json"},
+                              "body": {"@odata.id": refs.directory_object_url(self.base_url, m)}}
+                     for n, m in enumerate(ids, start=1)}
         else:
-            outcome = Outcome.FAILED
-        return Result(refs.object_id(member_id), outcome, error, error.request_id)
+            items = {str(n): {"method": "DELETE", "url": refs.member_ref_path(container, m, self.base_url)}
+                     for n, m in enumerate(ids, start=1)}
+        try:
+            answers, batch_request_id = self._batch(items)
+        except GraphError as error:
+            if error.is_uncertain:  # the $batch itself got no clear answer: any item may have run
+                return self._read_back(container, ids, error, want_member=add)
+            return [_result_of_error(m, error) for m in ids]
+        results: dict[str, Result] = {}
+        uncertain: dict[str, GraphError] = {}
+        for n, member_id in enumerate(ids, start=1):
+            answer = answers[str(n)]
+            if answer.ok:
+                # A 204 item carries no request-id of its own (GRAPH.md §6): the batch's identifies it.
+                request_id = {k.lower(): v for k, v in answer.headers.items()}.get("request-id") or batch_request_id
+                results[member_id] = Result(member_id, Outcome.DONE, request_id=request_id)
+                continue
+            error = answer.error()
+            if error.status == 429 or (not add and error.is_busy):
+                # Retried alone (SDKs don't retry batch items for us): a throttled item wasn't done, and
+                # a DELETE is idempotent. Until one stays busy: then the rest are reported busy at once.
+                gave_up = any(r.outcome is Outcome.BUSY for r in results.values())
+                results[member_id] = (_result_of_error(member_id, error) if gave_up else
+                                      self.add_member(container, member_id) if add else self.remove_member(container, member_id))
+            elif error.is_uncertain:
+                uncertain[member_id] = error
+            else:
+                already = error.is_already_member if add else error.is_not_found
+                results[member_id] = _result_of_error(member_id, error, already=already)
+        if uncertain:
+            read = self._read_back(container, list(uncertain), None, want_member=add, errors=uncertain)
+            results.update({result.member_id: result for result in read})
+        return [results[m] for m in ids]
+
+    def _read_back(self, container: Container, ids: list[str], error: GraphError | None, *, want_member: bool,
+                   errors: dict[str, GraphError] | None = None) -> list[Result]:
+        """No clear answer to a write: read the membership back instead of resending.
+
+        Landed: DONE. Not landed: the error's outcome (busy: not done). Read failed: UNKNOWN.
+        """
+        state = self.read_membership(container, ids)
+        results = []
+        for member_id in ids:
+            cause = (errors or {}).get(member_id) or error
+            is_member = state.get(member_id)
+            if is_member is None:
+                results.append(Result(member_id, Outcome.UNKNOWN, cause, cause.request_id))
+            elif is_member == want_member:
+                results.append(Result(member_id, Outcome.DONE, request_id=cause.request_id))
+            else:
+                results.append(_result_of_error(member_id, cause))
+        return results
 
     # --- plumbing ------------------------------------------------------------------------
 
@@ -553,6 +525,23 @@ class GraphClient:
         body = self._request("GET", self._url(path), params=params, headers=headers).json()
         return _page_of(body, lambda item: parse(*args, item))
 
+    def _batch(self, items: dict[str, dict]) -> tuple[dict[str, BatchAnswer], str]:
+        """The one $batch engine: ``items`` by their batch ids; each id's answer (status 0 if
+        missing from the response), and the batch's own request-id."""
+        body = {"requests": [{"id": item_id, **item} for item_id, item in items.items()]}
+        response = self._request("POST", self._url("/$batch"), json=body)
+        try:
+            listed = response.json().get("responses", [])
+        except (ValueError, AttributeError):
+            listed = []
+        by_id = {str(item.get("id")): item for item in listed if isinstance(item, dict)}
+        answers = {}
+        for item_id in items:
+            item = by_id.get(item_id, {})
+            answers[item_id] = BatchAnswer(int(item.get("status") or 0), item.get("headers") or {}, item.get("body"))
+        return answers, response.headers.get("request-id", "")
+
+    @sensitive_variables()
     def _request(self, method: str, url: str, **kwargs) -> requests.Response:
         """Send with the bearer token and a timeout; retry 429/503/504 within bounds; raise GraphError."""
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json",
@@ -564,16 +553,18 @@ class GraphClient:
                 return response
             error = error_from(response)
             if not self._should_retry(method, error, attempt):
-                log.info("graph %s %s -> %s %s request-id=%s", method, urlsplit(url).path, error.status,
-                         error.code, error.request_id)
                 raise error
             attempt += 1
             self.sleep(min(error.retry_after if error.retry_after is not None else 2 ** attempt, self.max_retry_wait))
 
+    @sensitive_variables()
     def _send(self, method: str, url: str, headers: dict, kwargs: dict) -> requests.Response:
         started = time.perf_counter()
+        status, request_id = 0, ""
         try:
-            return self.session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
+            response = self.session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
+            status, request_id = response.status_code, response.headers.get("request-id", "")
+            return response
         except requests.Timeout:
             raise GraphError(0, "Timeout", "Graph did not answer in time.",
                              client_request_id=headers["client-request-id"]) from None
@@ -581,8 +572,12 @@ class GraphClient:
             raise GraphError(0, "ConnectionError", f"Graph could not be reached ({type(exc).__name__}).",
                              client_request_id=headers["client-request-id"]) from None
         finally:
+            elapsed = time.perf_counter() - started
             self.stats.calls += 1
-            self.stats.seconds += time.perf_counter() - started
+            self.stats.seconds += elapsed
+            log.info("graph %s %s -> %s", method, path_template(url), status or "no answer", extra={"graph_call": {
+                "method": method, "path": path_template(url), "status": status, "duration_ms": round(elapsed * 1000, 1),
+                "request_id": request_id, "client_request_id": headers.get("client-request-id", "")}})
 
     def _should_retry(self, method: str, error: GraphError, attempt: int) -> bool:
         if attempt >= self.max_retries or error.status not in RETRYABLE_STATUSES:
@@ -594,24 +589,21 @@ class GraphClient:
         return error.status == 429 or method in {"GET", "DELETE"}
 
 
+def _result_of_error(member_id: str, error: GraphError, *, already: bool = False) -> Result:
+    if already:
+        outcome = Outcome.ALREADY
+    elif error.is_busy:
+        outcome = Outcome.BUSY
+    elif 400 <= error.status < 500:
+        outcome = Outcome.REFUSED
+    else:
+        outcome = Outcome.FAILED
+    return Result(refs.object_id(member_id), outcome, error, error.request_id)
+
+
 def _page_of(body: dict, parse: Callable[[dict], object]) -> Page:
     """A collection answer as a Page: its items parsed, its nextLink and count as Graph gave them."""
     return Page([parse(item) for item in body.get("value", [])], body.get("@odata.nextLink"), body.get("@odata.count"))
-
-
-def _gave_up(results: list[Result]) -> bool:
-    """An item of this batch already stayed busy after its own retries."""
-    return any(result.outcome is Outcome.BUSY for result in results)
-
-
-def _batch_item_error(item: dict) -> GraphError:
-    body = (item.get("body") or {}).get("error", {}) if isinstance(item.get("body"), dict) else {}
-    headers = {k.lower(): v for k, v in (item.get("headers") or {}).items()}
-    inner = body.get("innerError") or {}
-    return GraphError(item.get("status", 0), body.get("code", ""), body.get("message", ""),
-                      headers.get("request-id") or inner.get("request-id", ""),
-                      headers.get("client-request-id") or inner.get("client-request-id", ""),
-                      _retry_after(headers.get("retry-after")))
 
 
 def search_clause(text: str, fields: list[str]) -> str:

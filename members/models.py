@@ -1,35 +1,31 @@
-"""The audit log: one row per add/remove attempt, whatever its outcome (DESIGN.md, "nothing lost")."""
+"""The journal: one row per add/remove attempt, whatever its outcome (DESIGN.md, "nothing lost").
+
+Write-ahead: a row is written *pending* before its Graph call is sent and settled after
+(``members.changes``), so a crash leaves a pending row that a read-back settles later.
+"""
 
 from django.conf import settings
 from django.db import models
+
+from members.directory import Action, Outcome
 
 
 class AuditEntry(models.Model):
     """Who tried to change which membership, when, and what Graph answered (never a token)."""
 
-    class Action(models.TextChoices):
-        ADD = "add"
-        REMOVE = "remove"
-
-    class Result(models.TextChoices):
-        DONE = "done", "Done"
-        ALREADY = "already", "No change needed"
-        REFUSED = "refused", "Refused"
-        BUSY = "busy", "Graph busy: not done"
-        UNKNOWN = "unknown", "No answer: outcome unknown"
-        FAILED = "failed", "Failed"
-        SIGN_IN = "sign_in", "Not sent: sign-in expired"
+    Result = Outcome  # the outcome vocabulary lives in members.directory
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     actor_upn = models.CharField(max_length=254)
-    action = models.CharField(max_length=8, choices=Action.choices)
+    action = models.CharField(max_length=8, choices=[(a.value, a.label) for a in (Action.ADD, Action.REMOVE)])
     container_kind = models.CharField(max_length=8)
     container_id = models.CharField(max_length=36, db_index=True)
     container_name = models.CharField(max_length=256, blank=True)
     member_id = models.CharField(max_length=36, db_index=True)
     member_name = models.CharField(max_length=256, blank=True)
-    outcome = models.CharField(max_length=8, choices=Result.choices)
+    outcome = models.CharField(max_length=16, choices=[(o.value, o.label) for o in Outcome], db_index=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
     graph_status = models.PositiveSmallIntegerField(null=True, blank=True)
     graph_code = models.CharField(max_length=64, blank=True)
     message = models.TextField(blank=True)
@@ -39,6 +35,11 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "audit entries"
+
+    @property
+    def is_open(self) -> bool:
+        """Pending, or sent without a clear answer: a read-back can still settle it."""
+        return not Outcome(self.outcome).settled
 
     def __str__(self) -> str:
         return f"{self.actor_upn} {self.action} {self.member_id} {self.container_kind}/{self.container_id}: {self.outcome}"

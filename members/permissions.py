@@ -8,8 +8,7 @@ app cannot know (say, ownership of a group it has not looked up), the button sta
 
 from dataclasses import dataclass, field
 
-from members.graph import ContainerInfo
-from members.refs import Kind
+from members.directory import Action, ContainerInfo, Kind, MyAccess, Trait
 
 GLOBAL_ADMIN = "62e90394-69f5-4237-9190-012177145e10"
 PRIVILEGED_ROLE_ADMIN = "e8611ab8-c189-46e8-94e1-60213ab1f814"
@@ -59,29 +58,17 @@ GROUP_MEMBER_TYPE_SCOPES = {
 MEMBER_TYPE_NAMES = {"device": "a device", "orgContact": "a contact", "servicePrincipal": "an app (service principal)"}
 
 
-def member_type_scope_missing(action: str, kind: Kind, member_type: str, scopes: frozenset[str]) -> str:
+def member_type_scope_missing(action: Action, kind: Kind, member_type: str, scopes: frozenset[str]) -> str:
     """The scope an add of this member type to a group also needs, when the grant lacks it ('' otherwise)."""
     options = GROUP_MEMBER_TYPE_SCOPES.get(member_type)
-    if action != "add" or kind is not Kind.GROUPS or not options or not scopes:
+    if action is not Action.ADD or kind is not Kind.GROUPS or not options or not scopes:
         return ""
     return "" if any(scope in scopes for scope in options) else options[0]
 
 
-@dataclass(frozen=True)
-class MyAccess:
-    """The signed-in user's standing, read once per session."""
-
-    roles: frozenset[str] = frozenset()  # tenant-wide role template ids
-    scoped: frozenset[tuple[str, str]] = frozenset()  # (unit id, role template id)
-    owned_groups: frozenset[str] | None = frozenset()  # None: could not be read
-    known: bool = True  # False when the roles could not be read: then nothing is disabled
-
-    @property
-    def units(self) -> frozenset[str]:
-        return frozenset(unit for unit, _ in self.scoped)
-
-    def role_names(self) -> list[str]:
-        return sorted(ROLE_NAMES.get(tid, tid) for tid in self.roles)
+def role_names(access: MyAccess) -> list[str]:
+    """The names of the user's tenant-wide roles, for the home page."""
+    return sorted(ROLE_NAMES.get(tid, tid) for tid in access.roles)
 
 
 @dataclass(frozen=True)
@@ -96,12 +83,14 @@ class Verdict:
 
 
 ALLOWED = Verdict(True)
+# Traits no role gets past through Graph: the change must be made elsewhere.
+PROTECTED_TRAITS = (Trait.DYNAMIC, Trait.SYNCED, Trait.MAIL_ENABLED_SECURITY, Trait.DISTRIBUTION)
 
 
 def protected_reason(container: ContainerInfo) -> str:
     """A trait that no role can get past through Graph (the change must be made elsewhere)."""
     traits = container.traits
-    for trait in ("dynamic", "synced", "mail_enabled_security", "distribution"):
+    for trait in PROTECTED_TRAITS:
         if trait in traits:
             return trait
     return ""
@@ -130,7 +119,7 @@ def _needed_scope(container: ContainerInfo, scopes: frozenset[str]) -> str:
     options = WRITE_SCOPES[container.kind]
     if not any(scope in scopes for scope in options):
         return options[0]
-    if "role_assignable" in container.traits and ROLE_MANAGEMENT_SCOPE not in scopes:
+    if Trait.ROLE_ASSIGNABLE in container.traits and ROLE_MANAGEMENT_SCOPE not in scopes:
         return ROLE_MANAGEMENT_SCOPE
     return ""
 
@@ -142,16 +131,16 @@ def _privileged_verdict(access: MyAccess, reason: str) -> Verdict:
 
 
 def _group_verdict(container: ContainerInfo, access: MyAccess, group_units: frozenset[str] | None) -> Verdict:
-    if "role_assignable" in container.traits:
-        return _privileged_verdict(access, "role_assignable")
-    if "restricted" in container.traits:
+    if Trait.ROLE_ASSIGNABLE in container.traits:
+        return _privileged_verdict(access, Trait.ROLE_ASSIGNABLE)
+    if Trait.RESTRICTED in container.traits:
         return _restricted_group_verdict(access, group_units)
     if access.owned_groups is None or container.id in access.owned_groups or access.roles & GROUP_MEMBER_ROLES:
         return ALLOWED
     traits = container.traits
-    if "m365" in traits and access.roles & M365_ONLY_ROLES:
+    if Trait.M365 in traits and access.roles & M365_ONLY_ROLES:
         return ALLOWED
-    if "security" in traits and access.roles & SECURITY_ONLY_ROLES:
+    if Trait.SECURITY in traits and access.roles & SECURITY_ONLY_ROLES:
         return ALLOWED
     if group_units is None and access.scoped:
         return ALLOWED  # the group may be in one of the user's units: Graph will tell
@@ -168,7 +157,7 @@ def _restricted_group_verdict(access: MyAccess, group_units: frozenset[str] | No
         return ALLOWED  # which units the group is in is not known here: Graph will tell
     if group_units and any((unit, role) in access.scoped for unit in group_units for role in SCOPED_GROUP_ROLES):
         return ALLOWED
-    return Verdict(False, "restricted", needed_role=ROLE_NAMES[GROUPS_ADMIN])
+    return Verdict(False, Trait.RESTRICTED, needed_role=ROLE_NAMES[GROUPS_ADMIN])
 
 
 def _unit_verdict(container: ContainerInfo, access: MyAccess) -> Verdict:
@@ -183,6 +172,6 @@ def picker_types(container: ContainerInfo) -> tuple[str, ...]:
     Microsoft 365 groups take users only; security groups and units users, groups and devices;
     directory roles users (service principals and role-assignable groups are rare there).
     """
-    if container.kind is Kind.ROLES or "m365" in container.traits:
+    if container.kind is Kind.ROLES or Trait.M365 in container.traits:
         return ("user",)
     return ("user", "group", "device")

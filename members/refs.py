@@ -8,27 +8,15 @@ user or group from the tenant.
 
 import uuid
 from dataclasses import dataclass
-from enum import StrEnum
+
+from members.directory import Kind
 
 
 class InvalidId(ValueError):
     """An id that is not a canonical GUID; nothing was sent to Graph."""
 
 
-class Kind(StrEnum):
-    """The three kinds of container, named as in our URLs."""
-
-    UNITS = "units"
-    GROUPS = "groups"
-    ROLES = "roles"
-
-    @property
-    def label(self) -> str:
-        return {"units": "administrative unit", "groups": "group", "roles": "directory role"}[self.value]
-
-    @property
-    def plural_label(self) -> str:
-        return {"units": "Administrative units", "groups": "Groups", "roles": "Directory roles"}[self.value]
+GUID_PATTERN = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
 def object_id(value: object) -> str:

@@ -1,29 +1,48 @@
+"""The app's URLs. Kinds and container ids are checked here: anything but ``units|groups|roles``
+and a GUID is a 404 before any view runs (DESIGN.md invariants 1 and 9)."""
+
 from django.urls import path, register_converter
 
 from members import views
+from members.directory import Kind
+from members.refs import GUID_PATTERN, object_id
 
 
 class KindConverter:
     regex = "units|groups|roles"
 
-    def to_python(self, value: str) -> str:
-        return value
+    def to_python(self, value: str) -> Kind:
+        return Kind(value)
 
     def to_url(self, value: str) -> str:
         return str(value)
 
 
+class GuidConverter:
+    """A directory object id: a GUID (any case), handed to views in canonical lower case."""
+
+    regex = GUID_PATTERN.replace("a-f", "a-fA-F")
+
+    def to_python(self, value: str) -> str:
+        return object_id(value.lower())
+
+    def to_url(self, value: str) -> str:
+        return object_id(str(value).lower())
+
+
 register_converter(KindConverter, "kind")
+register_converter(GuidConverter, "guid")
 
 app_name = "members"
 urlpatterns = [
     path("", views.home, name="home"),
     path("activity/", views.activity, name="activity"),
-    path("roles/template/<str:template_id>/", views.role_by_template, name="role-by-template"),
+    path("roles/template/<guid:template_id>/", views.role_by_template, name="role-by-template"),
     path("<kind:kind>/", views.container_list, name="container-list"),
-    path("<kind:kind>/<str:container_id>/", views.container_detail, name="container-detail"),
-    path("<kind:kind>/<str:container_id>/members/", views.member_collection, name="member-collection"),
-    path("<kind:kind>/<str:container_id>/candidates/", views.member_candidates, name="member-candidates"),
-    path("<kind:kind>/<str:container_id>/members/remove/", views.member_bulk_remove, name="member-bulk-remove"),
-    path("<kind:kind>/<str:container_id>/members/<str:member_id>/", views.member_remove, name="member-remove"),
+    path("<kind:kind>/<guid:container_id>/", views.container_detail, name="container-detail"),
+    path("<kind:kind>/<guid:container_id>/members/", views.member_collection, name="member-collection"),
+    path("<kind:kind>/<guid:container_id>/candidates/", views.member_candidates, name="member-candidates"),
+    path("<kind:kind>/<guid:container_id>/members/remove/", views.member_bulk_remove, name="member-bulk-remove"),
+    # The member id is checked by the view (a 400 names it): the container must exist as a URL first.
+    path("<kind:kind>/<guid:container_id>/members/<str:member_id>/", views.member_remove, name="member-remove"),
 ]

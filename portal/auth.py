@@ -1,9 +1,11 @@
-"""Sign-in with msal (authorization-code flow), the per-session token cache, and ``graph_for``.
+"""Sign-in with msal (authorization-code flow), the per-session token cache, and ``graph_token``.
 
 Tokens live only in the server-side session's serialized ``SerializableTokenCache``; views never
-see them (DESIGN.md invariant 3). ``graph_for(request)`` is the one seam from a request to a
-``GraphClient``: it loads the cache, calls ``acquire_token_silent`` (refreshing when needed),
-saves the cache if it changed, and raises ``ReauthenticationRequired`` when no token can be had.
+see them (DESIGN.md invariant 3). ``graph_token(request)`` is the one seam from a request to a
+token: it loads the cache, calls ``acquire_token_silent`` (refreshing when needed), saves the
+cache if it changed, and raises ``ReauthenticationRequired`` when no token can be had. The app
+(``members.client``) builds its Graph client from it; this module imports nothing from ``members``.
+Every function that holds a token or the cache hides its frames' variables from debug pages.
 """
 
 import logging
@@ -18,12 +20,13 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
-
-from members.graph import GraphClient
 
 log = logging.getLogger("members.auth")
 
@@ -73,16 +76,18 @@ def _msal_app(cache: msal.SerializableTokenCache | None = None) -> msal.Confiden
     )
 
 
-def _load_cache(request: HttpRequest) -> msal.SerializableTokenCache:
+@sensitive_variables()
+def _load_cache(session: SessionBase) -> msal.SerializableTokenCache:
     cache = msal.SerializableTokenCache()
-    if blob := request.session.get(CACHE_KEY):
+    if blob := session.get(CACHE_KEY):
         cache.deserialize(blob)
     return cache
 
 
-def _save_cache(request: HttpRequest, cache: msal.SerializableTokenCache) -> None:
+@sensitive_variables()
+def _save_cache(session: SessionBase, cache: msal.SerializableTokenCache) -> None:
     if cache.has_state_changed:
-        request.session[CACHE_KEY] = cache.serialize()
+        session[CACHE_KEY] = cache.serialize()
 
 
 def resource_scopes(scope: str | list[str]) -> list[str]:
@@ -97,45 +102,39 @@ def granted_scopes(request: HttpRequest) -> frozenset[str]:
 
 def graph_token(request: HttpRequest) -> str:
     """A valid access token for the signed-in user, from the cache or refreshed; never logged."""
-    account_id = request.session.get(ACCOUNT_KEY)
+    return session_token(request.session)
+
+
+@sensitive_variables()
+def session_token(session: SessionBase) -> str:
+    """A valid access token from a session's token cache (refreshed when needed, the cache saved back)."""
+    account_id = session.get(ACCOUNT_KEY)
     if not account_id:
         raise ReauthenticationRequired("no account in this session")
-    cache = _load_cache(request)
+    cache = _load_cache(session)
     app = _msal_app(cache)
     account = next((a for a in app.get_accounts() if a["home_account_id"] == account_id), None)
     if account is None:
         raise ReauthenticationRequired("the token cache has no account")
     # Ask for what was granted, not what was requested: asking for an ungranted scope would
     # miss the cache and refresh on every call.
-    scopes = sorted(granted_scopes(request)) or settings.GRAPH_SCOPES
+    scopes = sorted(session.get(SCOPES_KEY, [])) or settings.GRAPH_SCOPES
     result = app.acquire_token_silent_with_error(scopes, account=account)
-    _save_cache(request, cache)
+    _save_cache(session, cache)
     if not result or "access_token" not in result:
         reason = (result or {}).get("error", "no token")
         log.info("silent token acquisition failed: %s", reason)
         raise ReauthenticationRequired(reason)
     if "scope" in result:
-        request.session[SCOPES_KEY] = resource_scopes(result["scope"])
+        session[SCOPES_KEY] = resource_scopes(result["scope"])
     return result["access_token"]
 
 
-def graph_for(request: HttpRequest) -> GraphClient:
-    """The GraphClient for this request's user; its call stats feed the Server-Timing header."""
-    client = getattr(request, "_graph_client", None)
-    if client is None:
-        client = GraphClient(
-            graph_token(request), base_url=settings.GRAPH_URL, session=http_session(),
-            timeout=settings.GRAPH_TIMEOUT, max_retries=settings.GRAPH_MAX_RETRIES,
-            max_retry_wait=settings.GRAPH_MAX_RETRY_WAIT,
-        )
-        request._graph_client = client
-    return client
-
-
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
-    """``next`` only when it stays on this site (DESIGN.md invariant 7)."""
-    if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
-                                                     require_https=request.is_secure()):
+    """``next`` only when it is a path on this site (DESIGN.md invariant 7); else home."""
+    if (candidate and candidate.startswith("/") and not candidate.startswith("//")
+            and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
+                                                require_https=request.is_secure())):
         return candidate
     return settings.LOGIN_REDIRECT_URL
 
@@ -155,6 +154,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_not_required
+@sensitive_variables()
 def callback(request: HttpRequest) -> HttpResponse:
     """Redeem the code, sign the user in to Django, keep the token cache in the session."""
     flow = request.session.pop(FLOW_KEY, None)
@@ -179,7 +179,7 @@ def callback(request: HttpRequest) -> HttpResponse:
     request.session[CACHE_KEY] = cache.serialize()
     request.session[ACCOUNT_KEY] = accounts[0]["home_account_id"]
     request.session[SCOPES_KEY] = resource_scopes(result.get("scope", ""))
-    return redirect(next_url)
+    return HttpResponseRedirect(_safe_next(request, next_url))  # a path, never a view name
 
 
 def _django_user(claims: dict):

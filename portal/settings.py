@@ -6,6 +6,7 @@ installed, and production (``DEBUG`` off) refuses to start without them.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -88,6 +89,12 @@ GRAPH_TIMEOUT = float(os.environ.get("GRAPH_TIMEOUT", "10"))
 # Bounded retries of throttled or unavailable Graph calls (honouring Retry-After up to a cap).
 GRAPH_MAX_RETRIES = int(os.environ.get("GRAPH_MAX_RETRIES", "2"))
 GRAPH_MAX_RETRY_WAIT = float(os.environ.get("GRAPH_MAX_RETRY_WAIT", "5"))
+
+# The journal page settles the viewer's entries left pending or unknown for longer than this
+# (longer than a request can take, so none is still in flight): members.changes.settle_open.
+JOURNAL_SETTLE_AFTER = timedelta(seconds=float(os.environ.get("JOURNAL_SETTLE_AFTER", "300")))
+# One change may carry up to 1,000 members (members.changes); leave room for the other fields.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1_100
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 if SANDBOX_MODE:

@@ -1,5 +1,6 @@
 """A small stand-in for GraphClient (same methods the views call), told what to answer."""
 
+from members.directory import MyAccess
 from members.graph import CallStats, ContainerInfo, DirectoryItem, GraphError, Outcome, Page, Result
 from members.refs import Container, Kind
 
@@ -58,8 +59,8 @@ class FakeGraph:
     def my_owned_groups(self):
         return [c for c in self.containers.values() if c.id in (self.access.get("owned_groups") or [])]
 
-    def my_access(self) -> dict:
-        return self.access
+    def my_access(self) -> MyAccess:
+        return MyAccess.from_json(self.access)
 
     def units_with_groups(self, unit_ids):
         return [(unit_id, self.containers.get(unit_id), []) for unit_id in unit_ids]
@@ -74,7 +75,15 @@ class FakeGraph:
         self.calls.append(("describe", container.id, tuple(member_ids), with_container))
         directory = self._directory()
         info = self.containers.get(container.id) if with_container else None
-        return info, {m: directory[m] for m in member_ids if m in directory}
+        gone = {m for m in member_ids if m not in directory}
+        if with_container and container.id not in self.containers:
+            gone.add(container.id)
+        return info, {m: directory[m] for m in member_ids if m in directory}, frozenset(gone)
+
+    def read_membership(self, container: Container, member_ids: list[str]) -> dict[str, bool]:
+        self.calls.append(("read_membership", container.id, tuple(member_ids)))
+        present = {m.id for m in self.members.get(container.id, [])}
+        return {m: m in present for m in member_ids}
 
     def batch_get(self, paths):
         return {name: {"value": []} for name in paths}

@@ -94,7 +94,7 @@ def test_delete_is_only_ever_built_from_member_ref_path():
     deletes = [line.strip() for line in source.splitlines() if '"DELETE"' in line]
     assert deletes == [
         'response = self._request("DELETE", self._url(path))',
-        'answers = self._batch(ids, lambda m: {"method": "DELETE", "url": refs.member_ref_path(container, m, self.base_url)})',
+        'items = {str(n): {"method": "DELETE", "url": refs.member_ref_path(container, m, self.base_url)}',
         'return error.status == 429 or method in {"GET", "DELETE"}',
     ]
     assert "path = refs.member_ref_path(" in inspect.getsource(GraphClient.remove_member)

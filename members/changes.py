@@ -1,0 +1,208 @@
+"""The change workflow: journal (pending) -> Graph -> settle -> explain. It never sees a request.
+
+``apply`` adds or removes members of one container for one actor. It is a write-ahead journal:
+every attempt's ``AuditEntry`` is written *pending* before its Graph call is sent, and settled
+with Graph's answer (outcome, status, code, request-id) as soon as that call returns, chunk by
+chunk. A killed process leaves pending rows; ``settle_open`` resolves them (and rows whose answer
+was lost) by reading the membership back, as the journal page and ``manage.py resolve_journal`` do.
+
+Every Graph failure ends in one outcome per member; ``GraphClient``'s change methods don't raise,
+and if one ever did, its members would be journaled "unknown" and read back later, never lost.
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+
+from django.utils import timezone
+
+from members import explain
+from members.directory import Action, ContainerInfo, DirectoryItem, Kind, MyAccess, Outcome
+from members.explain import Message
+from members.graph import CHANGE_CHUNK, GraphClient, GraphError, Result
+from members.models import AuditEntry
+from members.refs import Container, object_id
+
+log = logging.getLogger(__name__)
+
+MAX_MEMBERS_PER_CHANGE = 1_000
+SETTLE_PER_VISIT = 40  # open entries the journal page reads back per visit (two $batch round trips)
+SETTLED_FIELDS = ["outcome", "graph_status", "graph_code", "request_id", "client_request_id", "settled_at"]
+
+
+class TooManyMembers(ValueError):
+    """More members in one change than ``MAX_MEMBERS_PER_CHANGE``; nothing was sent."""
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the page already knows, so a change needs no second read of it."""
+
+    info: ContainerInfo | None = None  # the container as the page read it (None: read it afterwards)
+    group_units: frozenset[str] | None = None  # for a group: the units holding it, when the page read them
+    items: Mapping[str, DirectoryItem] = field(default_factory=dict)  # members and picker hits shown
+    access: MyAccess = field(default_factory=lambda: MyAccess(known=False))
+    scopes: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Row:
+    """One member's outcome, explained, with its journal entry."""
+
+    member: DirectoryItem
+    result: Result
+    message: Message
+    entry: AuditEntry
+
+
+def apply(graph: GraphClient, actor, action: Action, container: Container, member_ids: Iterable[str],
+          known: Known) -> tuple[ContainerInfo | None, list[Row]]:
+    """Add or remove members; every attempt journaled before it is sent. One row per member, in order."""
+    ids = list(dict.fromkeys(object_id(m) for m in member_ids))
+    if len(ids) > MAX_MEMBERS_PER_CHANGE:
+        raise TooManyMembers(f"At most {MAX_MEMBERS_PER_CHANGE:,} members per change ({len(ids):,} were sent).")
+    entries = _open(actor, action, container, ids, known)
+    results: dict[str, Result] = {}
+    for start in range(0, len(ids), CHANGE_CHUNK):
+        chunk = ids[start:start + CHANGE_CHUNK]
+        sent = _send(graph, action, container, chunk)
+        _settle(entries, sent)
+        results.update((result.member_id, result) for result in sent)
+    return _explain(graph, action, container, ids, results, entries, known)
+
+
+def record_not_sent(actor, action: Action, container: Container, member_ids: Iterable[str]) -> None:
+    """The sign-in had expired before anything was sent: each attempt journaled as not sent."""
+    ids = [object_id(m) for m in member_ids]
+    text = explain.not_sent().text
+    AuditEntry.objects.bulk_create([
+        _entry(actor, action, container, m, outcome=Outcome.SIGN_IN, message=text, settled_at=timezone.now())
+        for m in ids])
+
+
+def _entry(actor, action: Action, container: Container, member_id: str, **fields) -> AuditEntry:
+    return AuditEntry(actor=actor, actor_upn=(actor.email or actor.username) if actor else "", action=action.value,
+                      container_kind=container.kind.value, container_id=container.id, member_id=member_id, **fields)
+
+
+def _open(actor, action: Action, container: Container, ids: list[str], known: Known) -> dict[str, AuditEntry]:
+    """Write-ahead: one pending entry per member, in one statement, before any call is sent."""
+    name = known.info.display_name if known.info else ""
+    entries = [_entry(actor, action, container, m, container_name=name, outcome=Outcome.PENDING,
+                      member_name=known.items[m].display_name if m in known.items else "") for m in ids]
+    AuditEntry.objects.bulk_create(entries)
+    return {entry.member_id: entry for entry in entries}
+
+
+def _send(graph: GraphClient, action: Action, container: Container, ids: list[str]) -> list[Result]:
+    """One round trip's worth of changes (a PATCH or $batch of up to 20, or one call)."""
+    try:
+        if action is Action.ADD:
+            return graph.add_members(container, ids)
+        if len(ids) == 1:
+            return [graph.remove_member(container, ids[0])]
+        return graph.remove_members(container, ids)
+    except GraphError as error:  # not expected (the client reports per member); the truth is unknown
+        log.warning("a change raised instead of reporting: %s", error)
+        return [Result(m, Outcome.UNKNOWN, error, error.request_id) for m in ids]
+
+
+def _settle(entries: Mapping[str, AuditEntry], results: list[Result]) -> None:
+    """Record Graph's answer on each entry as soon as its call returned."""
+    now = timezone.now()
+    for result in results:
+        entry = entries[result.member_id]
+        error = result.error
+        entry.outcome = result.outcome.value
+        entry.graph_status = error.status if error and error.status else None
+        entry.graph_code = error.code if error else ""
+        entry.request_id = result.request_id or (error.request_id if error else "")
+        entry.client_request_id = error.client_request_id if error else ""
+        entry.settled_at = now if result.outcome.settled else None
+    AuditEntry.objects.bulk_update([entries[r.member_id] for r in results], SETTLED_FIELDS)
+
+
+def _explain(graph: GraphClient, action: Action, container: Container, ids: list[str], results: dict[str, Result],
+             entries: dict[str, AuditEntry], known: Known) -> tuple[ContainerInfo | None, list[Row]]:
+    """Names and words for each result; a 404 is read back to tell a missing container from a
+    missing member from a plain non-member (Graph answers all three alike)."""
+    not_found = [m for m in ids if results[m].error is not None and results[m].error.is_not_found]
+    ask = list(dict.fromkeys([m for m in ids if m not in known.items] + not_found))
+    try:
+        info, found, gone = graph.describe(container, ask, with_container=known.info is None or bool(not_found))
+    except GraphError:
+        info, found, gone = None, {}, frozenset()
+    info = info or known.info
+    items = {**known.items, **found}
+    group_units = known.group_units if known.info is not None else _units_if_refused(graph, container, known, results)
+    rows = []
+    for member_id in ids:
+        member = items.get(member_id) or DirectoryItem.unknown(member_id)
+        result = results[member_id]
+        if member_id in not_found and (container.id in gone or member_id in gone):
+            result, message = _missing(action, container, result, container_gone=container.id in gone)
+        else:
+            message = explain.outcome_message(action, result, info, known.access, known.scopes, member.type, group_units)
+        entry = entries[member_id]
+        entry.outcome, entry.message = result.outcome.value, message.text
+        entry.member_name, entry.container_name = member.display_name, info.display_name if info else entry.container_name
+        rows.append(Row(member, result, message, entry))
+    AuditEntry.objects.bulk_update([row.entry for row in rows], ["outcome", "message", "member_name", "container_name"])
+    return info, rows
+
+
+def _missing(action: Action, container: Container, result: Result, *, container_gone: bool) -> tuple[Result, Message]:
+    message = explain.missing(action, container.kind, container_gone, result.request_id)
+    if action is Action.REMOVE and not container_gone:
+        return result, message  # the member object is gone, so it is no member: already so
+    return replace(result, outcome=Outcome.MISSING), message
+
+
+def _units_if_refused(graph: GraphClient, container: Container, known: Known,
+                      results: Mapping[str, Result]) -> frozenset[str] | None:
+    """A refused unit-scoped admin: which units the group is in decides the reason we give."""
+    refused = any(r.outcome is Outcome.REFUSED for r in results.values())
+    if not (refused and known.access.scoped and container.kind is Kind.GROUPS and not container.by_template):
+        return None
+    try:
+        return graph.units_of_group(container.id)
+    except GraphError:
+        return None
+
+
+# --- settling what was left open ---------------------------------------------------------------
+
+def open_entries(*, actor=None, older_than: timedelta = timedelta(0)):
+    """Entries still pending, or sent without a clear answer, written at least ``older_than`` ago."""
+    entries = AuditEntry.objects.filter(outcome__in=[Outcome.PENDING, Outcome.UNKNOWN],
+                                        created_at__lte=timezone.now() - older_than)
+    return entries.filter(actor=actor) if actor is not None else entries
+
+
+def settle_open(graph: GraphClient, entries: Iterable[AuditEntry]) -> int:
+    """Settle open entries by reading each membership back; returns how many were settled.
+
+    State as asked: DONE. Not as asked: INTERRUPTED (the change was not made). Read failed: left open.
+    """
+    by_container: dict[tuple[str, str], list[AuditEntry]] = defaultdict(list)
+    for entry in entries:
+        by_container[(entry.container_kind, entry.container_id)].append(entry)
+    settled = []
+    now = timezone.now()
+    for (kind, container_id), group in by_container.items():
+        container = Container.of(kind, container_id)
+        state = graph.read_membership(container, [entry.member_id for entry in group])
+        for entry in group:
+            is_member = state.get(entry.member_id)
+            if is_member is None:
+                continue
+            action = Action(entry.action)
+            done = is_member == (action is Action.ADD)
+            entry.outcome = Outcome.DONE if done else Outcome.INTERRUPTED
+            entry.message = explain.settled_later(action, done, is_member).text
+            entry.settled_at = now
+            settled.append(entry)
+    AuditEntry.objects.bulk_update(settled, ["outcome", "message", "settled_at"])
+    return len(settled)

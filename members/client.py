@@ -1,0 +1,35 @@
+"""The one seam from a request (or a stored session) to a ``GraphClient``.
+
+Tokens come from ``portal.auth`` (msal and the session's token cache); this module only builds the
+client with the deployment's Graph settings, and lets the request carry the client's call stats
+for the ``Server-Timing`` header (``portal.timing`` reads ``request.graph_stats``).
+"""
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpRequest
+from django.views.decorators.debug import sensitive_variables
+
+from members.graph import GraphClient
+from portal.auth import graph_token, http_session, session_token
+
+
+@sensitive_variables("token")
+def _client(token: str) -> GraphClient:
+    return GraphClient(token, base_url=settings.GRAPH_URL, session=http_session(), timeout=settings.GRAPH_TIMEOUT,
+                       max_retries=settings.GRAPH_MAX_RETRIES, max_retry_wait=settings.GRAPH_MAX_RETRY_WAIT)
+
+
+def graph_for(request: HttpRequest) -> GraphClient:
+    """The GraphClient for this request's user (one per request); ReauthenticationRequired if none."""
+    client = getattr(request, "_graph_client", None)
+    if client is None:
+        client = _client(graph_token(request))
+        request._graph_client = client
+        request.graph_stats = client.stats
+    return client
+
+
+def graph_for_session(session: SessionBase) -> GraphClient:
+    """A GraphClient from a stored session (the journal resolver); ReauthenticationRequired if none."""
+    return _client(session_token(session))

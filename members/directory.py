@@ -1,0 +1,250 @@
+"""The domain's vocabulary: plain types, no I/O.
+
+Kinds of container, their traits (with the words a person reads), the actions and their
+outcomes, the containers and directory objects Graph returns, and the signed-in user's access.
+Everything else (graph, permissions, explain, changes, templates) speaks in these terms.
+"""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """The three kinds of container, named as in our URLs."""
+
+    UNITS = "units"
+    GROUPS = "groups"
+    ROLES = "roles"
+
+    @property
+    def label(self) -> str:
+        return {"units": "administrative unit", "groups": "group", "roles": "directory role"}[self.value]
+
+    @property
+    def plural_label(self) -> str:
+        return {"units": "Administrative units", "groups": "Groups", "roles": "Directory roles"}[self.value]
+
+
+class Trait(StrEnum):
+    """What makes a container special for membership changes; the value is a stable machine name."""
+
+    SECURITY = "security"
+    M365 = "m365"
+    MAIL_ENABLED_SECURITY = "mail_enabled_security"
+    DISTRIBUTION = "distribution"
+    DYNAMIC = "dynamic"
+    SYNCED = "synced"
+    ROLE_ASSIGNABLE = "role_assignable"
+    RESTRICTED = "restricted"  # a restricted-management unit, or a group in one
+    HIDDEN = "hidden"  # a unit with hidden membership
+
+    def label_for(self, kind: Kind) -> str:
+        """The tag a person reads on the container's page."""
+        if self is Trait.RESTRICTED and kind is Kind.GROUPS:
+            return "In a restricted unit"
+        return TRAIT_LABELS[self]
+
+
+TRAIT_LABELS = {
+    Trait.SECURITY: "Security",
+    Trait.M365: "Microsoft 365",
+    Trait.MAIL_ENABLED_SECURITY: "Mail-enabled security",
+    Trait.DISTRIBUTION: "Distribution list",
+    Trait.DYNAMIC: "Dynamic",
+    Trait.SYNCED: "Synced from on-premises",
+    Trait.ROLE_ASSIGNABLE: "Role-assignable",
+    Trait.RESTRICTED: "Restricted management",
+    Trait.HIDDEN: "Hidden membership",
+}
+GROUP_KINDS = (Trait.M365, Trait.MAIL_ENABLED_SECURITY, Trait.DISTRIBUTION, Trait.SECURITY)
+
+
+def group_kind(group: dict) -> Trait:
+    """Security / Microsoft 365 / mail-enabled security / distribution list, from a group's flags."""
+    if "Unified" in (group.get("groupTypes") or []):
+        return Trait.M365
+    if group.get("mailEnabled"):
+        return Trait.MAIL_ENABLED_SECURITY if group.get("securityEnabled") else Trait.DISTRIBUTION
+    return Trait.SECURITY
+
+
+class Action(StrEnum):
+    """What a person asked for: a change (add, remove) or a read (load)."""
+
+    ADD = "add"
+    REMOVE = "remove"
+    LOAD = "load"
+
+    @property
+    def verb(self) -> str:
+        return self.value
+
+    @property
+    def past(self) -> str:
+        return {"add": "added", "remove": "removed", "load": "loaded"}[self.value]
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def inverse(self) -> "Action":
+        return {Action.ADD: Action.REMOVE, Action.REMOVE: Action.ADD}[self]
+
+
+class Outcome(StrEnum):
+    """What became of one add or remove: the one source of truth for results and the journal."""
+
+    PENDING = "pending"  # journaled and sent (or about to be), not settled yet: a crash leaves this
+    DONE = "done"
+    ALREADY = "already"  # already a member / already removed: not an error
+    REFUSED = "refused"  # Graph said no (permission, protected target, bad request)
+    BUSY = "busy"  # throttled or unavailable after the bounded retries: not done
+    UNKNOWN = "unknown"  # no answer, and reading back failed too: may or may not be done
+    FAILED = "failed"  # anything else
+    MISSING = "missing"  # the container or the member doesn't exist (a read told which)
+    SIGN_IN = "sign_in"  # not sent: the sign-in had expired
+    INTERRUPTED = "interrupted"  # a pending entry settled later: the change had not been made
+
+    @property
+    def label(self) -> str:
+        return OUTCOME_LABELS[self]
+
+    @property
+    def settled(self) -> bool:
+        """Whether the journal knows the membership's state after this attempt."""
+        return self not in {Outcome.PENDING, Outcome.UNKNOWN}
+
+    @property
+    def took_effect(self) -> bool:
+        """The membership is as asked after this attempt (done now, or already so)."""
+        return self in {Outcome.DONE, Outcome.ALREADY}
+
+
+OUTCOME_LABELS = {
+    Outcome.PENDING: "Pending: no answer recorded yet",
+    Outcome.DONE: "Done",
+    Outcome.ALREADY: "No change needed",
+    Outcome.REFUSED: "Refused",
+    Outcome.BUSY: "Graph busy: not done",
+    Outcome.UNKNOWN: "No answer: outcome unknown",
+    Outcome.FAILED: "Failed",
+    Outcome.MISSING: "Not found: nothing changed",
+    Outcome.SIGN_IN: "Not sent: sign-in expired",
+    Outcome.INTERRUPTED: "Interrupted: not done",
+}
+
+
+@dataclass(frozen=True)
+class DirectoryItem:
+    """A member or a people-picker hit: a user, group, device, service principal or contact."""
+
+    id: str
+    type: str
+    display_name: str
+    principal: str = ""
+    detail: str = ""
+
+    @classmethod
+    def from_graph(cls, item: dict) -> "DirectoryItem":
+        kind = item.get("@odata.type", "#microsoft.graph.directoryObject").rsplit(".", 1)[-1]
+        principal = item.get("userPrincipalName") or item.get("mail") or item.get("appId") or ""
+        detail = item.get("jobTitle") or item.get("operatingSystem") or ""
+        if kind == "group":
+            detail = group_kind(item).label_for(Kind.GROUPS)
+        return cls(id=item["id"], type=kind, display_name=item.get("displayName") or "(no name)",
+                   principal=principal, detail=detail)
+
+    @classmethod
+    def unknown(cls, object_id: str) -> "DirectoryItem":
+        return cls(object_id, "directoryObject", "(unknown object)")
+
+    def to_json(self) -> list:
+        return [self.type, self.display_name, self.principal, self.detail]
+
+    @classmethod
+    def from_json(cls, object_id: str, data: list) -> "DirectoryItem":
+        return cls(object_id, *data)
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    """An AU, group or directory role, with the traits that decide who may change its members."""
+
+    kind: Kind
+    id: str
+    display_name: str
+    description: str = ""
+    data: dict = field(default_factory=dict, compare=False, hash=False)
+    member_count: int | None = None
+
+    @classmethod
+    def from_graph(cls, kind: Kind, item: dict) -> "ContainerInfo":
+        return cls(kind=Kind(kind), id=item["id"], display_name=item.get("displayName") or "(no name)",
+                   description=item.get("description") or "", data=item)
+
+    @property
+    def role_template_id(self) -> str:
+        return self.data.get("roleTemplateId") or ""
+
+    @property
+    def traits(self) -> tuple[Trait, ...]:
+        """What makes this container special, in a stable order (see ``Trait``)."""
+        d = self.data
+        found = []
+        if self.kind is Kind.GROUPS:
+            found.append(group_kind(d))
+            if "DynamicMembership" in (d.get("groupTypes") or []):
+                found.append(Trait.DYNAMIC)
+            if d.get("onPremisesSyncEnabled"):
+                found.append(Trait.SYNCED)
+            if d.get("isAssignableToRole"):
+                found.append(Trait.ROLE_ASSIGNABLE)
+            if d.get("isManagementRestricted"):
+                found.append(Trait.RESTRICTED)
+        elif self.kind is Kind.UNITS:
+            if d.get("isMemberManagementRestricted"):
+                found.append(Trait.RESTRICTED)
+            if (d.get("membershipType") or "").lower() == "dynamic":
+                found.append(Trait.DYNAMIC)
+            if d.get("visibility") == "HiddenMembership":
+                found.append(Trait.HIDDEN)
+        return tuple(found)
+
+    @property
+    def trait_labels(self) -> list[tuple[Trait, str]]:
+        return [(trait, trait.label_for(self.kind)) for trait in self.traits]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a Graph collection: its items, the nextLink to the next page, the count if asked."""
+
+    items: list
+    next_link: str | None = None
+    count: int | None = None
+
+
+@dataclass(frozen=True)
+class MyAccess:
+    """The signed-in user's standing, read once per session."""
+
+    roles: frozenset[str] = frozenset()  # tenant-wide role template ids
+    scoped: frozenset[tuple[str, str]] = frozenset()  # (unit id, role template id)
+    owned_groups: frozenset[str] | None = frozenset()  # None: could not be read
+    known: bool = True  # False when the roles could not be read: then nothing is disabled
+
+    @property
+    def units(self) -> frozenset[str]:
+        return frozenset(unit for unit, _ in self.scoped)
+
+    def to_json(self) -> dict:
+        return {"roles": sorted(self.roles), "scoped": sorted(list(pair) for pair in self.scoped),
+                "owned_groups": sorted(self.owned_groups) if self.owned_groups is not None else None,
+                "known": self.known}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "MyAccess":
+        owned = data.get("owned_groups")
+        return cls(roles=frozenset(data.get("roles", ())), scoped=frozenset(tuple(p) for p in data.get("scoped", ())),
+                   owned_groups=frozenset(owned) if owned is not None else None, known=data.get("known", True))
