@@ -10,12 +10,14 @@ Every function that holds a token or the cache hides its frames' variables from 
 
 import logging
 import threading
+from collections.abc import Iterator
+from importlib import import_module
 from urllib.parse import quote, urlencode, urlsplit
 
 import msal
 import requests
 from django.conf import settings
-from django.contrib.auth import get_user_model, login, logout
+from django.contrib.auth import SESSION_KEY, get_user_model, login, logout
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponse
@@ -23,6 +25,7 @@ from django.shortcuts import redirect, render
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
@@ -128,6 +131,21 @@ def session_token(session: SessionBase) -> str:
     if "scope" in result:
         session[SCOPES_KEY] = resource_scopes(result["scope"])
     return result["access_token"]
+
+
+def stored_sessions(user) -> Iterator[SessionBase]:
+    """The live sessions of ``user`` in the session store (db-backed engines), newest first.
+
+    For work done on the user's behalf after their request is gone (settling the journal).
+    """
+    engine = import_module(settings.SESSION_ENGINE)
+    if not hasattr(engine.SessionStore, "get_model_class"):  # a cache-only or cookie store can't be listed
+        return
+    model = engine.SessionStore.get_model_class()
+    for row in model.objects.filter(expire_date__gt=timezone.now()).order_by("-expire_date"):
+        store = engine.SessionStore(session_key=row.session_key)
+        if store.get(SESSION_KEY) == str(user.pk):
+            yield store
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:

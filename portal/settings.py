@@ -70,7 +70,7 @@ if SANDBOX_MODE:
     # when set: latency, write throttling, faults, token lifetime, seed sizes.
     for _name, _type in [("SANDBOX_LATENCY_MS", float), ("SANDBOX_WRITE_LIMIT", int), ("SANDBOX_WRITE_WINDOW", float),
                          ("SANDBOX_FAULT_RATE", float), ("SANDBOX_FAULT_SEED", int), ("SANDBOX_FAULTS", str),
-                         ("SANDBOX_FAULT_RETRY_AFTER", int), ("SANDBOX_TOKEN_LIFETIME", int), ("SANDBOX_SEED_USERS", int),
+                         ("SANDBOX_FAULT_RETRY_AFTER", int), ("SANDBOX_FAULT_ON", str), ("SANDBOX_TOKEN_LIFETIME", int), ("SANDBOX_SEED_USERS", int),
                          ("SANDBOX_SEED_GROUPS", int), ("SANDBOX_SEED_BIG_GROUP_MEMBERS", int)]:
         if os.environ.get(_name):
             globals()[_name] = _type(os.environ[_name])
@@ -102,6 +102,8 @@ if SANDBOX_MODE:
     ALLOWED_HOSTS += [".sandbox.test"]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 CSRF_FAILURE_VIEW = "portal.errors.csrf_failure"
+# Tokens never reach an error page, DEBUG or not (DESIGN.md invariant 3).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.errors.SafeExceptionReporterFilter"
 
 INSTALLED_APPS = [
     "django.contrib.auth",

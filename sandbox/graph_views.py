@@ -105,6 +105,20 @@ def answer(request: HttpRequest, version: str, rest: str, request_id: str, clien
     return routing.dispatch(call), ()
 
 
+def _writes(request: HttpRequest, rest: str) -> bool:
+    """Whether this call changes something (for ``SANDBOX_FAULT_ON=writes``): any non-GET, except a
+    ``$batch`` whose items are all GETs."""
+    if request.method == "GET":
+        return False
+    if rest.strip("/") != "$batch":
+        return True
+    try:
+        items = json.loads(request.body).get("requests", [])
+        return any(str(item.get("method", "")).upper() != "GET" for item in items)
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        return True
+
+
 @csrf_exempt
 @login_not_required
 def graph(request: HttpRequest, version: str, rest: str = "") -> HttpResponse:
@@ -113,7 +127,7 @@ def graph(request: HttpRequest, version: str, rest: str = "") -> HttpResponse:
     request_id = str(uuid.uuid4())
     client_request_id = request.headers.get("client-request-id") or request_id
     knobs.apply_latency()
-    fault = knobs.draw_fault()
+    fault = knobs.draw_fault(writes=_writes(request, rest))
     if fault in {"503", "504"}:
         result, items = error_result(knobs.fault_error(fault), request_id, client_request_id), ()
     else:

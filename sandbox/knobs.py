@@ -91,11 +91,11 @@ def reset_throttle() -> None:
 # ---------------------------------------------------------------- faults
 
 
-def draw_fault() -> str | None:
+def draw_fault(writes: bool = True) -> str | None:
     """None, or which fault this call suffers ('503', '504', 'drop'), reproducibly from the seed."""
     global _fault_rng
     rate = float(setting("SANDBOX_FAULT_RATE", 0) or 0)
-    if rate <= 0:
+    if rate <= 0 or (not writes and setting("SANDBOX_FAULT_ON", "all") == "writes"):
         return None
     configured = setting("SANDBOX_FAULTS", FAULT_KINDS)
     if isinstance(configured, str):  # "503,drop" from an environment variable

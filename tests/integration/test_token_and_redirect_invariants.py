@@ -43,7 +43,8 @@ def test_tokens_never_reach_pages_cookies_logs_or_audit_rows(sign_in, tenant, ca
 
 def test_next_after_sign_in_stays_on_this_site(live_server, tenant):
     for target, expected in [("/groups/", "/groups/"), ("https://evil.example/phish", "/"),
-                             ("//evil.example/phish", "/"), ("/\\evil.example", "/")]:
+                             ("//evil.example/phish", "/"), ("/\\evil.example", "/"),
+                             ("abc", "/"), ("members:home", "/"), ("javascript:alert(1)", "/")]:
         desk = DeskSession(live_server.url)
         page = desk.get(f"{live_server.url}/accounts/sign-in/?next={quote(target)}")
         landed = desk.post(page.url, data={"upn": "user@contoso.example"})

@@ -348,3 +348,58 @@ def test_a_throttled_batch_retries_items_until_one_stays_busy_then_stops_waiting
     results = client.remove_members(Container(Kind.GROUPS, GROUP), ids)
     assert [r.outcome for r in results] == [Outcome.BUSY] * 5
     assert len(graph_api.calls) == 4 and sleeps == [1.0, 1.0]
+
+
+def test_a_bulk_remove_whose_batch_answer_is_lost_is_read_back_in_one_batch_not_resent(graph_api, client):
+    graph_api.post(f"{GRAPH}/$batch", body=requests.ConnectionError("reset"),
+                   match=[matchers.json_params_matcher({"requests": [
+                       {"id": "1", "method": "DELETE", "url": f"/groups/{GROUP}/members/{USER}/$ref"},
+                       {"id": "2", "method": "DELETE", "url": f"/groups/{GROUP}/members/{USER2}/$ref"}]})])
+    graph_api.post(f"{GRAPH}/$batch", json={"responses": [
+        {"id": "0", "status": 404, "body": NOT_FOUND}, {"id": "1", "status": 200, "body": {"id": USER2}}]},
+        match=[matchers.json_params_matcher({"requests": [
+            {"id": "0", "method": "GET", "url": f"/groups/{GROUP}/members/{USER}?$select=id"},
+            {"id": "1", "method": "GET", "url": f"/groups/{GROUP}/members/{USER2}?$select=id"}]})])
+    removed, kept = client.remove_members(Container(Kind.GROUPS, GROUP), [USER, USER2])
+    assert removed.outcome is Outcome.DONE
+    assert kept.outcome is Outcome.BUSY and kept.error.status == 0  # still a member: not done, and said so
+    assert [c.request.method for c in graph_api.calls] == ["POST", "POST"]
+
+
+def test_a_group_multi_add_whose_patch_answer_is_lost_is_read_back_not_reported_busy(graph_api, client):
+    graph_api.patch(f"{GRAPH}/groups/{GROUP}", body=requests.ConnectionError("reset"))
+    graph_api.post(f"{GRAPH}/$batch", json={"responses": [
+        {"id": "0", "status": 200, "body": {"id": USER}}, {"id": "1", "status": 200, "body": {"id": USER2}}]})
+    results = client.add_members(Container(Kind.GROUPS, GROUP), [USER, USER2])
+    assert [r.outcome for r in results] == [Outcome.DONE, Outcome.DONE]
+    assert [c.request.method for c in graph_api.calls] == ["PATCH", "POST"]
+
+
+def test_a_unit_multi_add_whose_batch_got_503_is_read_back(graph_api, client):
+    graph_api.post(f"{GRAPH}/$batch", status=503, json=graph_error("UnknownError", ""))
+    graph_api.post(f"{GRAPH}/$batch", json={"responses": [
+        {"id": "0", "status": 200, "body": {"id": USER}}, {"id": "1", "status": 404, "body": NOT_FOUND}]})
+    added, not_added = client.add_members(Container(Kind.UNITS, UNIT), [USER, USER2])
+    assert (added.outcome, not_added.outcome) == (Outcome.DONE, Outcome.BUSY)
+
+
+def test_a_change_whose_read_back_fails_too_is_unknown_never_raised(graph_api, client):
+    graph_api.post(f"{GRAPH}/$batch", body=requests.ConnectionError("reset"))
+    graph_api.post(f"{GRAPH}/$batch", body=requests.ConnectionError("reset"))
+    results = client.remove_members(Container(Kind.UNITS, UNIT), [USER, USER2])
+    assert [r.outcome for r in results] == [Outcome.UNKNOWN, Outcome.UNKNOWN]
+
+
+def test_a_member_count_whose_answer_is_lost_is_none_not_an_error(graph_api, client):
+    graph_api.get(f"{GRAPH}/groups/{GROUP}/members/$count", body=requests.ConnectionError("reset"))
+    assert client.count_members(Container(Kind.GROUPS, GROUP)) is None
+
+
+def test_graph_calls_are_logged_with_a_path_template_and_no_query_or_token(graph_api, client, caplog):
+    graph_api.get(f"{GRAPH}/groups/{GROUP}/members", json={"value": []}, headers={"request-id": "rid-9"})
+    with caplog.at_level("INFO", logger="members.graph"):
+        client.list_members(Container(Kind.GROUPS, GROUP), search="adele")
+    [record] = [r for r in caplog.records if hasattr(r, "graph_call")]
+    assert record.graph_call["path"] == "/v1.0/groups/{id}/members"
+    assert (record.graph_call["method"], record.graph_call["status"], record.graph_call["request_id"]) == ("GET", 200, "rid-9")
+    assert "adele" not in record.getMessage() and "tok" not in str(record.graph_call)
