@@ -1,0 +1,144 @@
+"""A server killed in the middle of a change leaves pending journal rows, never silent changes,
+and ``manage.py resolve_journal`` settles each one to what the tenant really holds.
+
+Runs the app as a real process (runserver, the sandbox tenant, a SQLite file of its own), signs in
+over HTTP, starts a 100-member add that takes several Graph round trips, and SIGKILLs the server
+once some of them are settled and some are still pending.
+"""
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import sign_in_over_http
+
+ROOT = Path(__file__).resolve().parents[2]
+DEADLINE = 90  # seconds for any one wait below: generous, only a broken run reaches it
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def environment(db: Path, port: int, **extra: str) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("ENTRA_", "DJANGO_", "DEBUG", "DATABASE_URL", "REDIS_URL", "SANDBOX_"))}
+    return {**clean, "DATABASE_URL": f"sqlite:///{db}", "SANDBOX_LOOPBACK_URL": f"http://127.0.0.1:{port}", **extra}
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=DEADLINE)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def serve(env: dict[str, str], port: int) -> subprocess.Popen:
+    server = subprocess.Popen([sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"], cwd=ROOT,
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    wait_for(lambda: answers(f"http://127.0.0.1:{port}/accounts/signed-out/"), "the server to answer")
+    return server
+
+
+def answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def wait_for(condition, what: str) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.02)  # a polling interval, not a wait for time to pass: the loop waits on the condition
+
+
+def outcomes(db: Path) -> dict[str, int]:
+    with sqlite3.connect(db, timeout=10) as connection:
+        return dict(connection.execute("SELECT outcome, COUNT(*) FROM members_auditentry GROUP BY outcome").fetchall())
+
+
+def kill(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGKILL)
+    server.wait(timeout=DEADLINE)
+
+
+TENANT_FACTS = """
+import json
+from sandbox.models import DirectoryObject, Link
+from sandbox.seed import WELL_KNOWN
+group = WELL_KNOWN["helpdesk_group"].id
+inside = set(Link.objects.filter(container_id=group, relation="members").values_list("member_id", flat=True))
+users = [str(u) for u in DirectoryObject.objects.filter(kind="user").exclude(id__in=inside).order_by("id").values_list("id", flat=True)[:100]]
+print(json.dumps({"group": str(group), "users": users}))
+"""
+
+JOURNAL_VS_TENANT = """
+import json
+from members.models import AuditEntry
+from sandbox.models import Link
+rows = []
+for entry in AuditEntry.objects.all():
+    member = Link.objects.filter(container_id=entry.container_id, relation="members", member_id=entry.member_id).exists()
+    rows.append([entry.member_id, entry.outcome, member])
+print(json.dumps(rows))
+"""
+
+
+def test_a_killed_server_leaves_pending_rows_that_the_resolver_settles_to_the_truth(tmp_path):
+    db = tmp_path / "desk.sqlite3"
+    port = free_port()
+    env = environment(db, port, SANDBOX_LATENCY_MS="250")
+    manage(env, "migrate", "--no-input")
+    manage(env, "sandbox", "seed", "--users", "150", "--groups", "12", "--big-group", "20")
+    facts = json.loads(manage(env, "shell", "--no-imports", "-c", TENANT_FACTS))
+    server = serve(env, port)
+    try:
+        desk = sign_in_over_http(f"http://127.0.0.1:{port}", "helpdesk@contoso.example")
+        adding = threading.Thread(target=lambda: _post_quietly(desk, facts["group"], facts["users"]), daemon=True)
+        adding.start()
+        # Kill once Graph has answered some of the round trips and others are still to come.
+        wait_for(lambda: outcomes(db).get("done", 0) > 0 and outcomes(db).get("pending", 0) > 0,
+                 "a change half done")
+    finally:
+        kill(server)
+    adding.join(timeout=DEADLINE)
+    left = outcomes(db)
+    assert left.get("pending", 0) > 0 and sum(left.values()) == len(facts["users"])  # every attempt has its row
+
+    port = free_port()
+    env = environment(db, port)
+    server = serve(env, port)
+    try:
+        report = manage(env, "resolve_journal", "--older-than", "0")
+    finally:
+        kill(server)
+    assert "still open" in report and outcomes(db).get("pending", 0) == 0
+    rows = json.loads(manage(env, "shell", "--no-imports", "-c", JOURNAL_VS_TENANT))
+    assert len(rows) == len(facts["users"])
+    for member_id, outcome, is_member in rows:
+        assert outcome == ("done" if is_member else "interrupted"), (member_id, outcome, is_member)
+    assert {outcome for _, outcome, _ in rows} == {"done", "interrupted"}
+
+
+def _post_quietly(desk, group: str, users: list[str]) -> None:
+    try:
+        desk.htmx("POST", f"/groups/{group}/members/", data={"member": users}, headers={"HX-Target": "add-results"},
+                  timeout=DEADLINE)
+    except requests.RequestException:
+        pass  # the server was killed under this request: that is the point
