@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from members.graph import GraphClient
+from portal import tokencrypt
 
 log = logging.getLogger("members.auth")
 
@@ -76,13 +77,17 @@ def _msal_app(cache: msal.SerializableTokenCache | None = None) -> msal.Confiden
 def _load_cache(request: HttpRequest) -> msal.SerializableTokenCache:
     cache = msal.SerializableTokenCache()
     if blob := request.session.get(CACHE_KEY):
-        cache.deserialize(blob)
+        try:
+            cache.deserialize(tokencrypt.unseal(blob))
+        except tokencrypt.Unreadable:  # its key was rotated away, or it was tampered with
+            log.warning("a session's token cache can't be decrypted (was TOKEN_CACHE_KEY changed?): signing in again")
+            raise ReauthenticationRequired("the token cache can't be decrypted") from None
     return cache
 
 
 def _save_cache(request: HttpRequest, cache: msal.SerializableTokenCache) -> None:
     if cache.has_state_changed:
-        request.session[CACHE_KEY] = cache.serialize()
+        request.session[CACHE_KEY] = tokencrypt.seal(cache.serialize())
 
 
 def resource_scopes(scope: str | list[str]) -> list[str]:
@@ -176,7 +181,7 @@ def callback(request: HttpRequest) -> HttpResponse:
     if not accounts:
         return _sign_in_failed(request, "The sign-in answer carried no account.")
     login(request, _django_user(claims), backend="django.contrib.auth.backends.ModelBackend")  # new session key
-    request.session[CACHE_KEY] = cache.serialize()
+    request.session[CACHE_KEY] = tokencrypt.seal(cache.serialize())
     request.session[ACCOUNT_KEY] = accounts[0]["home_account_id"]
     request.session[SCOPES_KEY] = resource_scopes(result.get("scope", ""))
     return redirect(next_url)

@@ -13,6 +13,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from portal import tokencrypt
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -51,6 +53,17 @@ def env_required(name: str, dev_default: str) -> str:
 
 
 SECRET_KEY = env_required("SECRET_KEY", "insecure-development-key-for-the-sandbox-only")
+
+# Keys of the token cache's encryption at rest (portal/tokencrypt.py): comma-separated Fernet keys,
+# the first encrypts and all decrypt. DEBUG without one derives a fixed key from SECRET_KEY.
+try:
+    TOKEN_CACHE_KEYS = tokencrypt.check_keys(env_list("TOKEN_CACHE_KEY"))
+except ValueError as error:
+    raise ImproperlyConfigured(f"{error}. Make one with: {tokencrypt.MAKE_KEY}") from None
+if not TOKEN_CACHE_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(f"Set the TOKEN_CACHE_KEY environment variable (make one with: {tokencrypt.MAKE_KEY}).")
+    TOKEN_CACHE_KEYS = [tokencrypt.development_key(SECRET_KEY)]
 
 # The sandbox tenant: fixed ids so sessions, bookmarks and tests survive restarts.
 SANDBOX_TENANT_ID = "8f7e6d5c-4b3a-4291-8877-665544332211"
