@@ -25,6 +25,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from members.graph import GraphClient
 from portal import tokencrypt
+from portal.credentials import client_credential
 
 log = logging.getLogger("members.auth")
 
@@ -62,7 +63,7 @@ def _msal_app(cache: msal.SerializableTokenCache | None = None) -> msal.Confiden
     authority_host = urlsplit(settings.ENTRA_AUTHORITY).hostname or ""
     return msal.ConfidentialClientApplication(
         settings.ENTRA_CLIENT_ID,
-        client_credential=settings.ENTRA_CLIENT_SECRET,
+        client_credential=client_credential(),  # the secret, or a certificate's private_key_jwt
         authority=settings.ENTRA_AUTHORITY,
         token_cache=cache,
         http_client=http_session(),
@@ -175,7 +176,10 @@ def callback(request: HttpRequest) -> HttpResponse:
     except RuntimeError:  # nonce mismatch (msal raises RuntimeError for that)
         return _sign_in_failed(request, "The sign-in answer could not be verified.")
     if "error" in result:
-        return _sign_in_failed(request, result.get("error_description") or result["error"])
+        reason = result.get("error_description") or result["error"]
+        if result["error"] == "invalid_client":  # the app's secret or certificate: nothing the user can fix
+            reason = f"Entra refused this app's own credential (its client secret or certificate); tell whoever runs Membership Desk. {reason}"
+        return _sign_in_failed(request, reason)
     claims = result.get("id_token_claims") or {}
     accounts = app.get_accounts(username=claims.get("preferred_username"))
     if not accounts:

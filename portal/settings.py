@@ -13,7 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from portal import tokencrypt
+from portal import credentials, tokencrypt
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -39,8 +39,8 @@ DEBUG = env_bool("DEBUG", default=SANDBOX_MODE)
 
 if SANDBOX_MODE and not DEBUG:
     raise ImproperlyConfigured(
-        "Production settings (DEBUG off) need a real tenant: set ENTRA_CLIENT_ID, "
-        "ENTRA_CLIENT_SECRET and ENTRA_AUTHORITY. The sandbox tenant is for demos and tests only."
+        "Production settings (DEBUG off) need a real tenant: set ENTRA_CLIENT_ID, ENTRA_AUTHORITY and "
+        "ENTRA_CLIENT_SECRET (or ENTRA_CLIENT_CERTIFICATE). The sandbox tenant is for demos and tests only."
     )
 
 
@@ -65,6 +65,19 @@ if not TOKEN_CACHE_KEYS:
         raise ImproperlyConfigured(f"Set the TOKEN_CACHE_KEY environment variable (make one with: {tokencrypt.MAKE_KEY}).")
     TOKEN_CACHE_KEYS = [tokencrypt.development_key(SECRET_KEY)]
 
+# A certificate instead of a client secret (portal/credentials.py): a PEM with the private key and
+# its certificate; the SHA-1 thumbprint is optional (msal then uses the SHA-256 one). Checked now,
+# so a broken file stops start-up rather than the first sign-in.
+ENTRA_CLIENT_CERTIFICATE = os.environ.get("ENTRA_CLIENT_CERTIFICATE", "")
+ENTRA_CLIENT_CERTIFICATE_THUMBPRINT = os.environ.get("ENTRA_CLIENT_CERTIFICATE_THUMBPRINT", "")
+ENTRA_CLIENT_CERTIFICATE_PASSPHRASE = os.environ.get("ENTRA_CLIENT_CERTIFICATE_PASSPHRASE", "")
+if ENTRA_CLIENT_CERTIFICATE:
+    try:
+        credentials.load_certificate(ENTRA_CLIENT_CERTIFICATE, ENTRA_CLIENT_CERTIFICATE_THUMBPRINT,
+                                     ENTRA_CLIENT_CERTIFICATE_PASSPHRASE)
+    except ValueError as error:
+        raise ImproperlyConfigured(str(error)) from None
+
 # The sandbox tenant: fixed ids so sessions, bookmarks and tests survive restarts.
 SANDBOX_TENANT_ID = "8f7e6d5c-4b3a-4291-8877-665544332211"
 SANDBOX_CLIENT_ID = "5d3c2b1a-0f9e-4d8c-b7a6-958473625140"
@@ -83,11 +96,14 @@ if SANDBOX_MODE:
     for _name, _type in [("SANDBOX_LATENCY_MS", float), ("SANDBOX_WRITE_LIMIT", int), ("SANDBOX_WRITE_WINDOW", float),
                          ("SANDBOX_FAULT_RATE", float), ("SANDBOX_FAULT_SEED", int), ("SANDBOX_FAULTS", str),
                          ("SANDBOX_FAULT_RETRY_AFTER", int), ("SANDBOX_TOKEN_LIFETIME", int), ("SANDBOX_SEED_USERS", int),
-                         ("SANDBOX_SEED_GROUPS", int), ("SANDBOX_SEED_BIG_GROUP_MEMBERS", int)]:
+                         ("SANDBOX_SEED_GROUPS", int), ("SANDBOX_SEED_BIG_GROUP_MEMBERS", int),
+                         ("SANDBOX_CLIENT_CERTIFICATE", str)]:
         if os.environ.get(_name):
             globals()[_name] = _type(os.environ[_name])
 else:
-    ENTRA_CLIENT_SECRET = env_required("ENTRA_CLIENT_SECRET", "")
+    ENTRA_CLIENT_SECRET = os.environ.get("ENTRA_CLIENT_SECRET", "")
+    if not (ENTRA_CLIENT_SECRET or ENTRA_CLIENT_CERTIFICATE):
+        raise ImproperlyConfigured("Set the ENTRA_CLIENT_SECRET environment variable, or ENTRA_CLIENT_CERTIFICATE to use a certificate.")
     ENTRA_AUTHORITY = env_required("ENTRA_AUTHORITY", "")
     GRAPH_URL = os.environ.get("GRAPH_URL", "https://graph.microsoft.com/v1.0")
 

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from tests.certs import make_certificate
+
 ROOT = Path(__file__).resolve().parents[2]
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -75,6 +77,29 @@ def test_production_without_a_token_cache_key_refuses_to_start():
 def test_production_with_a_malformed_token_cache_key_refuses_to_start():
     result = run(["manage.py", "check"], {**PRODUCTION, "TOKEN_CACHE_KEY": f"{PRODUCTION['TOKEN_CACHE_KEY']},not-a-key"})
     assert result.returncode != 0 and "key 2 of TOKEN_CACHE_KEY is not a Fernet key" in result.stderr
+
+
+def test_production_with_a_certificate_needs_no_client_secret(tmp_path):
+    pem = make_certificate().write(tmp_path / "desk.pem")
+    env = {k: v for k, v in PRODUCTION.items() if k != "ENTRA_CLIENT_SECRET"}
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], {**env, "ENTRA_CLIENT_CERTIFICATE": str(pem)})
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_production_without_a_secret_or_a_certificate_refuses_to_start():
+    env = {k: v for k, v in PRODUCTION.items() if k != "ENTRA_CLIENT_SECRET"}
+    result = run(["manage.py", "check"], env)
+    assert result.returncode != 0
+    assert "Set the ENTRA_CLIENT_SECRET environment variable, or ENTRA_CLIENT_CERTIFICATE" in result.stderr
+
+
+def test_production_with_a_certificate_and_someone_elses_thumbprint_refuses_to_start(tmp_path):
+    certificate = make_certificate()
+    env = {**PRODUCTION, "ENTRA_CLIENT_CERTIFICATE": str(certificate.write(tmp_path / "desk.pem")),
+           "ENTRA_CLIENT_CERTIFICATE_THUMBPRINT": make_certificate().sha1}
+    result = run(["manage.py", "check"], env)
+    assert result.returncode != 0
+    assert f"ENTRA_CLIENT_CERTIFICATE_THUMBPRINT is not the certificate's (its SHA-1 thumbprint is {certificate.sha1})" in result.stderr
 
 
 def test_production_settings_pass_check_deploy():
