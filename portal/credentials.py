@@ -1,9 +1,9 @@
 """How the app proves itself to Entra: a client secret, or a certificate (private_key_jwt).
 
-With ``ENTRA_CLIENT_CERTIFICATE`` (a PEM file holding the private key and its certificate, as
-``openssl req -x509 -newkey rsa:2048 -nodes -keyout desk.pem -out desk.pem`` writes it) msal
-signs a short-lived client assertion with the key instead of sending a secret; Entra checks it
-against the certificate uploaded to the app registration, found by its thumbprint.
+With ``ENTRA_CLIENT_CERTIFICATE`` (a PEM file holding the private key and its certificate; the
+README's "Use with your tenant" shows how to make one) msal signs a short-lived client assertion
+with the key instead of sending a secret; Entra checks it against the certificate uploaded to the
+app registration, found by its thumbprint.
 
 - Without ``ENTRA_CLIENT_CERTIFICATE_THUMBPRINT`` msal computes the certificate's SHA-256
   thumbprint itself and signs PS256 with an ``x5t#S256`` header (msal >= 1.35; what Entra prefers).
