@@ -31,6 +31,9 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from portal import tokencrypt
+from portal.credentials import client_credential
+
 log = logging.getLogger("members.auth")
 
 FLOW_KEY = "auth_flow"
@@ -67,7 +70,7 @@ def _msal_app(cache: msal.SerializableTokenCache | None = None) -> msal.Confiden
     authority_host = urlsplit(settings.ENTRA_AUTHORITY).hostname or ""
     return msal.ConfidentialClientApplication(
         settings.ENTRA_CLIENT_ID,
-        client_credential=settings.ENTRA_CLIENT_SECRET,
+        client_credential=client_credential(),  # the secret, or a certificate's private_key_jwt
         authority=settings.ENTRA_AUTHORITY,
         token_cache=cache,
         http_client=http_session(),
@@ -83,14 +86,18 @@ def _msal_app(cache: msal.SerializableTokenCache | None = None) -> msal.Confiden
 def _load_cache(session: SessionBase) -> msal.SerializableTokenCache:
     cache = msal.SerializableTokenCache()
     if blob := session.get(CACHE_KEY):
-        cache.deserialize(blob)
+        try:
+            cache.deserialize(tokencrypt.unseal(blob))
+        except tokencrypt.Unreadable:  # its key was rotated away, or it was tampered with
+            log.warning("a session's token cache can't be decrypted (was TOKEN_CACHE_KEY changed?): signing in again")
+            raise ReauthenticationRequired("the token cache can't be decrypted") from None
     return cache
 
 
 @sensitive_variables()
 def _save_cache(session: SessionBase, cache: msal.SerializableTokenCache) -> None:
     if cache.has_state_changed:
-        session[CACHE_KEY] = cache.serialize()
+        session[CACHE_KEY] = tokencrypt.seal(cache.serialize())
 
 
 def resource_scopes(scope: str | list[str]) -> list[str]:
@@ -188,13 +195,16 @@ def callback(request: HttpRequest) -> HttpResponse:
     except RuntimeError:  # nonce mismatch (msal raises RuntimeError for that)
         return _sign_in_failed(request, "The sign-in answer could not be verified.")
     if "error" in result:
-        return _sign_in_failed(request, result.get("error_description") or result["error"])
+        reason = result.get("error_description") or result["error"]
+        if result["error"] == "invalid_client":  # the app's secret or certificate: nothing the user can fix
+            reason = f"Entra refused this app's own credential (its client secret or certificate); tell whoever runs Membership Desk. {reason}"
+        return _sign_in_failed(request, reason)
     claims = result.get("id_token_claims") or {}
     accounts = app.get_accounts(username=claims.get("preferred_username"))
     if not accounts:
         return _sign_in_failed(request, "The sign-in answer carried no account.")
     login(request, _django_user(claims), backend="django.contrib.auth.backends.ModelBackend")  # new session key
-    request.session[CACHE_KEY] = cache.serialize()
+    request.session[CACHE_KEY] = tokencrypt.seal(cache.serialize())
     request.session[ACCOUNT_KEY] = accounts[0]["home_account_id"]
     request.session[SCOPES_KEY] = resource_scopes(result.get("scope", ""))
     return HttpResponseRedirect(_safe_next(request, next_url))  # a path, never a view name

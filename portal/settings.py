@@ -14,6 +14,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from portal import credentials, tokencrypt
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -38,8 +40,8 @@ DEBUG = env_bool("DEBUG", default=SANDBOX_MODE)
 
 if SANDBOX_MODE and not DEBUG:
     raise ImproperlyConfigured(
-        "Production settings (DEBUG off) need a real tenant: set ENTRA_CLIENT_ID, "
-        "ENTRA_CLIENT_SECRET and ENTRA_AUTHORITY. The sandbox tenant is for demos and tests only."
+        "Production settings (DEBUG off) need a real tenant: set ENTRA_CLIENT_ID, ENTRA_AUTHORITY and "
+        "ENTRA_CLIENT_SECRET (or ENTRA_CLIENT_CERTIFICATE). The sandbox tenant is for demos and tests only."
     )
 
 
@@ -52,6 +54,30 @@ def env_required(name: str, dev_default: str) -> str:
 
 
 SECRET_KEY = env_required("SECRET_KEY", "insecure-development-key-for-the-sandbox-only")
+
+# Keys of the token cache's encryption at rest (portal/tokencrypt.py): comma-separated Fernet keys,
+# the first encrypts and all decrypt. DEBUG without one derives a fixed key from SECRET_KEY.
+try:
+    TOKEN_CACHE_KEYS = tokencrypt.check_keys(env_list("TOKEN_CACHE_KEY"))
+except ValueError as error:
+    raise ImproperlyConfigured(f"{error}. Make one with: {tokencrypt.MAKE_KEY}") from None
+if not TOKEN_CACHE_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(f"Set the TOKEN_CACHE_KEY environment variable (make one with: {tokencrypt.MAKE_KEY}).")
+    TOKEN_CACHE_KEYS = [tokencrypt.development_key(SECRET_KEY)]
+
+# A certificate instead of a client secret (portal/credentials.py): a PEM with the private key and
+# its certificate; the SHA-1 thumbprint is optional (msal then uses the SHA-256 one). Checked now,
+# so a broken file stops start-up rather than the first sign-in.
+ENTRA_CLIENT_CERTIFICATE = os.environ.get("ENTRA_CLIENT_CERTIFICATE", "")
+ENTRA_CLIENT_CERTIFICATE_THUMBPRINT = os.environ.get("ENTRA_CLIENT_CERTIFICATE_THUMBPRINT", "")
+ENTRA_CLIENT_CERTIFICATE_PASSPHRASE = os.environ.get("ENTRA_CLIENT_CERTIFICATE_PASSPHRASE", "")
+if ENTRA_CLIENT_CERTIFICATE:
+    try:
+        credentials.load_certificate(ENTRA_CLIENT_CERTIFICATE, ENTRA_CLIENT_CERTIFICATE_THUMBPRINT,
+                                     ENTRA_CLIENT_CERTIFICATE_PASSPHRASE)
+    except ValueError as error:
+        raise ImproperlyConfigured(str(error)) from None
 
 # The sandbox tenant: fixed ids so sessions, bookmarks and tests survive restarts.
 SANDBOX_TENANT_ID = "8f7e6d5c-4b3a-4291-8877-665544332211"
@@ -70,12 +96,15 @@ if SANDBOX_MODE:
     # when set: latency, write throttling, faults, token lifetime, seed sizes.
     for _name, _type in [("SANDBOX_LATENCY_MS", float), ("SANDBOX_WRITE_LIMIT", int), ("SANDBOX_WRITE_WINDOW", float),
                          ("SANDBOX_FAULT_RATE", float), ("SANDBOX_FAULT_SEED", int), ("SANDBOX_FAULTS", str),
-                         ("SANDBOX_FAULT_RETRY_AFTER", int), ("SANDBOX_FAULT_ON", str), ("SANDBOX_TOKEN_LIFETIME", int), ("SANDBOX_SEED_USERS", int),
-                         ("SANDBOX_SEED_GROUPS", int), ("SANDBOX_SEED_BIG_GROUP_MEMBERS", int)]:
+                         ("SANDBOX_FAULT_RETRY_AFTER", int), ("SANDBOX_FAULT_ON", str), ("SANDBOX_TOKEN_LIFETIME", int),
+                         ("SANDBOX_SEED_USERS", int), ("SANDBOX_SEED_GROUPS", int), ("SANDBOX_SEED_BIG_GROUP_MEMBERS", int),
+                         ("SANDBOX_CLIENT_CERTIFICATE", str)]:
         if os.environ.get(_name):
             globals()[_name] = _type(os.environ[_name])
 else:
-    ENTRA_CLIENT_SECRET = env_required("ENTRA_CLIENT_SECRET", "")
+    ENTRA_CLIENT_SECRET = os.environ.get("ENTRA_CLIENT_SECRET", "")
+    if not (ENTRA_CLIENT_SECRET or ENTRA_CLIENT_CERTIFICATE):
+        raise ImproperlyConfigured("Set the ENTRA_CLIENT_SECRET environment variable, or ENTRA_CLIENT_CERTIFICATE to use a certificate.")
     ENTRA_AUTHORITY = env_required("ENTRA_AUTHORITY", "")
     GRAPH_URL = os.environ.get("GRAPH_URL", "https://graph.microsoft.com/v1.0")
 

@@ -3,8 +3,9 @@
 The real msal runs against it unmodified (shared/MSAL.md §4 is the contract): discovery, an
 authorize page where one picks a demo account (a form POSTing ``upn`` back to the same URL, so
 scripts can sign in without a browser), and a token endpoint with the ``authorization_code``
-(PKCE S256) and ``refresh_token`` grants. Granted scopes are the requested ones the user's
-consent covers: partial consent is not an error, as with Entra.
+(PKCE S256) and ``refresh_token`` grants, the app authenticating with its client secret or, as
+private_key_jwt, a client assertion signed by a registered certificate. Granted scopes are the
+requested ones the user's consent covers: partial consent is not an error, as with Entra.
 """
 
 import base64
@@ -96,7 +97,7 @@ def discovery(request: HttpRequest, tenant: uuid.UUID) -> HttpResponse:
         "response_modes_supported": ["query"],
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": ["RS256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_post"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nonce", "name", "oid", "tid", "preferred_username"],
@@ -236,17 +237,42 @@ def _redeem_refresh_token(request: HttpRequest) -> HttpResponse:
     return _token_response(stored.user, stored.client_id, granted)
 
 
-@csrf_exempt  # an OAuth endpoint: the client authenticates with its secret
+def _authenticate_client(request: HttpRequest, tenant: uuid.UUID) -> JsonResponse | None:
+    """None when the app proved itself (a certificate's client assertion, or the secret); else Entra's refusal.
+
+    The assertion is checked against ``SANDBOX_CLIENT_CERTIFICATE``, the sandbox's stand-in for the
+    certificates uploaded to an app registration; the secret keeps working for the default demo.
+    """
+    assertion = request.POST.get("client_assertion", "")
+    if assertion:
+        if request.POST.get("client_assertion_type") != tokens.CLIENT_ASSERTION_TYPE:
+            return _oauth_error("invalid_request", "AADSTS900144: The request body must contain the following parameter: "
+                                f"'client_assertion_type={tokens.CLIENT_ASSERTION_TYPE}'.", [900144])
+        try:
+            tokens.read_client_assertion(assertion, settings.SANDBOX_CLIENT_ID, f"{_public_base(tenant)}/oauth2/v2.0/token")
+        except tokens.InvalidClientAssertion as refusal:
+            return _oauth_error("invalid_client", str(refusal), [refusal.code], status=401)
+        return None
+    secret = request.POST.get("client_secret", "")
+    if not secret:
+        return _oauth_error("invalid_client", "AADSTS7000218: The request body must contain the following parameter: "
+                            "'client_assertion' or 'client_secret'.", [7000218], status=401)
+    if not secrets.compare_digest(secret, settings.SANDBOX_CLIENT_SECRET):
+        return _oauth_error("invalid_client", "AADSTS7000215: Invalid client secret provided.", [7000215], status=401)
+    return None
+
+
+@csrf_exempt  # an OAuth endpoint: the client authenticates with its secret or a signed assertion
 @require_POST
 @login_not_required
 def token(request: HttpRequest, tenant: uuid.UUID) -> HttpResponse:
-    """Redeem an authorization code or a refresh token (client secret in the body, as msal sends it)."""
+    """Redeem an authorization code or a refresh token; the app authenticates as msal sends it (secret or assertion)."""
     if not _check_tenant(tenant):
         return _oauth_error("invalid_request", f"AADSTS90002: Tenant '{tenant}' not found.", [90002])
     if request.POST.get("client_id") != settings.SANDBOX_CLIENT_ID:
         return _oauth_error("unauthorized_client", "AADSTS700016: Application not found in the directory.", [700016])
-    if not secrets.compare_digest(request.POST.get("client_secret", ""), settings.SANDBOX_CLIENT_SECRET):
-        return _oauth_error("invalid_client", "AADSTS7000215: Invalid client secret provided.", [7000215], status=401)
+    if refused := _authenticate_client(request, tenant):
+        return refused
     grant_type = request.POST.get("grant_type")
     if grant_type == "authorization_code":
         return _redeem_code(request)

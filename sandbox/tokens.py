@@ -2,18 +2,24 @@
 
 The authority issues them; the Graph emulation reads access tokens back with
 ``read_access_token``, which raises ``InvalidToken`` with the messages Graph uses (GRAPH.md E10).
+The token endpoint also reads the app's own JWTs: ``read_client_assertion`` checks a
+certificate credential (private_key_jwt) as Entra does, raising ``InvalidClientAssertion``.
 """
 
 import base64
 import hashlib
 import json
+import logging
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
+from pathlib import Path
 
 import jwt
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 
@@ -21,6 +27,11 @@ from sandbox.models import DirectoryObject, SigningKey
 
 GRAPH_AUDIENCE = "00000003-0000-0000-c000-000000000000"  # Microsoft Graph's app id
 RESERVED_SCOPES = {"openid", "profile", "offline_access", "email"}
+CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+ASSERTION_ALGORITHMS = ["RS256", "PS256"]  # msal: RS256 with a SHA-1 x5t, PS256 with x5t#S256
+ASSERTION_LEEWAY = 300  # seconds of clock skew allowed on exp/nbf [U: Entra's exact tolerance isn't documented]
+
+log = logging.getLogger("sandbox.tokens")
 
 
 class InvalidToken(Exception):
@@ -161,3 +172,98 @@ def read_access_token(authorization_header: str | None) -> AccessClaims:
         scopes=frozenset(claims.get("scp", "").split()),
         expires_at=int(claims["exp"]),
     )
+
+
+class InvalidClientAssertion(Exception):
+    """A client assertion Entra would refuse: ``code`` is its AADSTS number, ``str()`` the description."""
+
+    def __init__(self, code: int, description: str):
+        super().__init__(f"AADSTS{code}: {description}")
+        self.code = code
+
+
+def registered_certificates() -> list[x509.Certificate]:
+    """The app registration's certificates: every one in the PEM file ``SANDBOX_CLIENT_CERTIFICATE`` names."""
+    path = getattr(settings, "SANDBOX_CLIENT_CERTIFICATE", "")
+    if not path:
+        return []
+    try:
+        return x509.load_pem_x509_certificates(Path(path).read_bytes())
+    except (OSError, ValueError) as error:  # a broken registration refuses assertions, it doesn't crash the endpoint
+        log.warning("SANDBOX_CLIENT_CERTIFICATE %r holds no readable certificate: %s", path, error)
+        return []
+
+
+def _thumbprint(header: dict) -> tuple[str, bytes] | None:
+    """(hash name, digest) from the assertion header's ``x5t#S256`` or ``x5t`` (base64url, padded or not)."""
+    for name, field in (("sha256", "x5t#S256"), ("sha1", "x5t")):
+        if isinstance(header.get(field), str):
+            value = header[field].rstrip("=")
+            try:
+                return name, base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+            except ValueError:
+                return None
+    return None
+
+
+def _fingerprint(certificate: x509.Certificate, name: str) -> bytes:
+    return certificate.fingerprint(hashes.SHA256() if name == "sha256" else hashes.SHA1())
+
+
+def _entra_time(epoch: float | None) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.0000000Z") if epoch is not None else "(none)"
+
+
+def read_client_assertion(assertion: str, client_id: str, audience: str) -> dict:
+    """Check a private_key_jwt client assertion against the registered certificates; its claims, or raise.
+
+    Like Entra: the header's thumbprint picks the certificate (AADSTS700027 "key was not found"
+    when none matches), its key must verify the signature (AADSTS700027 again), the assertion must
+    be within its time range (AADSTS700024), for this token endpoint (AADSTS700023), and issued by
+    and about the client itself (AADSTS700021), with a ``jti``.
+    """
+    try:
+        header = jwt.get_unverified_header(assertion)
+    except jwt.PyJWTError:
+        raise InvalidClientAssertion(50027, "Invalid JWT token. Token format not valid.") from None
+    thumbprint = _thumbprint(header)
+    if thumbprint is None:
+        raise InvalidClientAssertion(50027, "Invalid JWT token. No certificate thumbprint specified in token header.")
+    if header.get("alg") not in ASSERTION_ALGORITHMS:
+        raise InvalidClientAssertion(50027, f"Invalid JWT token. Unsupported signing algorithm '{header.get('alg')}'.")
+    name, digest = thumbprint
+    used = digest.hex().upper()
+    now = datetime.now(UTC)
+    certificate = next((cert for cert in registered_certificates()
+                        if secrets.compare_digest(_fingerprint(cert, name), digest)
+                        and cert.not_valid_before_utc <= now <= cert.not_valid_after_utc), None)
+    if certificate is None:
+        raise InvalidClientAssertion(700027, (
+            f"Client assertion contains an invalid signature. [Reason - The key was not found., Thumbprint of key used "
+            f"by client: '{used}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see "
+            f"configured keys for app Id '{client_id}'.]"))
+    found = (f"Found key 'Start={certificate.not_valid_before_utc:%m/%d/%Y %H:%M:%S}, "
+             f"End={certificate.not_valid_after_utc:%m/%d/%Y %H:%M:%S}'")
+    try:
+        claims = jwt.decode(assertion, certificate.public_key(), algorithms=[header["alg"]], audience=audience,
+                            leeway=ASSERTION_LEEWAY, options={"require": ["aud", "iss", "sub", "exp", "jti"]})
+    except jwt.InvalidSignatureError:
+        raise InvalidClientAssertion(700027, (
+            f"Client assertion contains an invalid signature. [Reason - The provided signature value did not match "
+            f"the expected signature value., Thumbprint of key used by client: '{used}', {found}]")) from None
+    except (jwt.ExpiredSignatureError, jwt.ImmatureSignatureError):
+        unverified = jwt.decode(assertion, options={"verify_signature": False})
+        raise InvalidClientAssertion(700024, (
+            f"Client assertion is not within its valid time range. Current time: {_entra_time(now.timestamp())}, "
+            f"assertion valid from {_entra_time(unverified.get('nbf', unverified.get('iat')))}, "
+            f"expiry time of assertion {_entra_time(unverified.get('exp'))}.")) from None
+    except jwt.InvalidAudienceError:
+        raise InvalidClientAssertion(700023, "Client assertion audience claim does not match Realm issuer.") from None
+    except jwt.MissingRequiredClaimError as error:
+        raise InvalidClientAssertion(90014, f"The required field '{error.claim}' is missing from the credential.") from None
+    except jwt.PyJWTError:
+        raise InvalidClientAssertion(50027, "Invalid JWT token. Token format not valid.") from None
+    if claims["iss"] != client_id or claims["sub"] != client_id:
+        # [U] the code Entra uses when iss/sub name another application
+        raise InvalidClientAssertion(700021, "Client assertion application identifier doesn't match 'client_id' parameter.")
+    return claims

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from django.contrib.sessions.models import Session
 
 from members.models import AuditEntry
+from portal import tokencrypt
 from tests.conftest import DeskSession
 
 
@@ -14,7 +15,8 @@ def tokens_in_sessions() -> set[str]:
     """Every access and refresh token secret held in the server-side sessions' msal caches."""
     secrets = set()
     for session in Session.objects.all():
-        cache = json.loads(session.get_decoded().get("token_cache", "{}"))
+        sealed = session.get_decoded().get("token_cache")
+        cache = json.loads(tokencrypt.unseal(sealed)) if sealed else {}
         for section in ("AccessToken", "RefreshToken", "IdToken"):
             secrets.update(entry["secret"] for entry in cache.get(section, {}).values())
     return secrets
