@@ -352,5 +352,10 @@ def _settle_my_open_entries(request: HttpRequest) -> None:
     request can take: read back, so the journal shows what really happened."""
     entries = list(changes.open_entries(actor=request.user, older_than=settings.JOURNAL_SETTLE_AFTER)
                    [:changes.SETTLE_PER_VISIT])
-    if entries:
-        changes.settle_open(graph_for(request), entries)
+    if not entries:
+        return
+    try:
+        graph = graph_for(request)
+    except ReauthenticationRequired:
+        return  # the journal still shows them as open; the next visit after signing in settles them
+    changes.settle_open(graph, entries)
