@@ -8,6 +8,7 @@ they must run.
 import json
 import os
 import pickle
+import re
 import socket
 import subprocess
 import sys
@@ -258,9 +259,10 @@ def test_a_signed_in_session_holds_no_readable_token_at_rest(postgres_database, 
         for text in stored:
             for secret in (result["access_token"], result["refresh_token"], result["id_token"]):
                 assert secret not in text, f"{secret[:12]}... readable in the {engine} session store"
-        # The markers of a JWT or of msal's cache, in the readable forms only: a compressed row's
-        # base64 can hold "eyJ" by chance.
+        # The markers of a JWT or of msal's cache, in the readable forms only, outside the sealed
+        # value: base64 (a compressed row, a Fernet token) can hold "eyJ" by chance.
         for text in readable:
+            text = re.sub(r"gAAAAA[A-Za-z0-9_=-]+", "<sealed>", text)
             for marker in ("eyJ", '"secret"', "AccessToken", "RefreshToken", "IdToken"):
                 assert marker not in text, f"{marker} readable in the {engine} session store"
         # Yet the session does hold the cache, sealed under TOKEN_CACHE_KEY: the checks above looked in the right place.
