@@ -33,12 +33,19 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 ENTRA_CLIENT_ID = os.environ.get("ENTRA_CLIENT_ID", "")
 SANDBOX_MODE = not ENTRA_CLIENT_ID
-DEBUG = env_bool("DEBUG", default=SANDBOX_MODE)
+# A demo server: `make serve` with no tenant runs gunicorn with DEBUG off on the sandbox tenant,
+# on loopback. It takes an explicit opt-in, so a production deployment that merely forgot its
+# Entra settings still refuses to start (DESIGN.md invariant 5).
+DEMO_SERVER = env_bool("DEMO_SERVER", False)
+DEBUG = env_bool("DEBUG", default=SANDBOX_MODE and not DEMO_SERVER)
 
-if SANDBOX_MODE and not DEBUG:
+if DEMO_SERVER and not SANDBOX_MODE:
+    raise ImproperlyConfigured("DEMO_SERVER runs the sandbox tenant: unset it when ENTRA_CLIENT_ID is set.")
+if SANDBOX_MODE and not DEBUG and not DEMO_SERVER:
     raise ImproperlyConfigured(
         "Production settings (DEBUG off) need a real tenant: set ENTRA_CLIENT_ID, "
-        "ENTRA_CLIENT_SECRET and ENTRA_AUTHORITY. The sandbox tenant is for demos and tests only."
+        "ENTRA_CLIENT_SECRET and ENTRA_AUTHORITY. The sandbox tenant is for demos and tests only "
+        "(DEMO_SERVER=1 serves it with DEBUG off, as `make serve` does without a tenant)."
     )
 
 
@@ -50,7 +57,28 @@ def env_required(name: str, dev_default: str) -> str:
     return value
 
 
-SECRET_KEY = env_required("SECRET_KEY", "insecure-development-key-for-the-sandbox-only")
+def demo_secret_key(path: Path) -> str:
+    """The demo server's key, generated once: sessions survive restarts, and no key is shared by clones."""
+    if not path.exists():
+        import secrets
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f"{path.name}.{os.getpid()}")
+        draft.write_text(secrets.token_urlsafe(50))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)  # atomic and never overwrites: concurrent workers agree on one key
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
+if DEMO_SERVER and not os.environ.get("SECRET_KEY"):
+    SECRET_KEY = demo_secret_key(BASE_DIR / "var" / "demo-secret-key")
+else:
+    SECRET_KEY = env_required("SECRET_KEY", "insecure-development-key-for-the-sandbox-only")
 
 # The sandbox tenant: fixed ids so sessions, bookmarks and tests survive restarts.
 SANDBOX_TENANT_ID = "8f7e6d5c-4b3a-4291-8877-665544332211"
@@ -64,6 +92,9 @@ if SANDBOX_MODE:
     # Where the sandbox's views answer: the app's own loopback origin. Empty means "the origin
     # of the request being served" (sandbox.transport), which is right for runserver and tests.
     SANDBOX_LOOPBACK_URL = os.environ.get("SANDBOX_LOOPBACK_URL", "")
+    if DEMO_SERVER and not SANDBOX_LOOPBACK_URL:
+        # Behind gunicorn the request's origin is whatever Host a client sent: name the port instead.
+        raise ImproperlyConfigured("A demo server needs SANDBOX_LOOPBACK_URL (http://127.0.0.1:<its port>).")
     ENTRA_CLIENT_ID = SANDBOX_CLIENT_ID
     # The sandbox's knobs (sandbox/knobs.py, sandbox/seed.py, sandbox/tokens.py), from the environment
     # when set: latency, write throttling, faults, token lifetime, seed sizes.
@@ -89,7 +120,7 @@ GRAPH_TIMEOUT = float(os.environ.get("GRAPH_TIMEOUT", "10"))
 GRAPH_MAX_RETRIES = int(os.environ.get("GRAPH_MAX_RETRIES", "2"))
 GRAPH_MAX_RETRY_WAIT = float(os.environ.get("GRAPH_MAX_RETRY_WAIT", "5"))
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG or DEMO_SERVER else "")
 if SANDBOX_MODE:
     # The sandbox transport keeps the public Host (login/graph.sandbox.test) on loopback calls.
     ALLOWED_HOSTS += [".sandbox.test"]
@@ -109,7 +140,11 @@ if SANDBOX_MODE:
     INSTALLED_APPS.append("sandbox")
 
 MIDDLEWARE = [
+    # A load balancer's probe: answered before host validation, the HTTPS redirect and the login gate.
+    "portal.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "portal.logs.RequestLogMiddleware",
     "portal.timing.ServerTimingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -160,7 +195,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          # A Redis that stops answering fails requests (and /healthz) in seconds, not never.
+                          "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2}}}
     # Several app servers share sessions (and so each user's msal token cache) through Redis,
     # written through to the database so a Redis restart signs nobody out.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -181,7 +218,17 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "var" / "static")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # With DEBUG off, whitenoise serves what collectstatic wrote: content-hashed names it marks
+    # immutable (cached for years), gzip beside each. htmx comes from django-htmx's static files.
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
+                    else "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# Decided by the configuration, not by the DEBUG pytest-django turns off while tests run.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -197,8 +244,11 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 
-if not DEBUG:
+if not DEBUG and not DEMO_SERVER:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Behind a TLS-terminating proxy (which must overwrite any X-Forwarded-Proto a client sends):
+    # request.is_secure() is then true, so the redirect, secure cookies and msal's redirect_uri
+    # (request.build_absolute_uri) all say https.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -212,14 +262,24 @@ def not_sandbox_graph(record) -> bool:
     return not (request is not None and request.path.startswith("/sandbox/graph/"))
 
 
+# "json" (make serve): one JSON object per line, a line per request (portal.logs); "text" otherwise.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}.")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"not_sandbox_graph": {"()": "django.utils.log.CallbackFilter", "callback": not_sandbox_graph}},
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"not_sandbox_graph": {"()": "django.utils.log.CallbackFilter", "callback": not_sandbox_graph},
+                "request_context": {"()": "portal.logs.RequestContextFilter"}},
+    "formatters": {"json": {"()": "portal.logs.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_context"],
+                             **({"formatter": "json"} if LOG_FORMAT == "json" else {})}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "members": {"level": os.environ.get("LOG_LEVEL", "INFO")},
+        # runserver prints its own line per request; the JSON line replaces gunicorn's access log.
+        "portal.requests": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
         "django.request": {"filters": ["not_sandbox_graph"]},
     },
 }
