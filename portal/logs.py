@@ -14,6 +14,8 @@ import re
 import time
 from contextvars import ContextVar
 
+from django.core.signals import request_finished
+from django.dispatch import receiver
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter as BaseJsonFormatter
 
@@ -62,6 +64,12 @@ def route(request) -> str | None:
     return f"/{match.route}" if match is not None else None
 
 
+@receiver(request_finished, dispatch_uid="portal.logs.forget_user")
+def forget_user(**kwargs) -> None:
+    """The request is over (django.request has logged its 4xx by now, after the middleware)."""
+    _user_oid.set(None)
+
+
 class RequestLogMiddleware:
     """One ``portal.requests`` record per request, and the user's object id for what is logged meanwhile."""
 
@@ -70,22 +78,19 @@ class RequestLogMiddleware:
 
     def __call__(self, request):
         started = time.perf_counter()
-        context = _user_oid.set(None)
-        try:
-            response = self.get_response(request)
-            duration_ms = round((time.perf_counter() - started) * 1000, 1)
-            path = route(request)
-            # Read after the view, which may have signed the user in or out. A request that matched
-            # no route never reached process_view: don't load its session just to log it.
-            oid = user_oid(request) if path is not None else None
-            log.info("%s %s %s", request.method, path, response.status_code, extra={
-                "user_oid": oid,
-                "http_request": {"method": request.method, "path": path, "status": response.status_code,
-                                 "duration_ms": duration_ms},
-            })
-            return response
-        finally:
-            _user_oid.reset(context)
+        _user_oid.set(None)  # until process_view knows; forgotten again when the request finishes
+        response = self.get_response(request)
+        duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        path = route(request)
+        # Read after the view, which may have signed the user in or out. A request that matched
+        # no route never reached process_view: don't load its session just to log it.
+        oid = user_oid(request) if path is not None else None
+        log.info("%s %s %s", request.method, path, response.status_code, extra={
+            "user_oid": oid,
+            "http_request": {"method": request.method, "path": path, "status": response.status_code,
+                             "duration_ms": duration_ms},
+        })
+        return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         # Authentication has run by now (process_view follows every middleware's request phase).
