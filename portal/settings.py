@@ -5,7 +5,9 @@ No ``ENTRA_CLIENT_ID`` means sandbox mode: the app signs in against the local sa
 installed, and production (``DEBUG`` off) refuses to start without them.
 """
 
+import logging
 import os
+import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -266,6 +268,11 @@ def not_sandbox_graph(record) -> bool:
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
 if LOG_FORMAT not in {"text", "json"}:
     raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}.")
+
+# msal recommends form_post; the callback reads the query response mode on purpose (DESIGN.md).
+warnings.filterwarnings("ignore", message="response_mode='form_post' is recommended", category=UserWarning)
+if LOG_FORMAT == "json":
+    logging.captureWarnings(True)  # a warning is a JSON line too (py.warnings), not plain text among them
 
 LOGGING = {
     "version": 1,
