@@ -45,8 +45,8 @@ def reachable(host: str, port: int) -> bool:
 def require_services() -> None:
     if reachable("127.0.0.1", 5432) and reachable("127.0.0.1", 6379):
         return
-    if os.environ.get("CI"):
-        pytest.fail("PostgreSQL (5432) and Redis (6379) must be running on loopback for CI.")
+    if os.environ.get("CI") or os.environ.get("REQUIRE_SERVICES"):
+        pytest.fail("PostgreSQL (5432) and Redis (6379) must be running on loopback for CI and make test.")
     pytest.skip("PostgreSQL or Redis is not running on loopback")
 
 
