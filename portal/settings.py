@@ -7,6 +7,7 @@ installed, and production (``DEBUG`` off) refuses to start without them.
 
 import logging
 import os
+import secrets
 import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -62,8 +63,6 @@ def env_required(name: str, dev_default: str) -> str:
 def demo_secret_key(path: Path) -> str:
     """The demo server's key, generated once: sessions survive restarts, and no key is shared by clones."""
     if not path.exists():
-        import secrets
-
         path.parent.mkdir(parents=True, exist_ok=True)
         draft = path.with_name(f"{path.name}.{os.getpid()}")
         draft.write_text(secrets.token_urlsafe(50))
