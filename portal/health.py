@@ -48,6 +48,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
     healthy = all(result == "ok" for result in results.values())
     response = JsonResponse({"status": "ok" if healthy else "failing", **results}, status=200 if healthy else 503)
     response["Cache-Control"] = "no-store"
+    if request.method == "HEAD":
+        response.content = b""  # the status is the answer (this answer skips the handlers that would drop it)
     return response
 
 

@@ -152,6 +152,9 @@ def test_sign_in_on_one_server_and_remove_on_the_other_both_journals_agree(two_s
     members_before = sandbox_rows(database, "SELECT count(*) FROM sandbox_link WHERE container_id = %s AND relation = 'members'",
                                   uuid.UUID(group.id))[0][0]
 
+    probe = requests.head(f"{b.url}/healthz", timeout=5)  # a load balancer's probe may be a HEAD
+    assert probe.status_code == 200 and probe.headers["Cache-Control"] == "no-store"
+
     on_a = sign_in_over_http(a.url, "helpdesk@contoso.example")  # msal's tokens are minted by A's sandbox
     refresh_tokens = sandbox_rows(database, "SELECT token_hash, revoked FROM sandbox_refreshtoken ORDER BY 1")
     on_b = DeskSession(b.url)
@@ -185,6 +188,7 @@ def test_sign_in_on_one_server_and_remove_on_the_other_both_journals_agree(two_s
 def assert_json_logs_without_secrets(log_a: str, log_b: str, member: str) -> None:
     """Every line both servers wrote is JSON; a request's line names its route and user; no secret."""
     lines = [json.loads(line) for text in (log_a, log_b) for line in text.splitlines()]
+    assert not [line for line in lines if line["level"] not in ("DEBUG", "INFO")]  # nothing went wrong
     requests_logged = [line for line in lines if line["logger"] == "portal.requests"]
     removal = [line for line in requests_logged if line["http_request"]["method"] == "DELETE"
                and line["http_request"]["path"] == "/<kind:kind>/<str:container_id>/members/<str:member_id>/"]
