@@ -1,4 +1,4 @@
-# The two commands of the README: `make demo` and `make test` (and `make bench`).
+# The commands of the README: `make demo`, `make serve` and `make test` (and `make bench`).
 # Python: pyenv picks 3.13 from .python-version; elsewhere any python3 >= 3.12.
 PYTHON ?= python3
 VENV := .venv
@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test bench chromium services clean
+.PHONY: demo serve test bench chromium services clean
 
 $(VENV)/created:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python >= 3.12 is needed (found " + sys.version.split()[0] + "); install 3.13 or set PYTHON=")'
@@ -28,6 +28,28 @@ demo: $(VENV)/runtime
 	@echo "Membership Desk on the sandbox tenant: http://$(HOST):$(PORT)/"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# gunicorn (gunicorn.conf.py: HOST, PORT, WEB_CONCURRENCY, THREADS) with DEBUG off, whitenoise
+# serving the collected static files, and a JSON log line per request. With ENTRA_CLIENT_ID set it
+# is production (the settings refuse to start without the rest). Without it, a demo server on the
+# sandbox tenant: an explicit opt-in (DEMO_SERVER), on loopback, its Graph and sign-in calls sent
+# to its own port, and a secret key generated once into var/ unless SECRET_KEY is set.
+serve: export DEBUG = 0
+serve: export LOG_FORMAT ?= json
+serve: export HOST := $(HOST)
+serve: export PORT := $(PORT)
+ifeq ($(ENTRA_CLIENT_ID),)
+serve: export DEMO_SERVER = 1
+serve: export SANDBOX_LOOPBACK_URL ?= http://127.0.0.1:$(PORT)
+endif
+serve: $(VENV)/runtime
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py collectstatic --no-input --verbosity 0
+ifeq ($(ENTRA_CLIENT_ID),)
+	$(PY) manage.py sandbox seed --if-empty
+	@echo "Membership Desk demo server on the sandbox tenant (DEBUG off): http://$(HOST):$(PORT)/"
+endif
+	exec $(VENV)/bin/gunicorn
+
 # Browser tests drive Debian's Chromium (/usr/bin/chromium); install it when missing and root.
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \
@@ -43,10 +65,12 @@ services:
 	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start || true; fi
 	@if command -v redis-server >/dev/null && ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then \
 	  mkdir -p /var/lib/redis /var/log/redis; \
-	  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log || true; fi
+	  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log || true; \
+	  for i in $$(seq 50); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 0.1; done; fi
 
+# Where PostgreSQL and Redis are installed (services has started them), their tests run, not skip.
 test: $(VENV)/dev chromium services
-	$(PY) -m pytest
+	REQUIRE_SERVICES=$$(command -v pg_ctlcluster >/dev/null && command -v redis-server >/dev/null && echo 1) $(PY) -m pytest
 
 bench: $(VENV)/dev
 	$(PY) bench/round_trips.py

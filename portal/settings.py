@@ -5,7 +5,10 @@ No ``ENTRA_CLIENT_ID`` means sandbox mode: the app signs in against the local sa
 installed, and production (``DEBUG`` off) refuses to start without them.
 """
 
+import logging
 import os
+import secrets
+import warnings
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -36,12 +39,19 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 ENTRA_CLIENT_ID = os.environ.get("ENTRA_CLIENT_ID", "")
 SANDBOX_MODE = not ENTRA_CLIENT_ID
-DEBUG = env_bool("DEBUG", default=SANDBOX_MODE)
+# A demo server: `make serve` with no tenant runs gunicorn with DEBUG off on the sandbox tenant,
+# on loopback. It takes an explicit opt-in, so a production deployment that merely forgot its
+# Entra settings still refuses to start (DESIGN.md invariant 5).
+DEMO_SERVER = env_bool("DEMO_SERVER", False)
+DEBUG = env_bool("DEBUG", default=SANDBOX_MODE and not DEMO_SERVER)
 
-if SANDBOX_MODE and not DEBUG:
+if DEMO_SERVER and not SANDBOX_MODE:
+    raise ImproperlyConfigured("DEMO_SERVER runs the sandbox tenant: unset it when ENTRA_CLIENT_ID is set.")
+if SANDBOX_MODE and not DEBUG and not DEMO_SERVER:
     raise ImproperlyConfigured(
         "Production settings (DEBUG off) need a real tenant: set ENTRA_CLIENT_ID, ENTRA_AUTHORITY and "
-        "ENTRA_CLIENT_SECRET (or ENTRA_CLIENT_CERTIFICATE). The sandbox tenant is for demos and tests only."
+        "ENTRA_CLIENT_SECRET (or ENTRA_CLIENT_CERTIFICATE). The sandbox tenant is for demos and tests only "
+        "(DEMO_SERVER=1 serves it with DEBUG off, as `make serve` does without a tenant)."
     )
 
 
@@ -53,16 +63,35 @@ def env_required(name: str, dev_default: str) -> str:
     return value
 
 
-SECRET_KEY = env_required("SECRET_KEY", "insecure-development-key-for-the-sandbox-only")
+def demo_secret_key(path: Path) -> str:
+    """The demo server's key, generated once: sessions survive restarts, and no key is shared by clones."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f"{path.name}.{os.getpid()}")
+        draft.write_text(secrets.token_urlsafe(50))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)  # atomic and never overwrites: concurrent workers agree on one key
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
+if DEMO_SERVER and not os.environ.get("SECRET_KEY"):
+    SECRET_KEY = demo_secret_key(BASE_DIR / "var" / "demo-secret-key")
+else:
+    SECRET_KEY = env_required("SECRET_KEY", "insecure-development-key-for-the-sandbox-only")
 
 # Keys of the token cache's encryption at rest (portal/tokencrypt.py): comma-separated Fernet keys,
-# the first encrypts and all decrypt. DEBUG without one derives a fixed key from SECRET_KEY.
+# the first encrypts and all decrypt. DEBUG or the demo server without one derives a key from SECRET_KEY.
 try:
     TOKEN_CACHE_KEYS = tokencrypt.check_keys(env_list("TOKEN_CACHE_KEY"))
 except ValueError as error:
     raise ImproperlyConfigured(f"{error}. Make one with: {tokencrypt.MAKE_KEY}") from None
 if not TOKEN_CACHE_KEYS:
-    if not DEBUG:
+    if not DEBUG and not DEMO_SERVER:
         raise ImproperlyConfigured(f"Set the TOKEN_CACHE_KEY environment variable (make one with: {tokencrypt.MAKE_KEY}).")
     TOKEN_CACHE_KEYS = [tokencrypt.development_key(SECRET_KEY)]
 
@@ -91,6 +120,9 @@ if SANDBOX_MODE:
     # Where the sandbox's views answer: the app's own loopback origin. Empty means "the origin
     # of the request being served" (sandbox.transport), which is right for runserver and tests.
     SANDBOX_LOOPBACK_URL = os.environ.get("SANDBOX_LOOPBACK_URL", "")
+    if DEMO_SERVER and not SANDBOX_LOOPBACK_URL:
+        # Behind gunicorn the request's origin is whatever Host a client sent: name the port instead.
+        raise ImproperlyConfigured("A demo server needs SANDBOX_LOOPBACK_URL (http://127.0.0.1:<its port>).")
     ENTRA_CLIENT_ID = SANDBOX_CLIENT_ID
     # The sandbox's knobs (sandbox/knobs.py, sandbox/seed.py, sandbox/tokens.py), from the environment
     # when set: latency, write throttling, faults, token lifetime, seed sizes.
@@ -125,7 +157,7 @@ JOURNAL_SETTLE_AFTER = timedelta(seconds=float(os.environ.get("JOURNAL_SETTLE_AF
 # One change may carry up to 1,000 members (members.changes); leave room for the other fields.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1_100
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG or DEMO_SERVER else "")
 if SANDBOX_MODE:
     # The sandbox transport keeps the public Host (login/graph.sandbox.test) on loopback calls.
     ALLOWED_HOSTS += [".sandbox.test"]
@@ -147,7 +179,11 @@ if SANDBOX_MODE:
     INSTALLED_APPS.append("sandbox")
 
 MIDDLEWARE = [
+    # A load balancer's probe: answered before host validation, the HTTPS redirect and the login gate.
+    "portal.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "portal.logs.RequestLogMiddleware",
     "portal.timing.ServerTimingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -198,7 +234,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          # A Redis that stops answering fails requests (and /healthz) in seconds, not never.
+                          "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2}}}
     # Several app servers share sessions (and so each user's msal token cache) through Redis,
     # written through to the database so a Redis restart signs nobody out.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -219,7 +257,17 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "var" / "static")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # With DEBUG off, whitenoise serves what collectstatic wrote: content-hashed names it marks
+    # immutable (cached for years), gzip beside each. htmx comes from django-htmx's static files.
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
+                    else "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# Decided by the configuration, not by the DEBUG pytest-django turns off while tests run.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -235,8 +283,11 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 
-if not DEBUG:
+if not DEBUG and not DEMO_SERVER:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Behind a TLS-terminating proxy (which must overwrite any X-Forwarded-Proto a client sends):
+    # request.is_secure() is then true, so the redirect, secure cookies and msal's redirect_uri
+    # (request.build_absolute_uri) all say https.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -250,14 +301,29 @@ def not_sandbox_graph(record) -> bool:
     return not (request is not None and request.path.startswith("/sandbox/graph/"))
 
 
+# "json" (make serve): one JSON object per line, a line per request (portal.logs); "text" otherwise.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}.")
+
+# msal recommends form_post; the callback reads the query response mode on purpose (DESIGN.md).
+warnings.filterwarnings("ignore", message="response_mode='form_post' is recommended", category=UserWarning)
+if LOG_FORMAT == "json":
+    logging.captureWarnings(True)  # a warning is a JSON line too (py.warnings), not plain text among them
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"not_sandbox_graph": {"()": "django.utils.log.CallbackFilter", "callback": not_sandbox_graph}},
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"not_sandbox_graph": {"()": "django.utils.log.CallbackFilter", "callback": not_sandbox_graph},
+                "request_context": {"()": "portal.logs.RequestContextFilter"}},
+    "formatters": {"json": {"()": "portal.logs.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_context"],
+                             **({"formatter": "json"} if LOG_FORMAT == "json" else {})}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "members": {"level": os.environ.get("LOG_LEVEL", "INFO")},
+        # runserver prints its own line per request; the JSON line replaces gunicorn's access log.
+        "portal.requests": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
         "django.request": {"filters": ["not_sandbox_graph"]},
     },
 }

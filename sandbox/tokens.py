@@ -59,7 +59,8 @@ def token_lifetime() -> int:
 
 @lru_cache(maxsize=1)
 def _signing_key() -> tuple[str, rsa.RSAPrivateKey]:
-    key = SigningKey.objects.order_by("created_at").first()
+    """This process's key for signing: the oldest stored, or a new one when there is none."""
+    key = SigningKey.objects.order_by("created_at", "kid").first()
     if key is None:
         private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         pem = private.private_bytes(
@@ -69,20 +70,43 @@ def _signing_key() -> tuple[str, rsa.RSAPrivateKey]:
     return key.kid, serialization.load_pem_private_key(key.private_pem.encode(), password=None)
 
 
+@lru_cache(maxsize=16)
+def _stored_public_key(kid: str) -> rsa.RSAPublicKey:
+    """A key another process may sign with (raises SigningKey.DoesNotExist, which is not cached)."""
+    key = SigningKey.objects.get(kid=kid)
+    return serialization.load_pem_private_key(key.private_pem.encode(), password=None).public_key()
+
+
+def _verification_key(kid: str) -> rsa.RSAPublicKey | None:
+    """The public key for a token's ``kid``: several app servers share one tenant, and two of them
+    starting at once may each have created a key, so a token is checked against the key it names."""
+    own_kid, private = _signing_key()
+    if kid == own_kid:
+        return private.public_key()
+    try:
+        return _stored_public_key(kid)
+    except SigningKey.DoesNotExist:
+        return None
+
+
 def forget_signing_key() -> None:
-    """Drop the in-process key (after a reset that deleted it, or between tests)."""
+    """Drop the in-process keys (after a reset that deleted them, or between tests)."""
     _signing_key.cache_clear()
+    _stored_public_key.cache_clear()
 
 
 def jwks() -> dict:
-    kid, private = _signing_key()
-    numbers = private.public_key().public_numbers()
+    own_kid, private = _signing_key()
+    public_keys = {own_kid: private.public_key()}
+    for kid in SigningKey.objects.exclude(kid=own_kid).values_list("kid", flat=True):
+        public_keys[kid] = _stored_public_key(kid)
 
     def b64(number: int) -> str:
         raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
         return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
-    return {"keys": [{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": b64(numbers.n), "e": b64(numbers.e)}]}
+    return {"keys": [{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": b64(key.public_numbers().n),
+                      "e": b64(key.public_numbers().e)} for kid, key in public_keys.items()]}
 
 
 def _sign(claims: dict) -> str:
@@ -150,10 +174,12 @@ def read_access_token(authorization_header: str | None) -> AccessClaims:
         raise InvalidToken("Access token is empty.")
     if raw.count(".") != 2:
         raise InvalidToken("CompactToken parsing failed with error code: 80049217")
-    kid, private = _signing_key()
     try:
+        public_key = _verification_key(str(jwt.get_unverified_header(raw).get("kid", "")))
+        if public_key is None:
+            raise InvalidToken("Access token validation failure.")
         claims = jwt.decode(
-            raw, private.public_key(), algorithms=["RS256"], audience=GRAPH_AUDIENCE, leeway=0,
+            raw, public_key, algorithms=["RS256"], audience=GRAPH_AUDIENCE, leeway=0,
             options={"require": ["exp", "oid", "tid"]},
         )
     except jwt.ExpiredSignatureError:

@@ -36,7 +36,9 @@ PRODUCTION = {
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("ENTRA_", "DJANGO_", "DEBUG", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "TOKEN_CACHE_KEY"))}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("ENTRA_", "DJANGO_", "DEBUG", "DATABASE_URL", "REDIS_URL", "SECRET_KEY",
+                                                                      "TOKEN_CACHE_KEY", "DEMO_SERVER", "SANDBOX_", "STATIC_ROOT",
+                                                                      "LOG_FORMAT"))}
     return subprocess.run([sys.executable, *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120)
 
 
@@ -51,8 +53,8 @@ def reachable(host: str, port: int) -> bool:
 def require_services() -> None:
     if reachable("127.0.0.1", 5432) and reachable("127.0.0.1", 6379):
         return
-    if os.environ.get("CI"):
-        pytest.fail("PostgreSQL (5432) and Redis (6379) must be running on loopback for CI.")
+    if os.environ.get("CI") or os.environ.get("REQUIRE_SERVICES"):
+        pytest.fail("PostgreSQL (5432) and Redis (6379) must be running on loopback for CI and make test.")
     pytest.skip("PostgreSQL or Redis is not running on loopback")
 
 
@@ -127,14 +129,14 @@ def test_production_does_not_route_or_install_the_sandbox():
     assert result.stdout.strip() == "https://graph.microsoft.com/v1.0"
 
 
-def test_production_headers_forbid_framing_and_inline_scripts():
+def test_production_headers_forbid_framing_and_inline_scripts(collected_static):
     script = (
         "import django; django.setup()\n"
         "from django.test import Client\n"
         "r = Client().get('/accounts/signed-out/', secure=True, headers={'Host': 'desk.contoso.example'})\n"
         "print(r.status_code); print(r['X-Frame-Options']); print(r['Content-Security-Policy']); print(r['Strict-Transport-Security'])\n"
     )
-    result = run(["-c", script], {**PRODUCTION, "DJANGO_SETTINGS_MODULE": "portal.settings"})
+    result = run(["-c", script], {**PRODUCTION, "DJANGO_SETTINGS_MODULE": "portal.settings", "STATIC_ROOT": collected_static})
     assert result.returncode == 0, result.stderr
     status, frame, csp, hsts = result.stdout.strip().splitlines()
     assert status == "200" and frame == "DENY"
