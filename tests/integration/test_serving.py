@@ -69,9 +69,10 @@ def test_production_pages_name_hashed_static_files_that_whitenoise_serves_for_a_
     assert f'nonce="{nonce}"' in htmx  # htmx comes from django-htmx's static files, under the CSP's nonce
 
 
-def test_production_behind_a_tls_proxy_redirects_plain_http_and_signs_in_over_https():
+def test_production_behind_a_tls_proxy_redirects_plain_http_and_signs_in_over_https(tmp_path):
     """X-Forwarded-Proto from the proxy: no redirect, secure cookies, and msal's redirect_uri says https."""
     found = django_json(MSAL_DISCOVERY + (
+        "from django.core.management import call_command; call_command('migrate', verbosity=0)  # its own database\n"
         "from urllib.parse import parse_qs, urlsplit; from django.test import Client\n"
         "plain = Client().get('/accounts/sign-in/', headers={'Host': '%s'})\n"
         "proxied = Client().get('/accounts/sign-in/', headers={'Host': '%s', 'X-Forwarded-Proto': 'https'})\n"
@@ -79,7 +80,7 @@ def test_production_behind_a_tls_proxy_redirects_plain_http_and_signs_in_over_ht
         "print(json.dumps({'plain': [plain.status_code, plain['Location']], 'proxied': proxied.status_code,\n"
         "  'redirect_uri': parse_qs(urlsplit(proxied['Location']).query)['redirect_uri'][0],\n"
         "  'cookie': [bool(cookie['secure']), bool(cookie['httponly'])], 'hsts': proxied['Strict-Transport-Security']}))\n"
-    ) % (HOST, HOST), PRODUCTION)
+    ) % (HOST, HOST), {**PRODUCTION, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
 
     assert found["plain"] == [301, f"https://{HOST}/accounts/sign-in/"]
     assert found["proxied"] == 302

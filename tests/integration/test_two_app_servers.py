@@ -191,7 +191,7 @@ def assert_json_logs_without_secrets(log_a: str, log_b: str, member: str) -> Non
     assert not [line for line in lines if line["level"] not in ("DEBUG", "INFO")]  # nothing went wrong
     requests_logged = [line for line in lines if line["logger"] == "portal.requests"]
     removal = [line for line in requests_logged if line["http_request"]["method"] == "DELETE"
-               and line["http_request"]["path"] == "/<kind:kind>/<str:container_id>/members/<str:member_id>/"]
+               and line["http_request"]["path"] == "/<kind:kind>/<guid:container_id>/members/<str:member_id>/"]
     assert len(removal) == 1 and removal[0]["http_request"]["status"] == 200
     assert removal[0]["user_oid"] == WELL_KNOWN["helpdesk"].id
     callback = [line for line in requests_logged if line["http_request"]["path"] == "/accounts/callback/"]
