@@ -155,7 +155,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # sandbox on other threads, each with its own connection.
     # One file per test process, so two runs on one machine don't share (and clobber) it.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")}
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"})
+    # A small team shares the default database: WAL lets readers run beside the one writer; a
+    # transaction takes the write lock when it begins (IMMEDIATE), so one that read first cannot
+    # fail with "database is locked" when it comes to write (SQLite returns that at once, whatever
+    # the timeout); and a writer waits up to 20 s for the lock instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
