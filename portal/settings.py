@@ -117,8 +117,9 @@ if SANDBOX_MODE:
     ENTRA_CLIENT_SECRET = SANDBOX_CLIENT_SECRET
     ENTRA_AUTHORITY = f"https://login.sandbox.test/{SANDBOX_TENANT_ID}"
     GRAPH_URL = os.environ.get("GRAPH_URL", "https://graph.sandbox.test/v1.0")
-    # Where the sandbox's views answer: the app's own loopback origin. Empty means "the origin
-    # of the request being served" (sandbox.transport), which is right for runserver and tests.
+    # Where the sandbox's views answer: the app's own loopback origin. Empty means 127.0.0.1 on the
+    # port runserver or the live server is bound to (sandbox.transport; never the Host header):
+    # right for runserver and tests. Under gunicorn it must be set (make serve does).
     SANDBOX_LOOPBACK_URL = os.environ.get("SANDBOX_LOOPBACK_URL", "")
     if DEMO_SERVER and not SANDBOX_LOOPBACK_URL:
         # Behind gunicorn the request's origin is whatever Host a client sent: name the port instead.
@@ -229,7 +230,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # sandbox on other threads, each with its own connection.
     # One file per test process, so two runs on one machine don't share (and clobber) it.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")}
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"})
+    # A small team shares the default database: WAL lets readers run beside the one writer; a
+    # transaction takes the write lock when it begins (IMMEDIATE), so one that read first cannot
+    # fail with "database is locked" when it comes to write (SQLite returns that at once, whatever
+    # the timeout); and a writer waits up to 20 s for the lock instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -19,22 +19,18 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sandbox import tokens
 from sandbox.models import AuthorizationCode, DemoAccount, DirectoryObject, Kind, RefreshToken
-from sandbox.transport import LOGIN_HOST, ORIGIN_HEADER
+from sandbox.transport import LOGIN_HOST
 
 CODE_LIFETIME = timedelta(minutes=10)
 GRAPH_RESOURCE = "https://graph.microsoft.com/"
 OIDC_SCOPES = ["openid", "profile", "email"]
-
-
-def _browser_origin(request: HttpRequest) -> str:
-    """Where a browser reaches the sandbox: the loopback origin the transport used, else this request's."""
-    return request.headers.get(ORIGIN_HEADER) or f"{request.scheme}://{request.get_host()}"
 
 
 def _public_base(tenant: uuid.UUID) -> str:
@@ -86,12 +82,14 @@ def discovery(request: HttpRequest, tenant: uuid.UUID) -> HttpResponse:
     if not _check_tenant(tenant):
         return _oauth_error("invalid_tenant", f"AADSTS90002: Tenant '{tenant}' not found.", [90002], status=400)
     base = _public_base(tenant)
-    browser = f"{_browser_origin(request)}/sandbox/{tenant}"
+    # The endpoints a browser is sent to are paths, not URLs: the browser stays on the origin it
+    # uses (localhost or 127.0.0.1, any port), whichever request fetched this document first
+    # (msal caches it for a day), and no Host header a browser sent ever names them.
     return JsonResponse({
         "issuer": f"{base}/v2.0",
-        "authorization_endpoint": f"{browser}/oauth2/v2.0/authorize",
+        "authorization_endpoint": reverse("sandbox-authorize", kwargs={"tenant": tenant}),
         "token_endpoint": f"{base}/oauth2/v2.0/token",
-        "end_session_endpoint": f"{browser}/oauth2/v2.0/logout",
+        "end_session_endpoint": reverse("sandbox-logout", kwargs={"tenant": tenant}),
         "jwks_uri": f"{base}/discovery/v2.0/keys",
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
+from django.db import transaction
 
 from sandbox.models import DirectoryObject, SigningKey
 
@@ -57,16 +59,27 @@ def token_lifetime() -> int:
     return int(getattr(settings, "SANDBOX_TOKEN_LIFETIME", 3600))
 
 
-@lru_cache(maxsize=1)
+# The first sign-ins after a reset can arrive together: each thread must sign with the one key
+# the others check, not make its own (lru_cache alone lets them all compute it at once).
+_key_lock = threading.Lock()
+
+
 def _signing_key() -> tuple[str, rsa.RSAPrivateKey]:
-    """This process's key for signing: the oldest stored, or a new one when there is none."""
-    key = SigningKey.objects.order_by("created_at", "kid").first()
-    if key is None:
-        private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = private.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ).decode()
-        key = SigningKey.objects.create(kid=secrets.token_hex(8), private_pem=pem)
+    with _key_lock:
+        return _stored_signing_key()
+
+
+@lru_cache(maxsize=1)
+def _stored_signing_key() -> tuple[str, rsa.RSAPrivateKey]:
+    """The tenant's signing key, made on first use."""
+    with transaction.atomic():  # on SQLite an IMMEDIATE transaction: another process making one waits, then reads it
+        key = SigningKey.objects.order_by("created_at", "kid").first()
+        if key is None:
+            private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            pem = private.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            ).decode()
+            key = SigningKey.objects.create(kid=secrets.token_hex(8), private_pem=pem)
     return key.kid, serialization.load_pem_private_key(key.private_pem.encode(), password=None)
 
 
@@ -91,8 +104,9 @@ def _verification_key(kid: str) -> rsa.RSAPublicKey | None:
 
 def forget_signing_key() -> None:
     """Drop the in-process keys (after a reset that deleted them, or between tests)."""
-    _signing_key.cache_clear()
-    _stored_public_key.cache_clear()
+    with _key_lock:
+        _stored_signing_key.cache_clear()
+        _stored_public_key.cache_clear()
 
 
 def jwks() -> dict:

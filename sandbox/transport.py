@@ -5,8 +5,16 @@ msal insists on https authorities, so sandbox mode names two reserved hosts that
 carries each call to the sandbox's views on the app's own loopback origin over plain http,
 keeping the public ``Host`` so the sandbox answers with public URLs (nextLinks, endpoints).
 msal, the Graph client and every URL builder run unchanged.
+
+The loopback origin is never taken from a browser's ``Host`` header: those calls carry the
+user's bearer token, and ``Host: 127.0.0.1:<any port>`` would send it to whatever listens
+there. It is ``SANDBOX_LOOPBACK_URL`` when set, else 127.0.0.1 on the port the server itself
+is bound to. Only wsgiref-based servers (runserver, Django's live server) report that port in
+``SERVER_PORT``; others (gunicorn) derive ``SERVER_PORT`` from ``Host``, so under them
+``SANDBOX_LOOPBACK_URL`` must be set.
 """
 
+import logging
 from contextvars import ContextVar
 from urllib.parse import urlsplit
 
@@ -18,33 +26,55 @@ LOGIN_HOST = "login.sandbox.test"
 GRAPH_HOST = "graph.sandbox.test"
 # Public host -> path prefix of the sandbox's views on the loopback origin.
 PREFIXES = {LOGIN_HOST: "/sandbox", GRAPH_HOST: "/sandbox/graph"}
-ORIGIN_HEADER = "X-Sandbox-Origin"
 DEFAULT_LOOPBACK = "http://127.0.0.1:8000"
 FAULT_HEADER = "X-Sandbox-Fault"  # set by sandbox.knobs on an answer to drop
+# wsgiref's servers (runserver, Django's live server) name themselves so and set SERVER_PORT
+# from the socket they are bound to, not from the request.
+BOUND_PORT_SERVERS = ("WSGIServer/",)
+
+log = logging.getLogger("sandbox.transport")
 
 _request_origin: ContextVar[str | None] = ContextVar("sandbox_request_origin", default=None)
 
 
 def loopback_origin() -> str:
-    """The origin the sandbox's views answer on: configured, else that of the request being served."""
+    """The origin the sandbox's views answer on: configured, else the serving server's own port."""
     return settings.SANDBOX_LOOPBACK_URL or _request_origin.get() or DEFAULT_LOOPBACK
 
 
+def bound_origin(meta: dict) -> str | None:
+    """``http://127.0.0.1:<port>`` for the port this server is bound to, when the server says it
+    truthfully (wsgiref); ``None`` for a server whose ``SERVER_PORT`` comes from ``Host``."""
+    port = meta.get("SERVER_PORT", "")
+    if not meta.get("SERVER_SOFTWARE", "").startswith(BOUND_PORT_SERVERS) or not port.isdigit():
+        return None
+    return f"http://127.0.0.1:{int(port)}"
+
+
 class LoopbackOriginMiddleware:
-    """Remember the origin of the browser request being served, for the adapter's loopback calls."""
+    """Remember this server's own loopback origin (never the browser's Host) for the adapter's calls."""
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.warned = False
 
     def __call__(self, request):
-        host = request.get_host()
-        if host.endswith(".sandbox.test"):
+        origin = None if settings.SANDBOX_LOOPBACK_URL else bound_origin(request.META)
+        if origin is None:
+            self._warn_unconfigured(request.META)
             return self.get_response(request)
-        token = _request_origin.set(f"{request.scheme}://{host}")
+        token = _request_origin.set(origin)
         try:
             return self.get_response(request)
         finally:
             _request_origin.reset(token)
+
+    def _warn_unconfigured(self, meta: dict) -> None:
+        if settings.SANDBOX_LOOPBACK_URL or self.warned:
+            return
+        self.warned = True
+        log.warning("SANDBOX_LOOPBACK_URL is not set and %s does not report its bound port: the sandbox "
+                    "is reached on %s", meta.get("SERVER_SOFTWARE") or "this server", DEFAULT_LOOPBACK)
 
 
 class SandboxAdapter(HTTPAdapter):
@@ -56,7 +86,6 @@ class SandboxAdapter(HTTPAdapter):
         query = f"?{parts.query}" if parts.query else ""
         request.url = f"{origin}{PREFIXES[parts.hostname]}{parts.path}{query}"
         request.headers["Host"] = parts.hostname
-        request.headers[ORIGIN_HEADER] = origin
         kwargs["verify"] = False  # plain http on loopback: nothing to verify
         response = super().send(request, **kwargs)
         if response.headers.get(FAULT_HEADER) == "drop":

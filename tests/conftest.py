@@ -1,11 +1,34 @@
 """Fixtures shared by the integration and browser tests: a small seeded sandbox tenant and sign-in."""
 
 import re
+from pathlib import Path
 
 import pytest
 import requests
 
 SMALL_TENANT = {"users": 60, "groups": 25, "big_group_members": 300}
+
+
+def _remove_sqlite_sidecars(keep_database: bool) -> None:
+    """The test database is deleted after a run but its WAL files stay (live-server threads never
+    close their connections): ~5 MB a run, and a later run that gets the same process id would
+    replay the stale WAL into its fresh database. Remove them (and a stale database) for this pid."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.sqlite3" or not database.get("TEST", {}).get("NAME"):
+        return
+    name = Path(database["TEST"]["NAME"])
+    for path in [name.with_name(name.name + "-wal"), name.with_name(name.name + "-shm")] + ([] if keep_database else [name]):
+        path.unlink(missing_ok=True)
+
+
+def pytest_sessionstart(session):
+    _remove_sqlite_sidecars(keep_database=False)
+
+
+def pytest_sessionfinish(session):
+    _remove_sqlite_sidecars(keep_database=True)
 
 
 @pytest.fixture

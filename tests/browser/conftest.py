@@ -57,8 +57,11 @@ def sign_in_as(page: Page, upn: str, start: str = "/") -> None:
 
 def wait_until_ready(page: Page) -> None:
     """After a navigation: htmx is a deferred script, so a page can be visible before htmx has
-    processed it; an input typed in that instant would go unheard. Wait for the load to finish."""
-    page.wait_for_function("document.readyState === 'complete' && window.htmx !== undefined")
+    processed it; an input typed in that instant would go unheard. desk.js marks <html> with
+    ``data-desk-ready`` once htmx has processed the page: wait for that attribute. (Not a
+    JavaScript predicate: Playwright polls one by evaluating a string, which the page's CSP
+    refuses as soon as the predicate is not true at once.)"""
+    expect(page.locator("html[data-desk-ready]")).to_be_attached()
 
 
 def screenshot(page: Page, name: str) -> Path:

@@ -8,7 +8,7 @@ remove from a group, remove from a role by id and by ``roleTemplateId``.
 """
 
 import json
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import msal
 import pytest
@@ -50,7 +50,8 @@ def graph_as(live_server, tenant, settings):
             http_client=session, instance_discovery=False,
         )
         flow = app.initiate_auth_code_flow(settings.GRAPH_SCOPES, redirect_uri=f"{live_server.url}/accounts/callback/")
-        picked = session.post(flow["auth_uri"], data={"upn": upn}, allow_redirects=False)
+        # The sandbox names its sign-in page by path: a browser resolves it on the origin it is on.
+        picked = session.post(urljoin(live_server.url, flow["auth_uri"]), data={"upn": upn}, allow_redirects=False)
         assert picked.status_code == 302, picked.text[:500]
         result = app.acquire_token_by_auth_code_flow(flow, dict(parse_qsl(urlsplit(picked.headers["Location"]).query)))
         assert "access_token" in result, result
