@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from sandbox.models import DirectoryObject, Link
-from tests.browser.look import PHONE, close, person_page, sign_in, visit
+from tests.browser.look import DESKTOP, PHONE, close, person_page, sign_in, visit
 from tests.browser.steps import ENABLE_EVERYTHING, PICKER, a_user_member, remove
 
 pytestmark = pytest.mark.browser
@@ -31,8 +31,8 @@ def phone(browser, live_server, tenant):
 
 
 def expect_no_sideways_scroll(page: Page, what: str) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{what} is {width} px wide at {PHONE['width']} px"
+    width, viewport = page.evaluate("document.documentElement.scrollWidth"), page.viewport_size["width"]
+    assert width <= viewport, f"{what} is {width} px wide at {viewport} px"
 
 
 MEMBER_ROWS = """() => [...document.querySelectorAll('#member-rows > tr[id^="member-"]')].map(row => {
@@ -48,7 +48,7 @@ def expect_names_beside_their_buttons(page: Page, what: str) -> int:
     for row in rows:
         for part in ("name", "button"):
             left, right, _, _ = row[part]
-            assert 0 <= left and right <= PHONE["width"], f"{what}: {row['id']}'s {part} spans {left}..{right} px"
+            assert 0 <= left and right <= page.viewport_size["width"], f"{what}: {row['id']}'s {part} spans {left}..{right} px"
         name_top, name_bottom = row["name"][2:]
         button_top, button_bottom = row["button"][2:]
         assert button_top < name_bottom and name_top < button_bottom, f"{what}: {row['id']}'s button is not beside its name"
@@ -151,3 +151,18 @@ def test_the_member_table_is_still_a_table_to_assistive_technology(phone, tenant
     assert {"Select all shown", "Type", "Name", "Sign-in name or mail", "Details", "Actions"} <= set(roles.get("columnheader", []))
     assert len(roles.get("rowheader", [])) == shown
     assert len(roles.get("row", [])) >= shown + 1
+
+
+def test_long_strings_wrap_in_a_desktop_window_too(browser, live_server, tenant):
+    group = tenant["helpdesk_group"]
+    a_member_with_a_long_name(group.id)
+    page = person_page(browser, live_server.url, viewport=DESKTOP)
+    sign_in(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+    expect_no_sideways_scroll(page, "a group with a long-named member")
+    expect_names_beside_their_buttons(page, "a group with a long-named member")
+    page.get_by_label(PICKER).fill(LONG_QUERY)
+    expect(page.locator("#candidates")).to_contain_text("No match for")
+    expect_no_sideways_scroll(page, "a 3,000-character picker search")
+    visit(page, f"/groups/?q={LONG_QUERY}")
+    expect_no_sideways_scroll(page, "a 3,000-character group search")
+    close(page)
