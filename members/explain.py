@@ -232,10 +232,11 @@ def container_load_failed(error: GraphError, container: Container) -> Message:
 QUERY_ECHO = 60  # characters of a search echoed back in a sentence (the box shows all of it)
 
 
-def count_line(shown: int, total: int | None, noun: str, nouns: str, query: str = "") -> str:
+def count_line(shown: int, total: int | None, noun: str, nouns: str, query: str = "", *, say_all: bool = True) -> str:
     """How many a list shows, said one way everywhere ("Showing 50 of 5,000 members"); '' when none.
 
-    ``total`` is None when Graph did not count; ``query`` a search the list answers.
+    ``total`` is None when Graph did not count; ``query`` a search the list answers; ``say_all``
+    False leaves "all of them" unsaid (a member table, whose page states the count and keeps it fresh).
     """
     def counted(n: int) -> str:
         return f"{intcomma(n)} {noun if n == 1 else nouns}"
@@ -249,6 +250,8 @@ def count_line(shown: int, total: int | None, noun: str, nouns: str, query: str 
         return f"Showing {intcomma(shown)} of {counted(total)}" + (f" matching {echo}" if query else "")
     if query:
         return f"{counted(total)} {'matches' if total == 1 else 'match'} {echo}"
+    if not say_all:
+        return ""
     return f"Showing all {counted(total)}" if total > 1 else f"Showing {counted(total)}"
 
 

@@ -165,7 +165,7 @@ def _members_context(request: HttpRequest, graph: GraphClient, container: Contai
     memo.remember_items(request.session, page.items if page else [])
     shown, total = _tally(request, page, None if query else member_count)
     return {"members": page.items if page else [], "members_error": error, "query": query,
-            "shown": shown, "total": total, "count": explain.count_line(shown, total, "member", "members", query),
+            "shown": shown, "total": total, "count": explain.count_line(shown, total, "member", "members", query, say_all=False),
             "more": memo.remember_next(request.session, page.next_link if page else None), "next_page": bool(more)}
 
 

@@ -107,6 +107,16 @@ def test_a_search_matching_one_unit_or_one_group_says_it_in_the_singular(signed_
     assert "units match" not in units and "groups match" not in groups
 
 
+def test_a_member_table_showing_everyone_leaves_the_count_to_the_pages_facts(signed_in, monkeypatch):
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: container(Kind.GROUPS, GROUP, "Helpdesk", groupTypes=[])},
+                                     members={GROUP: people(11)}, access=GROUPS_ADMINISTRATOR))
+    html = page_text(signed_in.get(f"/groups/{GROUP}/"))
+    assert count_line(html) == "" and "Showing" not in html
+    assert re.search(r'<dd id="member-count"[^>]*>11</dd>', html)
+    search = page_text(signed_in.get(reverse("members:member-collection", args=["groups", GROUP]) + "?q=person 1", headers=HX))
+    assert count_line(search) == "2 members match “person 1”"  # Person 1 and Person 10
+
+
 def test_a_search_matching_several_says_them_in_the_plural(signed_in, monkeypatch):
     use_graph(monkeypatch, FakeGraph(containers={GROUP: container(Kind.GROUPS, GROUP, "Sales Team", groupTypes=[]),
                                                  UNIT: container(Kind.GROUPS, UNIT, "Sales Leads", groupTypes=[])}))
