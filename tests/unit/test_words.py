@@ -302,3 +302,11 @@ def test_a_missing_group_is_still_a_404_that_says_it_does_not_exist(signed_in, m
     use_graph(monkeypatch, FakeGraph())
     response = signed_in.get(f"/groups/{GROUP}/")
     assert response.status_code == 404 and NOT_FOUND.code not in page_text(response)
+
+
+def test_numbers_in_sentences_carry_thousands_separators(signed_in, monkeypatch):
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: container(Kind.GROUPS, GROUP, "All Employees", groupTypes=[])}))
+    picked = [person.id for person in people(1001)]
+    html = page_text(signed_in.post(reverse("members:member-bulk-remove", args=["groups", GROUP]), {"member": picked},
+                                    headers={**HX, "HX-Target": "bulk-results"}))
+    assert "at most 1,000 members per change, and 1,001 were selected. Nothing was sent." in html
