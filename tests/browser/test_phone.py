@@ -166,3 +166,14 @@ def test_long_strings_wrap_in_a_desktop_window_too(browser, live_server, tenant)
     visit(page, f"/groups/?q={LONG_QUERY}")
     expect_no_sideways_scroll(page, "a 3,000-character group search")
     close(page)
+
+
+def test_load_more_adds_cards_and_says_how_many_are_shown(phone, tenant):
+    sign_in(phone, "helpdesk@contoso.example", start="/groups/")
+    count = phone.locator("#container-count")
+    shown, total = map(int, re.fullmatch(r"Showing (\d+) of (\d+) groups", count.inner_text()).groups())
+    phone.get_by_role("button", name="Load more").click()
+    more = min(2 * shown, total)
+    expect(count).to_have_text(f"Showing {more} of {total} groups" if more < total else f"Showing all {total} groups")
+    expect(phone.locator("table.containers tbody tr:not(#containers-more)")).to_have_count(more)
+    expect_no_sideways_scroll(phone, "the groups after Load more")
