@@ -6,16 +6,21 @@ granted scopes); this module decides the wording. Nothing else writes error text
 
 from dataclasses import dataclass
 
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.template.defaultfilters import truncatechars
+
 from members.directory import Action, ContainerInfo, Kind, Outcome, Trait
 from members.graph import GraphError, Result
 from members.permissions import (
     MEMBER_TYPE_NAMES,
+    WRITE_SCOPES,
     MyAccess,
     Verdict,
     change_verdict,
     member_type_scope_missing,
     protected_reason,
 )
+from members.refs import Container
 
 
 @dataclass(frozen=True)
@@ -33,10 +38,12 @@ PROTECTED = {
                 "Change the rule (or the member's attributes) in the Entra admin center instead."),
     Trait.SYNCED: ("It is synchronised from on-premises Active Directory.",
                "Change its members in on-premises AD; the change reaches Entra at the next sync."),
-    Trait.MAIL_ENABLED_SECURITY: ("It is a mail-enabled security group, which Graph cannot change.",
-                              "Change its members in the Exchange admin center."),
-    Trait.DISTRIBUTION: ("It is a distribution list, which Graph cannot change.",
-                     "Change its members in the Exchange admin center."),
+    Trait.MAIL_ENABLED_SECURITY: ("It is a mail-enabled security group, which Graph cannot change: "
+                                  "its members are managed in the Exchange admin center.",
+                              "Change its members there (Recipients → Groups), or ask an Exchange administrator."),
+    Trait.DISTRIBUTION: ("It is a distribution list, which Graph cannot change: its members are managed "
+                         "in the Exchange admin center.",
+                     "Change its members there (Recipients → Groups), or ask an Exchange administrator."),
     Trait.ROLE_ASSIGNABLE: ("It can be assigned to directory roles, so only a Privileged Role Administrator may change it.",
                         "Ask a Privileged Role Administrator."),
     Trait.RESTRICTED: ("It is in a restricted-management administrative unit: only administrators assigned to that unit may change its members.",
@@ -44,15 +51,19 @@ PROTECTED = {
 }
 
 
-def disabled_reason(verdict: Verdict, kind: Kind) -> str:
-    """Why a button is shown disabled, in one sentence (empty when allowed)."""
+def disabled_reason(verdict: Verdict, kind: Kind, role_verdict: Verdict | None = None) -> str:
+    """Why a button is shown disabled, in one sentence (empty when allowed).
+
+    ``role_verdict``: the verdict on the user's roles alone (as if every scope were granted), so a
+    missing consent does not hide a missing role.
+    """
     if verdict.allowed:
         return ""
     if verdict.reason in PROTECTED:
         return PROTECTED[verdict.reason][0]
     if verdict.reason == "scope_missing":
-        return (f"This app was not granted {verdict.needed_scope} for you, so it cannot change {kind.label} members. "
-                f"{CONSENT_FIX}")
+        return (f"This app was not granted {verdict.needed_scope} for you, so it cannot change {kind.label} members."
+                f"{_also_role(role_verdict, kind)} {CONSENT_FIX}")
     if verdict.reason == "outside_units":
         return f"{OUTSIDE_UNITS} {OUTSIDE_UNITS_FIX}"
     return f"You need the {verdict.needed_role} role to change the members of this {kind.label}."
@@ -78,7 +89,8 @@ def refusal(action: Action, error: GraphError, container: ContainerInfo | None, 
     if error.status == 403 and container is not None:
         verdict = change_verdict(container, access, scopes, group_units)
         if not verdict.allowed:
-            return _refusal_for_verdict(what, verdict, kind, error.request_id)
+            return _refusal_for_verdict(what, verdict, kind, error.request_id,
+                                        change_verdict(container, access, frozenset(), group_units))
         if kind is Kind.GROUPS and Trait.ROLE_ASSIGNABLE not in container.traits and not protected_reason(container):
             return Message("error", f"{what} Graph refused: your role doesn't reach this group.",
                            "A Groups Administrator for the tenant, one scoped to a unit containing this group, or one of the group's owners can do it.",
@@ -103,12 +115,22 @@ OUTSIDE_UNITS = ("Your administrator role is scoped to administrative units, and
 OUTSIDE_UNITS_FIX = "A Groups Administrator for the whole tenant, or one of the group's owners, can do it."
 
 
-def _refusal_for_verdict(what: str, verdict: Verdict, kind: Kind, request_id: str) -> Message:
+def _also_role(role_verdict: Verdict | None, kind: Kind) -> str:
+    """" And you also lack the role": a consent alone would not be enough."""
+    if role_verdict is None or role_verdict.allowed or not role_verdict.needed_role:
+        return ""
+    return (f" You also don't have the {role_verdict.needed_role} role, which changing the members of "
+            f"this {kind.label} needs.")
+
+
+def _refusal_for_verdict(what: str, verdict: Verdict, kind: Kind, request_id: str,
+                         role_verdict: Verdict | None = None) -> Message:
     if verdict.reason in PROTECTED:
         reason, fix = PROTECTED[verdict.reason]
         return Message("error", f"{what} {reason}", fix, request_id)
     if verdict.reason == "scope_missing":
-        return Message("error", f"{what} This app was not granted the {verdict.needed_scope} permission when you signed in.",
+        return Message("error", f"{what} This app was not granted the {verdict.needed_scope} permission when you signed in."
+                                f"{_also_role(role_verdict, kind)}",
                        CONSENT_FIX, request_id)
     if verdict.reason == "outside_units":
         return Message("error", f"{what} {OUTSIDE_UNITS}", OUTSIDE_UNITS_FIX, request_id)
@@ -195,3 +217,58 @@ def load_failed(error: GraphError, what: str) -> Message:
     if error.is_not_found:
         return Message("error", f"{what.capitalize()} doesn't exist (any more).", "", error.request_id)
     return Message("error", f"Couldn't load {what}: {error.message or error.code}", "", error.request_id)
+
+
+def container_load_failed(error: GraphError, container: Container) -> Message:
+    """A container page that could not be read; a role by template that Graph doesn't find is one
+    that was never activated in this tenant (activated roles are the only ones listed)."""
+    if container.by_template and error.is_not_found:
+        return Message("info", "This directory role is not activated in this tenant, so it has no members.",
+                       "A role is activated the first time someone is assigned to it in the Entra admin center "
+                       "(Roles & admins). The activated roles are in the list of directory roles.", error.request_id)
+    return load_failed(error, f"this {container.kind.label}")
+
+
+QUERY_ECHO = 60  # characters of a search echoed back in a sentence (the box shows all of it)
+
+
+def count_line(shown: int, total: int | None, noun: str, nouns: str, query: str = "", *, say_all: bool = True) -> str:
+    """How many a list shows, said one way everywhere ("Showing 50 of 5,000 members"); '' when none.
+
+    ``total`` is None when Graph did not count; ``query`` a search the list answers; ``say_all``
+    False leaves "all of them" unsaid (a member table, whose page states the count and keeps it fresh).
+    """
+    def counted(n: int) -> str:
+        return f"{intcomma(n)} {noun if n == 1 else nouns}"
+
+    if not shown:
+        return ""
+    echo = f"“{truncatechars(query, QUERY_ECHO)}”" if query else ""
+    if total is None or total < shown:
+        return f"Showing {counted(shown)}" + (f" matching {echo}" if query else "")
+    if shown < total:
+        return f"Showing {intcomma(shown)} of {counted(total)}" + (f" matching {echo}" if query else "")
+    if query:
+        return f"{counted(total)} {'matches' if total == 1 else 'match'} {echo}"
+    if not say_all:
+        return ""
+    return f"Showing all {counted(total)}" if total > 1 else f"Showing {counted(total)}"
+
+
+def standing(access: MyAccess, scopes: frozenset[str]) -> Message | None:
+    """On the home page, for someone who can look but not change: why, and what would change it."""
+    if scopes and not any(scope in scopes for options in WRITE_SCOPES.values() for scope in options):
+        return Message("info", "You can look, but not change: this app was granted only read permissions for you, "
+                               "so every add and remove is refused.", CONSENT_FIX)
+    if access.known and not access.roles and not access.scoped and access.owned_groups == frozenset():
+        return Message("info", "You can look, but not change: you hold no administrator role and own no group, "
+                               "so Graph refuses every add and remove.",
+                       "Ask an administrator for the role your work needs (Groups Administrator for group members), "
+                       "or to make you an owner of the groups you look after.")
+    return None
+
+
+def bad_container_filter() -> Message:
+    """/activity/?container=... with something that is not an object id."""
+    return Message("error", "That is not a container's object id, so there is no activity to show for it.",
+                   "Open the container's page and follow “All changes to this …” from there, or show all activity.")

@@ -20,10 +20,10 @@ from django_htmx.http import trigger_client_event
 from members import changes, explain, memo
 from members.access import access_for
 from members.client import graph_for
-from members.directory import Action, ContainerInfo, DirectoryItem, Kind, MyAccess, Outcome
+from members.directory import Action, ContainerInfo, DirectoryItem, Kind, MyAccess, Outcome, Page
 from members.graph import GraphClient, GraphError
 from members.models import AuditEntry
-from members.permissions import ALLOWED, ROLE_NAMES, change_verdict, picker_types, role_names
+from members.permissions import ALLOWED, ROLE_NAMES, Verdict, change_verdict, picker_types, role_names
 from members.refs import Container, InvalidId, object_id
 from portal.auth import ReauthenticationRequired, granted_scopes
 
@@ -51,7 +51,8 @@ def home(request: HttpRequest) -> HttpResponse:
         error = explain.load_failed(exc, "your units and groups")
     recent = AuditEntry.objects.filter(actor=request.user)[:8]
     return render(request, "members/home.html", {"access": access, "role_names": role_names(access), "units": units,
-                                                  "owned": owned, "recent": recent, "error": error})
+                                                  "owned": owned, "recent": recent, "error": error,
+                                                  "standing": explain.standing(access, granted_scopes(request))})
 
 
 def _my_units(graph: GraphClient, access: MyAccess, scopes: frozenset[str]) -> list[dict]:
@@ -85,8 +86,10 @@ def container_list(request: HttpRequest, kind: Kind) -> HttpResponse:
         page = graph.with_member_counts(page)
     except GraphError as exc:
         error = explain.load_failed(exc, kind.plural_label.lower())
-    context = {"kind": kind, "query": query, "page": page, "error": error,
-               "more": memo.remember_next(request.session, page.next_link if page else None)}
+    shown, total = _tally(request, page)
+    context = {"kind": kind, "query": query, "page": page, "error": error, "shown": shown, "total": total,
+               "count": explain.count_line(shown, total, kind.label, kind.plural_label.lower(), query),
+               "more": memo.remember_next(request.session, page.next_link if page else None), "next_page": bool(more)}
     template = LIST
     if _is_fragment(request):
         template += "#container-rows" if more else "#container-results"
@@ -105,8 +108,36 @@ def _detail_context(request: HttpRequest, graph: GraphClient, container: Contain
     resolved = Container(container.kind, info.id)  # a role addressed by template id has an object id too
     verdict = change_verdict(info, access, granted_scopes(request), group_units)
     return {"kind": resolved.kind, "container": info, "address": resolved, "verdict": verdict,
-            "disabled_reason": explain.disabled_reason(verdict, resolved.kind), "access": access,
+            "disabled_reason": explain.disabled_reason(verdict, resolved.kind, _role_verdict(verdict, info, access, group_units)),
+            "access": access,
             "strong_confirm": resolved.kind is Kind.ROLES or "role_assignable" in info.traits}
+
+
+def _role_verdict(verdict: Verdict, info: ContainerInfo, access: MyAccess, group_units: frozenset[str] | None) -> Verdict | None:
+    """When consent is missing: would the user's roles be enough once it is granted? (empty scopes: unknown grant)"""
+    return change_verdict(info, access, frozenset(), group_units) if verdict.reason == "scope_missing" else None
+
+
+def _tally(request: HttpRequest, page: Page | None, total: int | None = None) -> tuple[int, int | None]:
+    """How many rows a list shows so far, and of how many (None: not counted). The rows of earlier
+    pages and the total travel in the Load more link (``shown``, ``total``): they only feed words."""
+    more = bool(request.GET.get("more"))
+    shown = ((_count_param(request, "shown") or 0) if more else 0) + (len(page.items) if page else 0)
+    if page is not None and page.count is not None:
+        total = page.count
+    elif total is None and more:
+        total = _count_param(request, "total")
+    if total is None and page is not None and not page.next_link:
+        total = shown
+    return shown, total
+
+
+def _count_param(request: HttpRequest, name: str) -> int | None:
+    try:
+        value = int(request.GET.get(name, ""))
+    except ValueError:  # also a number too long to convert
+        return None
+    return value if 0 <= value < 10**9 else None
 
 
 def _read_container(graph: GraphClient, container: Container, access: MyAccess) -> tuple[ContainerInfo, frozenset[str] | None]:
@@ -121,7 +152,7 @@ def _read_container(graph: GraphClient, container: Container, access: MyAccess) 
 
 
 def _members_context(request: HttpRequest, graph: GraphClient, container: Container, query: str = "",
-                     more: str = "") -> dict:
+                     more: str = "", member_count: int | None = None) -> dict:
     error = None
     page = None
     try:
@@ -132,8 +163,10 @@ def _members_context(request: HttpRequest, graph: GraphClient, container: Contai
     except GraphError as exc:
         error = explain.load_failed(exc, f"the members of this {container.kind.label}")
     memo.remember_items(request.session, page.items if page else [])
+    shown, total = _tally(request, page, None if query else member_count)
     return {"members": page.items if page else [], "members_error": error, "query": query,
-            "more": memo.remember_next(request.session, page.next_link if page else None)}
+            "shown": shown, "total": total, "count": explain.count_line(shown, total, "member", "members", query, say_all=False),
+            "more": memo.remember_next(request.session, page.next_link if page else None), "next_page": bool(more)}
 
 
 @require_GET
@@ -159,9 +192,10 @@ def _render_detail(request: HttpRequest, container: Container) -> HttpResponse:
         context = _detail_context(request, graph, container)
     except GraphError as exc:
         status = 404 if exc.is_not_found else 200
-        return render(request, DETAIL, {"kind": container.kind, "load_error": explain.load_failed(exc, f"this {container.kind.label}")}, status=status)
+        return render(request, DETAIL, {"kind": container.kind, "load_error": explain.container_load_failed(exc, container)},
+                      status=status)
     context["member_count"] = graph.count_members(context["address"])
-    context.update(_members_context(request, graph, context["address"]))
+    context.update(_members_context(request, graph, context["address"], member_count=context["member_count"]))
     context["recent"] = AuditEntry.objects.filter(container_id=context["address"].id)[:5]
     return render(request, DETAIL, context)
 
@@ -341,10 +375,11 @@ def activity(request: HttpRequest) -> HttpResponse:
         try:
             entries = entries.filter(container_id=object_id(container))
         except InvalidId:
-            return HttpResponseBadRequest("Not a container id.")
+            return render(request, "members/activity.html", {"bad_container": explain.bad_container_filter()}, status=400)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(request, "members/activity.html", {"page": page, "mine": bool(request.GET.get("mine")),
-                                                     "container": container})
+                                                     "container": container,
+                                                     "named": page.object_list[0] if container and page.object_list else None})
 
 
 def _settle_my_open_entries(request: HttpRequest) -> None:

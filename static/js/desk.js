@@ -1,6 +1,7 @@
-// Membership Desk's only script: "select all" for the member table's checkboxes, and a marker
-// saying htmx has processed the page.
-// Everything else is htmx attributes; this file is served from 'self' (no inline script: CSP).
+// Membership Desk's only script. Everything else is htmx attributes; this file is served from
+// 'self' (no inline script: CSP).
+
+// "Select all" for the member table's checkboxes.
 document.addEventListener("change", (event) => {
   const box = event.target;
   if (!box.matches("input.select-all")) return;
@@ -19,3 +20,13 @@ if (window.htmx) {
     if (element === document.body) document.documentElement.setAttribute("data-desk-ready", "");
   });
 }
+
+// A button the user can't use stays focusable, so a screen reader announces it and its reason
+// (aria-describedby); it is marked aria-disabled="true" instead of disabled, and does nothing:
+// the click (also Enter or Space on it) is stopped here, in the capture phase, before htmx's
+// handlers or a form submission see it.
+document.addEventListener("click", (event) => {
+  if (!(event.target instanceof Element) || !event.target.closest('[aria-disabled="true"]')) return;
+  event.preventDefault();
+  event.stopImmediatePropagation();
+}, true);

@@ -216,7 +216,7 @@ def test_distribution_list_refuses_changes_and_points_to_exchange(page, tenant):
     before = members_of(group.id)
     sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
     expect(page.locator(".trait-distribution")).to_have_text("Distribution list")
-    expect_changes_disabled(page, "It is a distribution list, which Graph cannot change.")
+    expect_changes_disabled(page, "It is a distribution list, which Graph cannot change: its members are managed in the Exchange admin center.")
 
     page.evaluate(ENABLE_EVERYTHING)
     remove(page, member.display_name)
@@ -224,7 +224,7 @@ def test_distribution_list_refuses_changes_and_points_to_exchange(page, tenant):
     assert members_of(group.id) == before
     (entry,) = audit_trail()
     assert_refused(entry, "helpdesk@contoso.example", "remove", member.id, status=400, code="Request_BadRequest")
-    assert "It is a distribution list, which Graph cannot change." in refused and "Exchange admin center" in refused
+    assert "It is a distribution list, which Graph cannot change: its members are managed in the Exchange admin center." in refused
 
 
 def test_group_in_a_restricted_management_unit_refuses_a_tenant_wide_groups_administrator(page, tenant):
