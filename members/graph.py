@@ -131,6 +131,9 @@ class BatchAnswer:
         return 200 <= self.status < 300
 
     def error(self) -> GraphError:
+        if self.ok:  # a success whose body isn't the JSON object a GET answers with
+            return GraphError(self.status, "UnreadableAnswer", "Graph's answer could not be read.",
+                              {str(k).lower(): v for k, v in self.headers.items()}.get("request-id", ""))
         return GraphError.from_answer(self.status, self.headers, self.body)
 
 
@@ -141,6 +144,19 @@ def error_from(response: requests.Response) -> GraphError:
     except ValueError:
         body = {}
     return GraphError.from_answer(response.status_code, dict(response.headers), body, response.reason or "")
+
+
+def _json_object(response: requests.Response) -> dict:
+    """A successful answer's JSON object; anything else (a proxy's HTML page, a cut-off answer) is a
+    GraphError, so a page says it couldn't load instead of failing with a 500."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise GraphError(response.status_code, "UnreadableAnswer", "Graph's answer could not be read.",
+                         response.headers.get("request-id", ""), response.headers.get("client-request-id", ""))
+    return body
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -216,7 +232,7 @@ class GraphClient:
         """The page a nextLink points to, followed verbatim (it must be on our Graph origin)."""
         if not next_link.startswith(self.base_url + "/"):
             raise refs.InvalidId("A next-page link must point at the configured Graph service.")
-        return _page_of(self._request("GET", next_link, headers=EVENTUAL if eventual else {}).json(), parse)
+        return _page_of(_json_object(self._request("GET", next_link, headers=EVENTUAL if eventual else {})), parse)
 
     def count_members(self, container: Container) -> int | None:
         """The member count (``/members/$count`` needs ConsistencyLevel: eventual); None if it can't be read."""
@@ -359,7 +375,7 @@ class GraphClient:
             batch, _ = self._batch(items)
             for n, name in enumerate(chunk):
                 answer = batch[str(n)]
-                answers[name] = (answer.body if isinstance(answer.body, dict) else {}) if answer.ok else answer.error()
+                answers[name] = answer.body if answer.ok and isinstance(answer.body, dict) else answer.error()
         return answers
 
     def read_membership(self, container: Container, member_ids: list[str]) -> dict[str, bool | None]:
@@ -519,10 +535,10 @@ class GraphClient:
         return f"{self.base_url}{path}"
 
     def _get_json(self, path: str, *, params: dict | None = None, headers: dict | None = None) -> dict:
-        return self._request("GET", self._url(path), params=params, headers=headers or {}).json()
+        return _json_object(self._request("GET", self._url(path), params=params, headers=headers or {}))
 
     def _page(self, path: str, params: dict, headers: dict, parse: Callable, *args) -> Page:
-        body = self._request("GET", self._url(path), params=params, headers=headers).json()
+        body = _json_object(self._request("GET", self._url(path), params=params, headers=headers))
         return _page_of(body, lambda item: parse(*args, item))
 
     def _batch(self, items: dict[str, dict]) -> tuple[dict[str, BatchAnswer], str]:
