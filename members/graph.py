@@ -45,7 +45,6 @@ BATCH_LIMIT = 20
 CHANGE_CHUNK = 20  # members per write round trip, whichever way a kind is written
 EVENTUAL = {"ConsistencyLevel": "eventual"}
 RETRYABLE_STATUSES = {429, 503, 504}
-UNCERTAIN_STATUSES = {0, 503, 504}  # a write may or may not have happened
 GUID_IN_PATH = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -84,8 +83,9 @@ class GraphError(Exception):
 
     @property
     def is_uncertain(self) -> bool:
-        """For a write: it may or may not have been applied (no answer, or 503/504)."""
-        return self.status in UNCERTAIN_STATUSES
+        """For a write: it may or may not have been applied (no answer, or any server error: a
+        $batch answered 500 may have run some of its items before failing)."""
+        return self.status == 0 or self.status >= 500
 
     @property
     def is_permission_denied(self) -> bool:
@@ -414,7 +414,8 @@ class GraphClient:
         try:
             response = self._request("DELETE", self._url(path))
         except GraphError as error:
-            if error.status == 0:  # no answer at all (a 503/504 was already retried: DELETE is idempotent)
+            retried = error.status in RETRYABLE_STATUSES  # a 503/504 was, to the bound: DELETE is idempotent
+            if error.is_uncertain and not retried:  # no answer, or a server error: read back, never guess
                 return self._read_back(container, [member_id], error, want_member=False)[0]
             return _result_of_error(member_id, error, already=error.is_not_found)
         return Result(member_id, Outcome.DONE, request_id=response.headers.get("request-id", ""))
