@@ -515,7 +515,8 @@ class GraphClient:
                    errors: dict[str, GraphError] | None = None) -> list[Result]:
         """No clear answer to a write: read the membership back instead of resending.
 
-        Landed: DONE. Not landed: the error's outcome (busy: not done). Read failed: UNKNOWN.
+        Landed: DONE. Not landed: the error's outcome (busy: not done), except after a timeout, when
+        Graph may still be working on the call (UNKNOWN: settled later). Read failed: UNKNOWN.
         """
         state = self.read_membership(container, ids)
         results = []
@@ -526,6 +527,8 @@ class GraphClient:
                 results.append(Result(member_id, Outcome.UNKNOWN, cause, cause.request_id))
             elif is_member == want_member:
                 results.append(Result(member_id, Outcome.DONE, request_id=cause.request_id))
+            elif cause.code == "Timeout":  # sent, and perhaps still running: "not landed" means "not yet"
+                results.append(Result(member_id, Outcome.UNKNOWN, cause, cause.request_id))
             else:
                 results.append(_result_of_error(member_id, cause))
         return results

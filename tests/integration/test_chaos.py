@@ -213,3 +213,37 @@ def test_a_thousand_random_changes_under_faults_tell_the_truth_and_journal_every
     for entry in AuditEntry.objects.filter(outcome__in=["done", "already"]).order_by("id"):
         expected[(entry.container_id, entry.member_id)] = entry.action == "add"
     assert final == expected
+
+
+def wait_for(condition, what: str, deadline: float = 30.0) -> None:
+    """Wait until ``condition()`` holds (polling), failing after ``deadline`` seconds."""
+    until = time.monotonic() + deadline
+    while not condition():
+        assert time.monotonic() < until, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_a_write_graph_finishes_after_the_app_stopped_waiting_is_never_called_not_done(sign_in, tenant, settings,
+                                                                                         live_server):
+    """A slow answer past the app's timeout: the add lands after the app read the membership back.
+    The answer and the journal must not say "not added" (they say unknown), and the journal settles
+    to done once it has landed."""
+    group = tenant["helpdesk_group"].id
+    newcomer = tenant["spare_users"][0].id
+    desk = sign_in("helpdesk@contoso.example")
+    settings.GRAPH_TIMEOUT = 0.5
+    settings.SANDBOX_FAULT_RATE = 1.0
+    settings.SANDBOX_FAULTS = ["slow"]
+    settings.SANDBOX_FAULT_ON = "writes"  # the read-back answers at once
+    settings.SANDBOX_SLOW_MS = 2500
+    knobs.reset_all()
+    answer = unescape(desk.htmx("POST", f"/groups/{group}/members/", data={"member": newcomer},
+                                headers={"HX-Target": "add-results"}, timeout=TIMEOUT).text)
+    settings.SANDBOX_FAULT_RATE = 0.0
+    text = unescape(TEXT.search(answer).group(1))
+    assert classify(text) in {"unknown", "done"}, text  # "done" only if the read-back came after the add landed
+    assert AuditEntry.objects.get(member_id=newcomer).outcome in {"unknown", "done"}
+    wait_for(lambda: members_now(group, [newcomer]), "the slow add to land")
+    settings.SANDBOX_LOOPBACK_URL = live_server.url
+    call_command("resolve_journal", "--older-than", "0")
+    assert AuditEntry.objects.get(member_id=newcomer).outcome == "done"
