@@ -140,7 +140,7 @@ class GraphWire(BaseAdapter):
         return self._read(parts, path)
 
     def _container(self, parts: list[str]) -> dict | None:
-        for n, part in enumerate(parts):
+        for part in parts:
             if part in TENANT:
                 return TENANT[part]
             if (match := BY_TEMPLATE.fullmatch(part)) and match.group(1) == ROLE_TEMPLATE:

@@ -42,6 +42,7 @@ def graph(monkeypatch, settings):
     monkeypatch.setattr("members.views.graph_for", lambda request: w.client_on(wire))
     session, authority = w.authority_session(settings.ENTRA_AUTHORITY)
     monkeypatch.setattr("portal.auth.http_session", lambda: session)
+    monkeypatch.setattr("portal.auth._http_cache", {})  # msal's discovery cache: never leak this authority
     wire.authority = authority
     return wire
 
