@@ -45,7 +45,6 @@ BATCH_LIMIT = 20
 CHANGE_CHUNK = 20  # members per write round trip, whichever way a kind is written
 EVENTUAL = {"ConsistencyLevel": "eventual"}
 RETRYABLE_STATUSES = {429, 503, 504}
-UNCERTAIN_STATUSES = {0, 503, 504}  # a write may or may not have happened
 GUID_IN_PATH = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -84,8 +83,9 @@ class GraphError(Exception):
 
     @property
     def is_uncertain(self) -> bool:
-        """For a write: it may or may not have been applied (no answer, or 503/504)."""
-        return self.status in UNCERTAIN_STATUSES
+        """For a write: it may or may not have been applied (no answer, or any server error: a
+        $batch answered 500 may have run some of its items before failing)."""
+        return self.status == 0 or self.status >= 500
 
     @property
     def is_permission_denied(self) -> bool:
@@ -131,6 +131,9 @@ class BatchAnswer:
         return 200 <= self.status < 300
 
     def error(self) -> GraphError:
+        if self.ok:  # a success whose body isn't the JSON object a GET answers with
+            return GraphError(self.status, "UnreadableAnswer", "Graph's answer could not be read.",
+                              {str(k).lower(): v for k, v in self.headers.items()}.get("request-id", ""))
         return GraphError.from_answer(self.status, self.headers, self.body)
 
 
@@ -141,6 +144,19 @@ def error_from(response: requests.Response) -> GraphError:
     except ValueError:
         body = {}
     return GraphError.from_answer(response.status_code, dict(response.headers), body, response.reason or "")
+
+
+def _json_object(response: requests.Response) -> dict:
+    """A successful answer's JSON object; anything else (a proxy's HTML page, a cut-off answer) is a
+    GraphError, so a page says it couldn't load instead of failing with a 500."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise GraphError(response.status_code, "UnreadableAnswer", "Graph's answer could not be read.",
+                         response.headers.get("request-id", ""), response.headers.get("client-request-id", ""))
+    return body
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -216,7 +232,7 @@ class GraphClient:
         """The page a nextLink points to, followed verbatim (it must be on our Graph origin)."""
         if not next_link.startswith(self.base_url + "/"):
             raise refs.InvalidId("A next-page link must point at the configured Graph service.")
-        return _page_of(self._request("GET", next_link, headers=EVENTUAL if eventual else {}).json(), parse)
+        return _page_of(_json_object(self._request("GET", next_link, headers=EVENTUAL if eventual else {})), parse)
 
     def count_members(self, container: Container) -> int | None:
         """The member count (``/members/$count`` needs ConsistencyLevel: eventual); None if it can't be read."""
@@ -359,7 +375,7 @@ class GraphClient:
             batch, _ = self._batch(items)
             for n, name in enumerate(chunk):
                 answer = batch[str(n)]
-                answers[name] = (answer.body if isinstance(answer.body, dict) else {}) if answer.ok else answer.error()
+                answers[name] = answer.body if answer.ok and isinstance(answer.body, dict) else answer.error()
         return answers
 
     def read_membership(self, container: Container, member_ids: list[str]) -> dict[str, bool | None]:
@@ -398,7 +414,8 @@ class GraphClient:
         try:
             response = self._request("DELETE", self._url(path))
         except GraphError as error:
-            if error.status == 0:  # no answer at all (a 503/504 was already retried: DELETE is idempotent)
+            retried = error.status in RETRYABLE_STATUSES  # a 503/504 was, to the bound: DELETE is idempotent
+            if error.is_uncertain and not retried:  # no answer, or a server error: read back, never guess
                 return self._read_back(container, [member_id], error, want_member=False)[0]
             return _result_of_error(member_id, error, already=error.is_not_found)
         return Result(member_id, Outcome.DONE, request_id=response.headers.get("request-id", ""))
@@ -498,7 +515,8 @@ class GraphClient:
                    errors: dict[str, GraphError] | None = None) -> list[Result]:
         """No clear answer to a write: read the membership back instead of resending.
 
-        Landed: DONE. Not landed: the error's outcome (busy: not done). Read failed: UNKNOWN.
+        Landed: DONE. Not landed: the error's outcome (busy: not done), except after a timeout, when
+        Graph may still be working on the call (UNKNOWN: settled later). Read failed: UNKNOWN.
         """
         state = self.read_membership(container, ids)
         results = []
@@ -509,6 +527,8 @@ class GraphClient:
                 results.append(Result(member_id, Outcome.UNKNOWN, cause, cause.request_id))
             elif is_member == want_member:
                 results.append(Result(member_id, Outcome.DONE, request_id=cause.request_id))
+            elif cause.code == "Timeout":  # sent, and perhaps still running: "not landed" means "not yet"
+                results.append(Result(member_id, Outcome.UNKNOWN, cause, cause.request_id))
             else:
                 results.append(_result_of_error(member_id, cause))
         return results
@@ -519,10 +539,10 @@ class GraphClient:
         return f"{self.base_url}{path}"
 
     def _get_json(self, path: str, *, params: dict | None = None, headers: dict | None = None) -> dict:
-        return self._request("GET", self._url(path), params=params, headers=headers or {}).json()
+        return _json_object(self._request("GET", self._url(path), params=params, headers=headers or {}))
 
     def _page(self, path: str, params: dict, headers: dict, parse: Callable, *args) -> Page:
-        body = self._request("GET", self._url(path), params=params, headers=headers).json()
+        body = _json_object(self._request("GET", self._url(path), params=params, headers=headers))
         return _page_of(body, lambda item: parse(*args, item))
 
     def _batch(self, items: dict[str, dict]) -> tuple[dict[str, BatchAnswer], str]:

@@ -242,7 +242,12 @@ def signed_out(request: HttpRequest) -> HttpResponse:
 
 
 def _login_url(request: HttpRequest) -> str:
-    current = request.htmx.current_url_abs_path if getattr(request, "htmx", None) else None
+    """The sign-in page, returning to the page the user is on (htmx's HX-Current-URL, when it reads as
+    a URL of this site) or else to this request's own path."""
+    try:
+        current = request.htmx.current_url_abs_path if getattr(request, "htmx", None) else None
+    except ValueError:  # a header urlsplit can't read ("http://["): a browser never sends it, anyone can
+        current = None
     return f"{reverse('auth:sign-in')}?next={quote(current or request.get_full_path())}"
 
 

@@ -129,7 +129,8 @@ if SANDBOX_MODE:
     # when set: latency, write throttling, faults, token lifetime, seed sizes.
     for _name, _type in [("SANDBOX_LATENCY_MS", float), ("SANDBOX_WRITE_LIMIT", int), ("SANDBOX_WRITE_WINDOW", float),
                          ("SANDBOX_FAULT_RATE", float), ("SANDBOX_FAULT_SEED", int), ("SANDBOX_FAULTS", str),
-                         ("SANDBOX_FAULT_RETRY_AFTER", int), ("SANDBOX_FAULT_ON", str), ("SANDBOX_TOKEN_LIFETIME", int),
+                         ("SANDBOX_FAULT_RETRY_AFTER", int), ("SANDBOX_FAULT_ON", str), ("SANDBOX_SLOW_MS", float),
+                         ("SANDBOX_TOKEN_LIFETIME", int),
                          ("SANDBOX_SEED_USERS", int), ("SANDBOX_SEED_GROUPS", int), ("SANDBOX_SEED_BIG_GROUP_MEMBERS", int),
                          ("SANDBOX_CLIENT_CERTIFICATE", str)]:
         if os.environ.get(_name):
@@ -155,8 +156,13 @@ GRAPH_MAX_RETRY_WAIT = float(os.environ.get("GRAPH_MAX_RETRY_WAIT", "5"))
 # The journal page settles the viewer's entries left pending or unknown for longer than this
 # (longer than a request can take, so none is still in flight): members.changes.settle_open.
 JOURNAL_SETTLE_AFTER = timedelta(seconds=float(os.environ.get("JOURNAL_SETTLE_AFTER", "300")))
+# What one request may carry (README "Limits"); beyond it Django answers 400 before any view runs.
 # One change may carry up to 1,000 members (members.changes); leave room for the other fields.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1_100
+# 1,100 fields of a 36-character id take under 50 KB: a larger body is refused when it is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+# No form takes a file: a multipart body with one is refused, not spooled to disk.
+DATA_UPLOAD_MAX_NUMBER_FILES = 0
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG or DEMO_SERVER else "")
 if SANDBOX_MODE:

@@ -128,7 +128,9 @@ def graph(request: HttpRequest, version: str, rest: str = "") -> HttpResponse:
     client_request_id = request.headers.get("client-request-id") or request_id
     knobs.apply_latency()
     fault = knobs.draw_fault(writes=_writes(request, rest))
-    if fault in {"503", "504"}:
+    if fault == "slow":
+        knobs.apply_slowness()
+    if fault in knobs.ERROR_FAULTS:
         result, items = error_result(knobs.fault_error(fault), request_id, client_request_id), ()
     else:
         result, items = answer(request, version, rest, request_id, client_request_id)
@@ -138,6 +140,6 @@ def graph(request: HttpRequest, version: str, rest: str = "") -> HttpResponse:
     knobs.log_request(knobs.LoggedRequest(
         method=request.method, path=request.path, query=request.META.get("QUERY_STRING", ""),
         status=result.status, request_id=request_id, time=started,
-        duration_ms=(time.time() - started) * 1000, items=tuple(items),
+        duration_ms=(time.time() - started) * 1000, items=tuple(items), fault=fault or "",
     ))
     return response

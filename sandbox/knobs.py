@@ -6,14 +6,17 @@ All are settings read at call time, so ``override_settings`` works per test:
 - ``SANDBOX_WRITE_LIMIT`` writes per ``SANDBOX_WRITE_WINDOW`` seconds, then 429 TooManyRequests
   with ``Retry-After`` and ``x-ms-throttle-*`` headers (GRAPH.md E11); 0 = off (default).
 - ``SANDBOX_FAULT_RATE`` (0..1) of Graph HTTP calls fail with one of ``SANDBOX_FAULTS``
-  (``503`` with ``Retry-After: SANDBOX_FAULT_RETRY_AFTER`` (1), ``504``, ``drop``), drawn from
-  ``random.Random(SANDBOX_FAULT_SEED)``; the sequence restarts when the seed setting changes.
+  (``503`` with ``Retry-After: SANDBOX_FAULT_RETRY_AFTER`` (1), ``504``, ``drop``; by default these
+  three; also ``429``, throttled with that ``Retry-After``, and ``slow``, answered normally after
+  ``SANDBOX_SLOW_MS`` (1000) more), drawn from ``random.Random(SANDBOX_FAULT_SEED)``; the sequence
+  restarts when the seed setting changes. A 503, 504 or 429 fault is answered before the call is
+  processed: nothing changes.
   A ``drop`` is a lost answer: the request *is* processed, then the response is marked
   ``X-Sandbox-Fault: drop`` and ``sandbox.transport.SandboxAdapter`` raises
   ``requests.ConnectionError`` instead of returning it — the case where a client can't know
   whether its write happened. Clients not using the adapter see the answer with that header.
-- The request log: every Graph HTTP call (a ``$batch`` is one entry, its items listed inside),
-  bounded and thread-safe; ``request_log()`` / ``clear_request_log()``.
+- The request log: every Graph HTTP call (a ``$batch`` is one entry, its items listed inside,
+  with the fault it suffered), bounded and thread-safe; ``request_log()`` / ``clear_request_log()``.
 """
 
 import math
@@ -28,7 +31,9 @@ from django.conf import settings
 from sandbox.graph import errors
 
 LOG_SIZE = 10_000
-FAULT_KINDS = ("503", "504", "drop")
+FAULT_KINDS = ("503", "504", "drop", "429", "slow")
+DEFAULT_FAULTS = ("503", "504", "drop")
+ERROR_FAULTS = frozenset({"503", "504", "429"})  # answered with an error, the call not processed
 
 _lock = threading.Lock()
 _log: deque = deque(maxlen=LOG_SIZE)
@@ -48,6 +53,7 @@ class LoggedRequest:
     time: float  # epoch seconds when it arrived
     duration_ms: float
     items: tuple = field(default_factory=tuple)  # for $batch: (method, url, status) of each item
+    fault: str = ""  # the fault this call suffered ('503', '504', 'drop', '429', 'slow'), if any
 
 
 def setting(name: str, default):
@@ -92,12 +98,12 @@ def reset_throttle() -> None:
 
 
 def draw_fault(writes: bool = True) -> str | None:
-    """None, or which fault this call suffers ('503', '504', 'drop'), reproducibly from the seed."""
+    """None, or which fault this call suffers (one of ``FAULT_KINDS``), reproducibly from the seed."""
     global _fault_rng
     rate = float(setting("SANDBOX_FAULT_RATE", 0) or 0)
     if rate <= 0 or (not writes and setting("SANDBOX_FAULT_ON", "all") == "writes"):
         return None
-    configured = setting("SANDBOX_FAULTS", FAULT_KINDS)
+    configured = setting("SANDBOX_FAULTS", DEFAULT_FAULTS)
     if isinstance(configured, str):  # "503,drop" from an environment variable
         configured = configured.split(",")
     kinds = [str(kind).strip() for kind in configured if str(kind).strip() in FAULT_KINDS]
@@ -121,9 +127,18 @@ def reset_faults() -> None:
 
 
 def fault_error(kind: str) -> errors.GraphError:
+    """The answer to a call that suffers an error fault ('503', '504', '429')."""
+    retry_after = int(setting("SANDBOX_FAULT_RETRY_AFTER", 1))
     if kind == "503":
-        return errors.unavailable(503, retry_after=int(setting("SANDBOX_FAULT_RETRY_AFTER", 1)))
+        return errors.unavailable(503, retry_after=retry_after)
+    if kind == "429":
+        return errors.too_many_requests(retry_after, "ApplicationThrottled")
     return errors.unavailable(504)
+
+
+def apply_slowness() -> None:
+    """A ``slow`` fault: this answer takes ``SANDBOX_SLOW_MS`` longer."""
+    time.sleep(float(setting("SANDBOX_SLOW_MS", 1000)) / 1000)
 
 
 # ---------------------------------------------------------------- request log

@@ -7,6 +7,7 @@ without Content-Type) answer 400 as a whole.
 """
 
 import uuid
+from dataclasses import replace
 from urllib.parse import parse_qsl, urlsplit
 
 from sandbox.graph import errors, routing
@@ -51,6 +52,9 @@ def _has_content_type(headers) -> bool:
 def run(outer: Call) -> tuple[Result, list[tuple[str, str, int]]]:
     """The batch answer, and (method, url, status) of each item for the request log."""
     requests = validate(outer.body)
+    # Reads only: the items share the caller's roles, read once. A write may change them: each item reads its own.
+    reads_only = all(item["method"].upper() == "GET" for item in requests)
+    outer = replace(outer, actor_cache=[] if reads_only else None)
     by_id = {item["id"].lower(): item for item in requests}
     statuses: dict[str, int] = {}
     responses = []
@@ -104,6 +108,7 @@ def item_call(outer: Call, item: dict) -> Call:
         base_url=outer.base_url,
         request_id=request_id,
         client_request_id=headers.get("client-request-id", request_id),
+        actor_cache=outer.actor_cache if outer.actor_cache is not None else [],
     )
 
 

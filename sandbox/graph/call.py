@@ -23,6 +23,9 @@ class Call:
     base_url: str  # public base, e.g. https://graph.sandbox.test/v1.0
     request_id: str
     client_request_id: str
+    # The caller's roles once read (sandbox.graph.routing); the items of a read-only $batch share it
+    # (None on a $batch with writes: each item reads its own).
+    actor_cache: list | None = field(default_factory=list, compare=False, repr=False)
 
     @property
     def eventual(self) -> bool:

@@ -70,8 +70,8 @@ def route(call: Call) -> Callable[[], Result]:
 
 
 def _lazy_actor(call: Call) -> Callable:
-    """Build the actor (a few queries) only when a handler needs it, once."""
-    cache = []
+    """Build the actor (a few queries) only when a handler needs it, once per call (or read-only $batch)."""
+    cache = call.actor_cache
 
     def actor():
         if not cache:

@@ -97,3 +97,39 @@ def test_it_logs_each_round_trip_and_can_be_cleared(graph_as, known):
     assert second.status == 400
     knobs.clear_request_log()
     assert knobs.request_log() == []
+
+
+def test_it_throttles_calls_with_429_and_retry_after_as_a_fault_without_doing_them(graph_as, known, settings):
+    graph = graph_as("helpdesk")
+    member = known["spare_users"][0].id
+    settings.SANDBOX_FAULT_RATE = 1
+    settings.SANDBOX_FAULTS = ["429"]
+    settings.SANDBOX_FAULT_RETRY_AFTER = 3
+    knobs.clear_request_log()
+    response = graph.add(group_path(known, "helpdesk_group"), member)
+    assert response.status_code == 429 and response.headers["Retry-After"] == "3"
+    assert response.json()["error"]["code"] == "TooManyRequests"
+    assert not Link.objects.filter(container_id=known["helpdesk_group"].id, member_id=member).exists()
+    assert [entry.fault for entry in knobs.request_log()] == ["429"]
+
+
+def test_a_slow_fault_answers_normally_after_the_configured_delay(graph_as, known, settings, monkeypatch):
+    graph = graph_as("helpdesk")
+    member = known["spare_users"][0].id
+    delays = []
+    monkeypatch.setattr(knobs.time, "sleep", delays.append)  # record the delay instead of waiting it
+    settings.SANDBOX_FAULT_RATE = 1
+    settings.SANDBOX_FAULTS = ["slow"]
+    settings.SANDBOX_SLOW_MS = 1500
+    knobs.clear_request_log()
+    assert graph.add(group_path(known, "helpdesk_group"), member).status_code == 204
+    assert Link.objects.filter(container_id=known["helpdesk_group"].id, member_id=member).exists()
+    assert delays == [1.5] and [entry.fault for entry in knobs.request_log()] == ["slow"]
+
+
+def test_the_default_faults_are_still_503_504_and_drop(settings):
+    settings.SANDBOX_FAULT_RATE = 1
+    settings.SANDBOX_FAULT_SEED = 3
+    knobs.reset_faults()
+    assert {knobs.draw_fault() for _ in range(60)} == {"503", "504", "drop"}
+    knobs.reset_faults()
