@@ -315,17 +315,27 @@ def member_candidates(request: HttpRequest, kind: Kind, container_id: str) -> Ht
     """The people picker's results: users, groups and devices as the container allows."""
     container = Container(kind, container_id)
     query = request.GET.get("q", "").strip()
-    candidates, error = [], None
+    candidates, already, error = [], frozenset(), None
     if len(query) >= 2:
         graph = graph_for(request)
         try:
             info = _detail_context(request, graph, container, fresh=False)["container"]
             candidates = [c for c in graph.search_directory(query, picker_types(info)) if c.id != container.id]
             memo.remember_items(request.session, candidates)
+            already = _already_members(graph, container, candidates)
         except GraphError as exc:
             error = explain.load_failed(exc, "the directory")
-    return render(request, DETAIL + "#candidates", {"candidates": candidates, "query": query, "error": error,
-                                                     "kind": container.kind, "address": container})
+    return render(request, DETAIL + "#candidates", {"candidates": candidates, "already": already, "query": query,
+                                                     "error": error, "kind": container.kind, "address": container})
+
+
+def _already_members(graph: GraphClient, container: Container, hits: list[DirectoryItem]) -> frozenset[str]:
+    """The hits that are members already: read for all of them at once (one $batch per 20), never
+    one call per hit. A hit whose membership can't be read stays tickable: Graph will tell."""
+    if not hits:
+        return frozenset()
+    state = graph.read_membership(container, [hit.id for hit in hits])
+    return frozenset(member_id for member_id, is_member in state.items() if is_member)
 
 
 @require_GET
