@@ -138,13 +138,21 @@ def _members_context(request: HttpRequest, graph: GraphClient, container: Contai
 
 @require_GET
 def container_detail(request: HttpRequest, kind: Kind, container_id: str) -> HttpResponse:
-    """A container's facts and the first page of its members (``?part=count``: just the count, for htmx)."""
+    """A container's facts and the first page of its members (``?part=count``: just the count, for htmx;
+    ``?part=recent``: just the recent changes, from the journal)."""
     container = Container(kind, container_id)
     if _is_fragment(request) and request.GET.get("part") == "count":
         graph = graph_for(request)
         return render(request, DETAIL + "#member-count", {"kind": container.kind, "address": container,
                                                            "member_count": graph.count_members(container)})
+    if _is_fragment(request) and request.GET.get("part") == "recent":
+        return render(request, DETAIL + "#recent-changes", {"kind": container.kind, "address": container,
+                                                             "recent": _recent(container)})
     return _render_detail(request, container)
+
+
+def _recent(container: Container) -> list[AuditEntry]:
+    return list(AuditEntry.objects.filter(container_id=container.id)[:5])
 
 
 @require_GET
@@ -162,7 +170,7 @@ def _render_detail(request: HttpRequest, container: Container) -> HttpResponse:
         return render(request, DETAIL, {"kind": container.kind, "load_error": explain.load_failed(exc, f"this {container.kind.label}")}, status=status)
     context["member_count"] = graph.count_members(context["address"])
     context.update(_members_context(request, graph, context["address"]))
-    context["recent"] = AuditEntry.objects.filter(container_id=context["address"].id)[:5]
+    context["recent"] = _recent(context["address"])
     return render(request, DETAIL, context)
 
 

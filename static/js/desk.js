@@ -60,3 +60,30 @@ document.addEventListener("htmx:afterSettle", () => {
     box.checked = pickedBox(box.value) !== null;
   });
 });
+
+// Confirmations that say how many and from what ("Remove 50 members from All Employees?"), from
+// the ticked boxes and the form's own words (data-confirm-one, data-confirm-many), with each
+// ticked member's data-no-undo warning. Nothing ticked: no question (the server says what to do).
+document.addEventListener("htmx:confirm", (event) => {
+  const form = event.detail.elt;
+  if (!(form instanceof HTMLFormElement) || !form.dataset.confirmMany) return;
+  event.preventDefault();
+  const ticked = tickedMembers(form);
+  if (ticked.length === 0 || window.confirm(question(form, ticked))) event.detail.issueRequest(true);
+});
+
+function tickedMembers(form) {
+  const byId = new Map();
+  for (const box of form.elements) {
+    if (box.name === "member" && box.checked && !box.disabled && !byId.has(box.value)) byId.set(box.value, box);
+  }
+  return [...byId.values()];
+}
+
+function question(form, ticked) {
+  const ask = ticked.length === 1
+    ? form.dataset.confirmOne.replace("{name}", () => ticked[0].dataset.name || "")  // a function: no "$&" patterns
+    : form.dataset.confirmMany.replace("{count}", () => ticked.length.toLocaleString("en"));
+  const warnings = new Set(ticked.map((box) => box.dataset.noUndo).filter(Boolean));
+  return [ask, ...warnings].join(" ");
+}

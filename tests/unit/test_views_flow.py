@@ -73,3 +73,14 @@ def test_nothing_picked_leaves_selected_alone(signed_in, monkeypatch):
     use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}))
     html = signed_in.post(reverse("members:member-collection", args=["groups", GROUP]), {}, headers=HX).content.decode()
     assert "tick the people to add first" in html and 'id="picked"' not in html
+
+
+def test_recent_changes_fragment_reads_the_journal_only(signed_in, monkeypatch):
+    fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]}))
+    signed_in.delete(reverse("members:member-remove", args=["groups", GROUP, USER]), headers=HX)
+    fake.calls.clear()
+    response = signed_in.get(reverse("members:container-detail", args=["groups", GROUP]) + "?part=recent", headers=HX)
+    html = unescape(response.content.decode())
+    assert html.strip().startswith('<div id="recent-changes"') and "Adele Vance" in html
+    assert 'hx-trigger="membersChanged from:body"' in html and "<html" not in html
+    assert fake.calls == [] and response["Server-Timing"].endswith('"0 Graph round trips"')
