@@ -117,6 +117,17 @@ def _refusal_for_verdict(what: str, verdict: Verdict, kind: Kind, request_id: st
                    request_id)
 
 
+def no_way_back(kind: Kind, scopes: frozenset[str]) -> dict[str, str]:
+    """The member types whose add-back here this app expects Graph to refuse, with why: removing one
+    of them can't be undone here. The words follow "You won't be able to add it back here: "."""
+    reasons = {}
+    for member_type, name in MEMBER_TYPE_NAMES.items():
+        if needed := member_type_scope_missing(Action.ADD, kind, member_type, scopes):
+            reasons[member_type] = (f"adding {name} to a {kind.label} also needs the {needed} permission, "
+                                    "which this app was not granted")
+    return reasons
+
+
 def busy(action: Action, error: GraphError, what: str = "this member") -> Message:
     """Graph was throttled, unavailable or silent: nothing done (that we know of), and when to retry."""
     wait = f"in {int(error.retry_after + 0.999)} s" if error.retry_after else "in a moment"

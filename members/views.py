@@ -106,7 +106,14 @@ def _detail_context(request: HttpRequest, graph: GraphClient, container: Contain
     verdict = change_verdict(info, access, granted_scopes(request), group_units)
     return {"kind": resolved.kind, "container": info, "address": resolved, "verdict": verdict,
             "disabled_reason": explain.disabled_reason(verdict, resolved.kind), "access": access,
-            "strong_confirm": resolved.kind is Kind.ROLES or "role_assignable" in info.traits}
+            "strong_confirm": resolved.kind is Kind.ROLES or "role_assignable" in info.traits,
+            "no_way_back": _no_way_back(request, resolved.kind)}
+
+
+def _no_way_back(request: HttpRequest, kind: Kind) -> dict[str, str]:
+    """Member types whose removal can't be undone here (their add-back would be refused), with why:
+    their Remove asks with that warning, and their removed row offers no Undo."""
+    return explain.no_way_back(kind, granted_scopes(request))
 
 
 def _read_container(graph: GraphClient, container: Container, access: MyAccess) -> tuple[ContainerInfo, frozenset[str] | None]:
@@ -246,7 +253,8 @@ def member_remove(request: HttpRequest, kind: Kind, container_id: str, member_id
     row = rows[0]
     if not request.htmx:
         return _back_to_page(request, container, rows)
-    context = {**_row_context(row), "kind": container.kind, "container": info, "address": container}
+    context = {**_row_context(row), "kind": container.kind, "container": info, "address": container,
+               "no_way_back": _no_way_back(request, container.kind)}
     if row.result.outcome.took_effect:
         response = render(request, DETAIL + "#removed-row", context)
         return trigger_client_event(response, "membersChanged")
@@ -265,7 +273,8 @@ def _picked_change(request: HttpRequest, action: Action, kind: Kind, container_i
         member_ids = list(dict.fromkeys(object_id(value) for value in request.POST.getlist("member")))
     except InvalidId as exc:
         return HttpResponseBadRequest(str(exc))
-    context = {"kind": container.kind, "address": container, "verdict": ALLOWED}
+    context = {"kind": container.kind, "address": container, "verdict": ALLOWED,
+               "no_way_back": _no_way_back(request, container.kind)}
     if not member_ids:
         return render(request, DETAIL + results_fragment, {**context, "nothing_selected": True})
     if len(member_ids) > changes.MAX_MEMBERS_PER_CHANGE:  # checked before anything is sent

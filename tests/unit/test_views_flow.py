@@ -84,3 +84,59 @@ def test_recent_changes_fragment_reads_the_journal_only(signed_in, monkeypatch):
     assert html.strip().startswith('<div id="recent-changes"') and "Adele Vance" in html
     assert 'hx-trigger="membersChanged from:body"' in html and "<html" not in html
     assert fake.calls == [] and response["Server-Timing"].endswith('"0 Graph round trips"')
+
+
+APP = DirectoryItem("5f3a8a7e-2d4b-4b8e-9b1c-0c2d3e4f5a6b", "servicePrincipal", "Contoso Sync App", "8e53b9b1-0dc0-5905-852d-23a1884561a1")
+NO_WAY_BACK = ("adding an app (service principal) to a group also needs the Application.ReadWrite.All permission, "
+               "which this app was not granted")
+
+
+def attribute(tag: str, name: str) -> str:
+    start = tag.index(f'{name}="') + len(name) + 2
+    return tag[start:tag.index('"', start)]
+
+
+def remove_button(html: str, name: str) -> str:
+    start = html.index(f'aria-label="Remove {name}"')
+    return html[html.rindex("<button", 0, start):html.index(">", start)]
+
+
+def test_removing_an_app_warns_before_the_click_that_it_cant_be_added_back(signed_in, monkeypatch):
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE, APP]}))
+    html = unescape(signed_in.get(reverse("members:container-detail", args=["groups", GROUP])).content.decode())
+    assert attribute(remove_button(html, "Contoso Sync App"), "hx-confirm") == (
+        f"Remove Contoso Sync App from Helpdesk Tier 1? You won't be able to add it back here: {NO_WAY_BACK}.")
+    assert attribute(remove_button(html, "Adele Vance"), "hx-confirm") == "Remove Adele Vance from Helpdesk Tier 1?"
+    assert "{#" not in html and "#}" not in html  # template comments stay out of the page
+    box = html[html.index(f'value="{APP.id}" form="bulk-remove"'):]
+    assert attribute(box[:box.index(">")], "data-no-undo") == (
+        f"You won't be able to add Contoso Sync App back here: {NO_WAY_BACK}.")
+
+
+def test_a_removed_app_gets_no_undo_and_says_why(signed_in, monkeypatch):
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE, APP]}))
+    html = unescape(signed_in.delete(reverse("members:member-remove", args=["groups", GROUP, APP.id]), headers=HX).content.decode())
+    assert "Removed." in html and f"No undo here: {NO_WAY_BACK}." in html and "Undo:" not in html
+    html = unescape(signed_in.delete(reverse("members:member-remove", args=["groups", GROUP, USER]), headers=HX).content.decode())
+    assert 'aria-label="Undo: add Adele Vance back"' in html and "No undo here" not in html
+
+
+def test_a_bulk_removed_app_gets_no_undo(signed_in, monkeypatch):
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE, APP]}))
+    html = unescape(signed_in.post(reverse("members:member-bulk-remove", args=["groups", GROUP]), {"member": [USER, APP.id]},
+                                   headers={**HX, "HX-Target": "bulk-results"}).content.decode())
+    app_row = html[html.index(f'<tr id="removed-{APP.id}"'):]
+    app_row = app_row[:app_row.index("</tr>")]
+    assert "No undo here" in app_row and "Undo:" not in app_row
+    assert 'aria-label="Undo: add Adele Vance back"' in html
+
+
+def test_with_the_application_scope_an_app_removal_is_ordinary(signed_in, monkeypatch):
+    session = signed_in.session
+    session["granted_scopes"] = ["GroupMember.ReadWrite.All", "Directory.Read.All", "Application.ReadWrite.All"]
+    session.save()
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [APP]}))
+    html = unescape(signed_in.get(reverse("members:container-detail", args=["groups", GROUP])).content.decode())
+    assert attribute(remove_button(html, "Contoso Sync App"), "hx-confirm") == "Remove Contoso Sync App from Helpdesk Tier 1?"
+    html = unescape(signed_in.delete(reverse("members:member-remove", args=["groups", GROUP, APP.id]), headers=HX).content.decode())
+    assert 'aria-label="Undo: add Contoso Sync App back"' in html
