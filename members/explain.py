@@ -176,6 +176,22 @@ def not_sent() -> Message:
     return Message("error", "Not sent: the sign-in had expired.", "Sign in again and repeat the change.")
 
 
+def not_sent_change(action: Action, names: list[str], container_name: str) -> Message:
+    """A change the journal holds as not sent (the sign-in had expired), named on the page the user
+    signed back in to, next to a button that makes it now."""
+    where = "from" if action is Action.REMOVE else "to"
+    return Message("error", f"Not made: {action.verb} {_name_list(names)} {where} {container_name}.",
+                   "Your sign-in had expired when you asked, so nothing was sent to Graph.")
+
+
+def _name_list(names: list[str], shown: int = 3) -> str:
+    """"A", "A and B", "A, B and C", "A, B, C and 4 others"."""
+    if len(names) <= shown + 1:
+        return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    rest = len(names) - shown
+    return f"{', '.join(names[:shown])} and {rest:,} others"
+
+
 def settled_later(action: Action, done: bool, is_member: bool) -> Message:
     """A journal entry left pending (the server stopped before Graph's answer was recorded),
     settled by reading the membership back."""

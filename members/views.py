@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import trigger_client_event
 
-from members import changes, explain, memo
+from members import changes, explain, memo, notsent
 from members.access import access_for
 from members.client import graph_for
 from members.directory import Action, ContainerInfo, DirectoryItem, Kind, MyAccess, Outcome
@@ -177,6 +177,8 @@ def _render_detail(request: HttpRequest, container: Container) -> HttpResponse:
         return render(request, DETAIL, {"kind": container.kind, "load_error": explain.load_failed(exc, f"this {container.kind.label}")}, status=status)
     context["member_count"] = graph.count_members(context["address"])
     context.update(_members_context(request, graph, context["address"]))
+    notsent.journal_interrupted(request)  # a click made while the session was gone, before signing in
+    context["not_sent"] = notsent.to_offer(request, graph, context["address"], context["container"].display_name)
     context["recent"] = _recent(context["address"])
     return render(request, DETAIL, context)
 
@@ -223,7 +225,7 @@ def _change(request: HttpRequest, action: Action, container: Container,
     try:
         graph = graph_for(request)
     except ReauthenticationRequired:
-        changes.record_not_sent(request.user, action, container, member_ids)
+        changes.record_not_sent(request.user, action, container, member_ids, notsent.remembered(request, container, member_ids))
         raise
     return changes.apply(graph, request.user, action, container, member_ids,
                          _known(request, graph, container, member_ids))

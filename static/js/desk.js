@@ -87,3 +87,13 @@ function question(form, ticked) {
   const warnings = new Set(ticked.map((box) => box.dataset.noUndo).filter(Boolean));
   return [ask, ...warnings].join(" ");
 }
+
+// A change not made while the sign-in had expired, sent now from the notice: its line goes (the
+// outcome shows where such a change always shows it, which takes the focus), and the notice with its last line.
+document.addEventListener("htmx:afterRequest", (event) => {
+  const form = event.detail.elt;
+  if (!event.detail.successful || !form.matches?.("form.resend")) return;
+  const notice = form.closest("#not-sent");
+  form.closest("li").remove();
+  if (!notice.querySelector("li")) notice.remove();
+});

@@ -1,12 +1,16 @@
 """The member page's flow through Django's test client: picker marks, picks cleared, no-undo words,
 the not-sent notice, the recent-changes fragment. Graph is faked at the seam."""
 
+from datetime import timedelta
 from html import unescape
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from members.graph import DirectoryItem
+from members.models import AuditEntry
+from portal.auth import ReauthenticationRequired
 from tests.fakes import FakeGraph
 from tests.unit.test_views_members import (  # noqa: F401 (fixtures)
     ADELE,
@@ -140,3 +144,97 @@ def test_with_the_application_scope_an_app_removal_is_ordinary(signed_in, monkey
     assert attribute(remove_button(html, "Contoso Sync App"), "hx-confirm") == "Remove Contoso Sync App from Helpdesk Tier 1?"
     html = unescape(signed_in.delete(reverse("members:member-remove", args=["groups", GROUP, APP.id]), headers=HX).content.decode())
     assert 'aria-label="Undo: add Contoso Sync App back"' in html
+
+
+# --- changes not made for an expired sign-in ------------------------------------------------
+
+PAGE = reverse("members:container-detail", args=["groups", GROUP])
+
+
+def expired(request):
+    raise ReauthenticationRequired("invalid_grant")
+
+
+def notice(html: str) -> str:
+    return html[html.index('<section id="not-sent"'):html.index("</section>", html.index('<section id="not-sent"'))]
+
+
+def test_a_removal_not_sent_is_named_once_on_the_page_after_signing_in(signed_in, monkeypatch):
+    fake = FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE, BOB]})
+    use_graph(monkeypatch, fake)
+    signed_in.get(PAGE)  # the page showed Adele
+    monkeypatch.setattr("members.views.graph_for", expired)
+    response = signed_in.delete(reverse("members:member-remove", args=["groups", GROUP, USER]), headers=HX)
+    assert response["HX-Redirect"].startswith("/accounts/sign-in/")
+    entry = AuditEntry.objects.get()
+    assert (entry.outcome, entry.member_name, entry.container_name) == ("sign_in", "Adele Vance", "Helpdesk Tier 1")
+
+    use_graph(monkeypatch, fake)  # signed in again
+    fake.calls.clear()
+    html = unescape(signed_in.get(PAGE).content.decode())
+    offered = notice(html)
+    assert "Not made: remove Adele Vance from Helpdesk Tier 1." in offered
+    assert f'hx-post="/groups/{GROUP}/members/remove/"' in offered and 'hx-target="#bulk-results"' in offered
+    assert f'<input type="hidden" name="member" value="{USER}">' in offered and ">Remove now</button>" in offered
+    assert not [call for call in fake.calls if call[0] == "describe"]  # the journal had the name
+    assert 'id="not-sent"' not in signed_in.get(PAGE).content.decode()  # once
+
+
+def test_a_change_made_again_since_is_not_offered(signed_in, monkeypatch):
+    fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]}))
+    monkeypatch.setattr("members.views.graph_for", expired)
+    signed_in.delete(reverse("members:member-remove", args=["groups", GROUP, USER]), headers=HX)
+    use_graph(monkeypatch, fake)
+    signed_in.post(reverse("members:member-bulk-remove", args=["groups", GROUP]), {"member": [USER]}, headers=HX)
+    assert 'id="not-sent"' not in signed_in.get(PAGE).content.decode()
+
+
+def test_an_old_not_sent_change_is_not_offered(signed_in, monkeypatch, settings):
+    fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]}))
+    monkeypatch.setattr("members.views.graph_for", expired)
+    signed_in.delete(reverse("members:member-remove", args=["groups", GROUP, USER]), headers=HX)
+    AuditEntry.objects.update(created_at=timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE + 60))
+    use_graph(monkeypatch, fake)
+    assert 'id="not-sent"' not in signed_in.get(PAGE).content.decode()
+
+
+def test_names_missing_from_the_journal_are_read_in_one_batch(signed_in, monkeypatch):
+    fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE], "elsewhere": [BOB]}))
+    monkeypatch.setattr("members.views.graph_for", expired)
+    signed_in.post(reverse("members:member-collection", args=["groups", GROUP]), {"member": [USER2]}, headers=HX)
+    assert AuditEntry.objects.get().member_name == ""  # no page had shown Bob
+    use_graph(monkeypatch, fake)
+    html = unescape(signed_in.get(PAGE).content.decode())
+    assert "Not made: add Bob Kelly to Helpdesk Tier 1." in notice(html) and ">Add now</button>" in notice(html)
+    assert [call for call in fake.calls if call[0] == "describe"] == [("describe", GROUP, (USER2,), False)]
+
+
+def test_a_change_asked_for_after_the_session_was_gone_is_kept_unsent_and_named_after_signing_in(client, user, monkeypatch):
+    fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE, BOB]}))
+    response = client.post(reverse("members:member-bulk-remove", args=["groups", GROUP]), {"member": [USER, USER2]},
+                           headers=HX)
+    assert response["HX-Redirect"] == f"/accounts/sign-in/?next=/groups/{GROUP}/"
+    assert fake.calls == [] and AuditEntry.objects.count() == 0  # nothing sent, nobody to journal it for yet
+
+    client.force_login(user)  # signing in keeps the session's data (a new key)
+    html = unescape(client.get(PAGE).content.decode())
+    assert "Not made: remove Adele Vance and Bob Kelly from Helpdesk Tier 1." in notice(html)
+    assert not [call for call in fake.calls if call[0] in {"remove_member", "remove_members"}]
+    assert sorted(AuditEntry.objects.values_list("member_id", "outcome", "actor_upn")) == sorted(
+        [(USER, "sign_in", user.email), (USER2, "sign_in", user.email)])
+
+
+@pytest.mark.parametrize("asked", [
+    {"method": "POST", "path": "/accounts/sign-out/", "fields": {}},
+    {"method": "POST", "path": "/nowhere/", "fields": {}},
+    {"method": "POST", "path": f"/groups/{GROUP}/members/", "fields": {"member": ["../x"]}},
+    {"method": "GET", "path": f"/groups/{GROUP}/members/{USER}/", "fields": {}},
+])
+def test_a_kept_request_that_is_no_change_is_dropped(signed_in, monkeypatch, asked):
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]}))
+    session = signed_in.session
+    session["auth_interrupted"] = asked
+    session.save()
+    html = signed_in.get(PAGE).content.decode()
+    assert 'id="not-sent"' not in html and AuditEntry.objects.count() == 0
+    assert "auth_interrupted" not in signed_in.session
