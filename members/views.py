@@ -225,7 +225,8 @@ def _change(request: HttpRequest, action: Action, container: Container,
     try:
         graph = graph_for(request)
     except ReauthenticationRequired:
-        changes.record_not_sent(request.user, action, container, member_ids, notsent.remembered(request, container, member_ids))
+        changes.record_not_sent(request.user, action, container, member_ids,
+                                notsent.remembered(request, container, member_ids))
         raise
     return changes.apply(graph, request.user, action, container, member_ids,
                          _known(request, graph, container, member_ids))
