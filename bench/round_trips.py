@@ -89,7 +89,8 @@ def scenarios(base: str) -> list[tuple]:
     more = find(r'\?more=([^&"]+)', detail)
     tier1_page = helpdesk.get(f"{base}/groups/{tier1}/").text
     member = find(r'<tr id="member-([0-9a-f-]{36})"(?:(?!</tr>).)*?class="type type-user"', tier1_page)
-    users = [m for m in re.findall(r'value="([0-9a-f-]{36})"', htmx(helpdesk, base, "GET", f"/groups/{big}/candidates/?q=an").text)]
+    # Each hit shows its id twice (its box, and its line for "Selected"): once each, in order.
+    users = list(dict.fromkeys(re.findall(r'value="([0-9a-f-]{36})"', htmx(helpdesk, base, "GET", f"/groups/{big}/candidates/?q=an").text)))
     units = pra.get(f"{base}/units/?q=Paris").text
     paris = find(r'href="/units/([0-9a-f-]{36})/">Paris Office<', units)
 

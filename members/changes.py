@@ -73,12 +73,17 @@ def apply(graph: GraphClient, actor, action: Action, container: Container, membe
     return _explain(graph, action, container, ids, results, entries, known)
 
 
-def record_not_sent(actor, action: Action, container: Container, member_ids: Iterable[str]) -> None:
-    """The sign-in had expired before anything was sent: each attempt journaled as not sent."""
+def record_not_sent(actor, action: Action, container: Container, member_ids: Iterable[str],
+                    known: Known | None = None) -> None:
+    """The sign-in had expired before anything was sent: each attempt journaled as not sent (with the
+    names the pages had shown, so the journal and the notice after signing in can say who)."""
     ids = [object_id(m) for m in member_ids]
     text = explain.not_sent().text
+    items = known.items if known else {}
+    name = known.info.display_name if known and known.info else ""
     AuditEntry.objects.bulk_create([
-        _entry(actor, action, container, m, outcome=Outcome.SIGN_IN, message=text, settled_at=timezone.now())
+        _entry(actor, action, container, m, outcome=Outcome.SIGN_IN, message=text, settled_at=timezone.now(),
+               container_name=name, member_name=items[m].display_name if m in items else "")
         for m in ids])
 
 

@@ -139,6 +139,17 @@ def _refusal_for_verdict(what: str, verdict: Verdict, kind: Kind, request_id: st
                    request_id)
 
 
+def no_way_back(kind: Kind, scopes: frozenset[str]) -> dict[str, str]:
+    """The member types whose add-back here this app expects Graph to refuse, with why: removing one
+    of them can't be undone here. The words follow "You won't be able to add it back here: "."""
+    reasons = {}
+    for member_type, name in MEMBER_TYPE_NAMES.items():
+        if needed := member_type_scope_missing(Action.ADD, kind, member_type, scopes):
+            reasons[member_type] = (f"adding {name} to a {kind.label} also needs the {needed} permission, "
+                                    "which this app was not granted")
+    return reasons
+
+
 def busy(action: Action, error: GraphError, what: str = "this member") -> Message:
     """Graph was throttled, unavailable or silent: nothing done (that we know of), and when to retry."""
     wait = f"in {int(error.retry_after + 0.999)} s" if error.retry_after else "in a moment"
@@ -185,6 +196,22 @@ def missing(action: Action, kind: Kind, container_gone: bool, request_id: str = 
 
 def not_sent() -> Message:
     return Message("error", "Not sent: the sign-in had expired.", "Sign in again and repeat the change.")
+
+
+def not_sent_change(action: Action, names: list[str], container_name: str) -> Message:
+    """A change the journal holds as not sent (the sign-in had expired), named on the page the user
+    signed back in to, next to a button that makes it now."""
+    where = "from" if action is Action.REMOVE else "to"
+    return Message("error", f"Not made: {action.verb} {_name_list(names)} {where} {container_name}.",
+                   "Your sign-in had expired when you asked, so nothing was sent to Graph.")
+
+
+def _name_list(names: list[str], shown: int = 3) -> str:
+    """"A", "A and B", "A, B and C", "A, B, C and 4 others"."""
+    if len(names) <= shown + 1:
+        return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    rest = len(names) - shown
+    return f"{', '.join(names[:shown])} and {rest:,} others"
 
 
 def settled_later(action: Action, done: bool, is_member: bool) -> Message:

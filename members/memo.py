@@ -131,3 +131,17 @@ def remember_access(session: SessionBase, access: MyAccess) -> None:
 
 def forget_access(session: SessionBase) -> None:
     _memo(session, ACCESS).forget()
+
+
+# --- not-sent changes already named on a page (members.notsent) -----------------------------
+
+NOT_SENT_SHOWN = ("memo:not-sent-shown", 200, None)  # journal entry ids, each named once
+
+
+def not_sent_shown(session: SessionBase, entry_ids: Iterable[int]) -> set[int]:
+    """The ones among ``entry_ids`` a page of this session has already named."""
+    return {int(i) for i in _memo(session, NOT_SENT_SHOWN).get_many(str(i) for i in entry_ids)}
+
+
+def remember_not_sent_shown(session: SessionBase, entry_ids: Iterable[int]) -> None:
+    _memo(session, NOT_SENT_SHOWN).put_many({str(i): True for i in entry_ids})

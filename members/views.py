@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import trigger_client_event
 
-from members import changes, explain, memo
+from members import changes, explain, memo, notsent
 from members.access import access_for
 from members.client import graph_for
 from members.directory import Action, ContainerInfo, DirectoryItem, Kind, MyAccess, Outcome, Page
@@ -110,7 +110,14 @@ def _detail_context(request: HttpRequest, graph: GraphClient, container: Contain
     return {"kind": resolved.kind, "container": info, "address": resolved, "verdict": verdict,
             "disabled_reason": explain.disabled_reason(verdict, resolved.kind, _role_verdict(verdict, info, access, group_units)),
             "access": access,
-            "strong_confirm": resolved.kind is Kind.ROLES or "role_assignable" in info.traits}
+            "strong_confirm": resolved.kind is Kind.ROLES or "role_assignable" in info.traits,
+            "no_way_back": _no_way_back(request, resolved.kind)}
+
+
+def _no_way_back(request: HttpRequest, kind: Kind) -> dict[str, str]:
+    """Member types whose removal can't be undone here (their add-back would be refused), with why:
+    their Remove asks with that warning, and their removed row offers no Undo."""
+    return explain.no_way_back(kind, granted_scopes(request))
 
 
 def _role_verdict(verdict: Verdict, info: ContainerInfo, access: MyAccess, group_units: frozenset[str] | None) -> Verdict | None:
@@ -171,13 +178,21 @@ def _members_context(request: HttpRequest, graph: GraphClient, container: Contai
 
 @require_GET
 def container_detail(request: HttpRequest, kind: Kind, container_id: str) -> HttpResponse:
-    """A container's facts and the first page of its members (``?part=count``: just the count, for htmx)."""
+    """A container's facts and the first page of its members (``?part=count``: just the count, for htmx;
+    ``?part=recent``: just the recent changes, from the journal)."""
     container = Container(kind, container_id)
     if _is_fragment(request) and request.GET.get("part") == "count":
         graph = graph_for(request)
         return render(request, DETAIL + "#member-count", {"kind": container.kind, "address": container,
                                                            "member_count": graph.count_members(container)})
+    if _is_fragment(request) and request.GET.get("part") == "recent":
+        return render(request, DETAIL + "#recent-changes", {"kind": container.kind, "address": container,
+                                                             "recent": _recent(container)})
     return _render_detail(request, container)
+
+
+def _recent(container: Container) -> list[AuditEntry]:
+    return list(AuditEntry.objects.filter(container_id=container.id)[:5])
 
 
 @require_GET
@@ -196,7 +211,9 @@ def _render_detail(request: HttpRequest, container: Container) -> HttpResponse:
                       status=status)
     context["member_count"] = graph.count_members(context["address"])
     context.update(_members_context(request, graph, context["address"], member_count=context["member_count"]))
-    context["recent"] = AuditEntry.objects.filter(container_id=context["address"].id)[:5]
+    notsent.journal_interrupted(request)  # a click made while the session was gone, before signing in
+    context["not_sent"] = notsent.to_offer(request, graph, context["address"], context["container"].display_name)
+    context["recent"] = _recent(context["address"])
     return render(request, DETAIL, context)
 
 
@@ -242,7 +259,8 @@ def _change(request: HttpRequest, action: Action, container: Container,
     try:
         graph = graph_for(request)
     except ReauthenticationRequired:
-        changes.record_not_sent(request.user, action, container, member_ids)
+        changes.record_not_sent(request.user, action, container, member_ids,
+                                notsent.remembered(request, container, member_ids))
         raise
     return changes.apply(graph, request.user, action, container, member_ids,
                          _known(request, graph, container, member_ids))
@@ -272,7 +290,8 @@ def member_remove(request: HttpRequest, kind: Kind, container_id: str, member_id
     row = rows[0]
     if not request.htmx:
         return _back_to_page(request, container, rows)
-    context = {**_row_context(row), "kind": container.kind, "container": info, "address": container}
+    context = {**_row_context(row), "kind": container.kind, "container": info, "address": container,
+               "no_way_back": _no_way_back(request, container.kind)}
     if row.result.outcome.took_effect:
         response = render(request, DETAIL + "#removed-row", context)
         return trigger_client_event(response, "membersChanged")
@@ -291,7 +310,8 @@ def _picked_change(request: HttpRequest, action: Action, kind: Kind, container_i
         member_ids = list(dict.fromkeys(object_id(value) for value in request.POST.getlist("member")))
     except InvalidId as exc:
         return HttpResponseBadRequest(str(exc))
-    context = {"kind": container.kind, "address": container, "verdict": ALLOWED}
+    context = {"kind": container.kind, "address": container, "verdict": ALLOWED,
+               "no_way_back": _no_way_back(request, container.kind)}
     if not member_ids:
         return render(request, DETAIL + results_fragment, {**context, "nothing_selected": True})
     if len(member_ids) > changes.MAX_MEMBERS_PER_CHANGE:  # checked before anything is sent
@@ -349,17 +369,27 @@ def member_candidates(request: HttpRequest, kind: Kind, container_id: str) -> Ht
     """The people picker's results: users, groups and devices as the container allows."""
     container = Container(kind, container_id)
     query = request.GET.get("q", "").strip()
-    candidates, error = [], None
+    candidates, already, error = [], frozenset(), None
     if len(query) >= 2:
         graph = graph_for(request)
         try:
             info = _detail_context(request, graph, container, fresh=False)["container"]
             candidates = [c for c in graph.search_directory(query, picker_types(info)) if c.id != container.id]
             memo.remember_items(request.session, candidates)
+            already = _already_members(graph, container, candidates)
         except GraphError as exc:
             error = explain.load_failed(exc, "the directory")
-    return render(request, DETAIL + "#candidates", {"candidates": candidates, "query": query, "error": error,
-                                                     "kind": container.kind, "address": container})
+    return render(request, DETAIL + "#candidates", {"candidates": candidates, "already": already, "query": query,
+                                                     "error": error, "kind": container.kind, "address": container})
+
+
+def _already_members(graph: GraphClient, container: Container, hits: list[DirectoryItem]) -> frozenset[str]:
+    """The hits that are members already: read for all of them at once (one $batch per 20), never
+    one call per hit. A hit whose membership can't be read stays tickable: Graph will tell."""
+    if not hits:
+        return frozenset()
+    state = graph.read_membership(container, [hit.id for hit in hits])
+    return frozenset(member_id for member_id, is_member in state.items() if is_member)
 
 
 @require_GET

@@ -251,10 +251,30 @@ def _login_url(request: HttpRequest) -> str:
     return f"{reverse('auth:sign-in')}?next={quote(current or request.get_full_path())}"
 
 
+INTERRUPTED_KEY = "auth_interrupted"
+
+
+def _keep_interrupted_change(request: HttpRequest) -> None:
+    """A change (POST or DELETE) that arrived after the session had gone is not sent. It is kept in
+    the new session, never replayed, so that the page the user signs back in to can say it was not
+    made and offer it again (the app reads it with ``take_interrupted_change``)."""
+    if request.method not in {"POST", "DELETE"}:
+        return
+    fields = {name: values for name, values in request.POST.lists() if name != "csrfmiddlewaretoken"}
+    request.session[INTERRUPTED_KEY] = {"method": request.method, "path": request.path, "fields": fields}
+
+
+def take_interrupted_change(session: SessionBase) -> dict | None:
+    """The change kept by the login gate (method, path, form fields), once; None if there was none."""
+    return session.pop(INTERRUPTED_KEY, None)
+
+
 class HtmxLoginRequiredMiddleware(LoginRequiredMiddleware):
-    """Django's login gate, answering htmx requests with HX-Redirect instead of a swapped-in page."""
+    """Django's login gate, answering htmx requests with HX-Redirect instead of a swapped-in page.
+    A change asked for while signed out is kept, unsent, for after signing in."""
 
     def handle_no_permission(self, request, view_func):
+        _keep_interrupted_change(request)
         if getattr(request, "htmx", False):
             return HttpResponseClientRedirect(_login_url(request))
         return super().handle_no_permission(request, view_func)

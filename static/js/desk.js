@@ -1,5 +1,5 @@
-// Membership Desk's only script. Everything else is htmx attributes; this file is served from
-// 'self' (no inline script: CSP).
+// Membership Desk's only script: the small behaviours htmx attributes can't express.
+// Served from 'self' (no inline script, no eval: CSP). Every word it shows comes from the page.
 
 // "Select all" for the member table's checkboxes.
 document.addEventListener("change", (event) => {
@@ -30,3 +30,90 @@ document.addEventListener("click", (event) => {
   event.preventDefault();
   event.stopImmediatePropagation();
 }, true);
+
+// Back to a page the browser kept whole in memory (the back/forward cache): it shows membership
+// as it was when left, so ask the server again. (Pages are sent no-store; some browsers keep them anyway.)
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) window.location.reload();
+});
+
+// The people picker keeps its picks across searches. Ticking a result copies its line (the
+// <template id="pick-…"> the server rendered next to it) into "Selected"; unticking either copy
+// drops the pick. The boxes in "Selected" are what "Add selected" sends (with any ticked result).
+document.addEventListener("change", (event) => {
+  const box = event.target;
+  if (box.name !== "member" || !box.closest("#picker")) return;
+  if (box.closest("#candidates")) {
+    if (box.checked) addPick(box.value);
+    else dropPick(box.value);
+  } else if (box.closest("#picked") && !box.checked) {
+    dropPick(box.value);
+  }
+});
+
+function pickedBox(id) {
+  return document.querySelector(`#picked input[name="member"][value="${CSS.escape(id)}"]`);
+}
+
+function addPick(id) {
+  const line = document.getElementById(`pick-${id}`);
+  if (pickedBox(id) || !line) return;
+  document.querySelector("#picked .picked-list").append(line.content.cloneNode(true));
+}
+
+function dropPick(id) {
+  const result = document.querySelector(`#candidates input[name="member"][value="${CSS.escape(id)}"]`);
+  if (result) result.checked = false;
+  const line = pickedBox(id)?.closest("li");
+  if (!line) return;
+  if (line.contains(document.activeElement)) {
+    // Unticked in "Selected": keep the keyboard in the list (or go back to the search box).
+    const next = line.nextElementSibling || line.previousElementSibling;
+    (next?.querySelector("input") || document.getElementById("picker-q")).focus();
+  }
+  line.remove();
+}
+
+// After any swap (a new search, an add that emptied "Selected"): results show the picks as ticked.
+document.addEventListener("htmx:afterSettle", () => {
+  document.querySelectorAll('#candidates input[name="member"]:not(:disabled)').forEach((box) => {
+    box.checked = pickedBox(box.value) !== null;
+  });
+});
+
+// Confirmations that say how many and from what ("Remove 50 members from All Employees?"), from
+// the ticked boxes and the form's own words (data-confirm-one, data-confirm-many), with each
+// ticked member's data-no-undo warning. Nothing ticked: no question (the server says what to do).
+document.addEventListener("htmx:confirm", (event) => {
+  const form = event.detail.elt;
+  if (!(form instanceof HTMLFormElement) || !form.dataset.confirmMany) return;
+  event.preventDefault();
+  const ticked = tickedMembers(form);
+  if (ticked.length === 0 || window.confirm(question(form, ticked))) event.detail.issueRequest(true);
+});
+
+function tickedMembers(form) {
+  const byId = new Map();
+  for (const box of form.elements) {
+    if (box.name === "member" && box.checked && !box.disabled && !byId.has(box.value)) byId.set(box.value, box);
+  }
+  return [...byId.values()];
+}
+
+function question(form, ticked) {
+  const ask = ticked.length === 1
+    ? form.dataset.confirmOne.replace("{name}", () => ticked[0].dataset.name || "")  // a function: no "$&" patterns
+    : form.dataset.confirmMany.replace("{count}", () => ticked.length.toLocaleString("en"));
+  const warnings = new Set(ticked.map((box) => box.dataset.noUndo).filter(Boolean));
+  return [ask, ...warnings].join(" ");
+}
+
+// A change not made while the sign-in had expired, sent now from the notice: its line goes (the
+// outcome shows where such a change always shows it, which takes the focus), and the notice with its last line.
+document.addEventListener("htmx:afterRequest", (event) => {
+  const form = event.detail.elt;
+  if (!event.detail.successful || !form.matches?.("form.resend")) return;
+  const notice = form.closest("#not-sent");
+  form.closest("li").remove();
+  if (!notice.querySelector("li")) notice.remove();
+});

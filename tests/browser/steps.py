@@ -1,6 +1,7 @@
 """Steps and checks the browser tests share: picking, removing, and what the sandbox and audit end with."""
 
 import re
+from contextlib import contextmanager
 
 from playwright.sync_api import Page, expect
 
@@ -16,6 +17,17 @@ ENABLE_EVERYTHING = ("document.querySelectorAll('button.remove, #picker input, #
 
 def members_of(container_id: str) -> set[str]:
     return {str(m) for m in Link.objects.filter(container_id=container_id, relation="members").values_list("member_id", flat=True)}
+
+
+@contextmanager
+def added_meanwhile(container_id: str, member_id: str):
+    """Someone else adds ``member_id`` while the picker shows its results (out of the container for the
+    search, back in before the click): the picker's "already a member" marks are as of its search, and
+    Graph stays the judge of the add."""
+    link = Link.objects.get(container_id=container_id, relation=Link.MEMBERS, member_id=member_id)
+    link.delete()
+    yield
+    Link.objects.create(container_id=container_id, relation=Link.MEMBERS, member_id=member_id)
 
 
 def a_user_member(container_id: str) -> DirectoryObject:

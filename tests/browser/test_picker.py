@@ -1,4 +1,7 @@
-"""In Chromium: the people picker finds, adds, and the added member appears in the table."""
+"""In Chromium: the people picker finds, keeps picks across searches, marks members already there, adds,
+and the added members appear in the table."""
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -6,6 +9,7 @@ from playwright.sync_api import expect
 from members.models import AuditEntry
 from sandbox.models import Link
 from tests.browser.conftest import sign_in_as
+from tests.browser.steps import PICKER, add_selected, members_of, outcome, pick
 
 pytestmark = pytest.mark.browser
 
@@ -25,3 +29,102 @@ def test_picked_member_is_added_and_appears_in_the_members_table(page, tenant):
     expect(page.locator("#member-count")).to_have_text(str(Link.objects.filter(container_id=group.id, relation="members").count()))
     assert Link.objects.filter(container_id=group.id, relation="members", member_id=newcomer.id).exists()
     assert AuditEntry.objects.get().outcome == "done"
+
+
+def result(page, name: str):
+    """The picker's result line for ``name`` (exactly)."""
+    return page.locator("label.candidate").filter(has=page.locator("span.name", has_text=re.compile(rf"^{re.escape(name)}$")))
+
+
+def selected(page):
+    return page.locator("#picked li")
+
+
+def test_picks_survive_new_searches_and_are_added_together(page, tenant):
+    group = tenant["helpdesk_group"]
+    adele, alex = tenant["spare_users"][:2]
+    sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+
+    pick(page, "adele", adele.display_name)
+    pick(page, "alex", alex.display_name)
+    expect(result(page, adele.display_name)).to_have_count(0)  # the results moved on...
+    expect(selected(page)).to_have_count(2)  # ...the picks did not
+    expect(selected(page).nth(0)).to_contain_text(adele.display_name)
+    expect(selected(page).nth(1)).to_contain_text(alex.display_name)
+    add_selected(page)
+
+    for person in (adele, alex):
+        expect(outcome(page, person.display_name)).to_contain_text("Added.")
+        expect(page.locator(f"#member-rows > tr#member-{person.id}")).to_be_visible()
+    # After the add: nothing is left ticked or selected, and Alex is now marked in the results.
+    expect(selected(page)).to_have_count(0)
+    expect(page.locator("#picked .picked-empty")).to_be_visible()
+    expect(result(page, alex.display_name)).to_contain_text("Already a member")
+    expect(result(page, alex.display_name).get_by_role("checkbox")).to_be_disabled()
+    expect(page.locator("#picker input[name=member]:checked")).to_have_count(0)
+    assert {adele.id, alex.id} <= members_of(group.id)
+    assert sorted(AuditEntry.objects.values_list("member_id", "outcome")) == sorted([(adele.id, "done"), (alex.id, "done")])
+
+
+def test_unticking_a_pick_in_selected_drops_it(page, tenant):
+    group = tenant["helpdesk_group"]
+    adele, alex = tenant["spare_users"][:2]
+    sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+    add_selected(page)
+    expect(page.locator("#add-results")).to_contain_text("tick the people to add first")
+
+    pick(page, "adele", adele.display_name)
+    pick(page, "alex", alex.display_name)
+    selected(page).filter(has_text=adele.display_name).get_by_role("checkbox").click()  # unticked: it leaves the list
+    expect(selected(page)).to_have_count(1)
+    expect(page.locator("#picked li input")).to_be_focused()  # the keyboard stays in the list
+    page.get_by_label(PICKER).fill("adele")
+    expect(result(page, adele.display_name).get_by_role("checkbox")).not_to_be_checked()
+    add_selected(page)
+
+    expect(outcome(page, alex.display_name)).to_contain_text("Added.")
+    expect(outcome(page, adele.display_name)).to_have_count(0)
+    expect(page.locator("#add-results")).not_to_contain_text("tick the people to add first")
+    assert alex.id in members_of(group.id) and adele.id not in members_of(group.id)
+
+
+def test_members_already_there_are_marked_and_cannot_be_ticked_for_one_read_of_all_hits(page, tenant):
+    group, leads, paris = tenant["helpdesk_group"], tenant["helpdesk_leads_group"], tenant["group_outside_unit"]
+    sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+    with page.expect_response(lambda response: "/candidates/?q=Helpdesk" in response.url) as searched:
+        page.get_by_label(PICKER).fill("Helpdesk")
+    expect(result(page, leads.display_name)).to_contain_text("Already a member")
+    expect(result(page, leads.display_name).get_by_role("checkbox")).to_be_disabled()
+    expect(result(page, paris.display_name)).not_to_contain_text("Already a member")
+    expect(result(page, paris.display_name).get_by_role("checkbox")).to_be_enabled()
+    assert page.locator("label.candidate").count() >= 4  # several hits...
+    # ...cost the search and one read of their memberships: two round trips, whatever their number.
+    assert searched.value.headers["server-timing"].endswith('"2 Graph round trips"')
+
+
+def test_enter_in_the_search_box_searches_and_sends_nothing(page, tenant):
+    group = tenant["helpdesk_group"]
+    adele, alex = tenant["spare_users"][:2]
+    sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+    posts = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    pick(page, "adele", adele.display_name)
+
+    box = page.get_by_label(PICKER)
+    box.fill("alex")
+    expect(result(page, alex.display_name)).to_be_visible()
+    with page.expect_response(lambda response: "/candidates/?q=alex" in response.url):
+        box.press("Enter")
+    expect(result(page, alex.display_name)).to_be_visible()
+    expect(selected(page)).to_have_count(1)
+    assert posts == [] and AuditEntry.objects.count() == 0 and adele.id not in members_of(group.id)
+
+
+def test_focus_moves_to_the_outcomes_after_an_add(page, tenant):
+    group, adele = tenant["helpdesk_group"], tenant["spare_users"][0]
+    sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+    pick(page, "adele", adele.display_name)
+    page.get_by_role("button", name="Add selected").focus()
+    page.keyboard.press("Enter")
+    expect(outcome(page, adele.display_name)).to_contain_text("Added.")
+    expect(page.locator("#add-results .outcomes")).to_be_focused()

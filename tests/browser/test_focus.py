@@ -1,0 +1,34 @@
+"""In Chromium: after "Load more" the focus lands on the first new row, and the next Tab goes into it."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import sign_in_as
+
+pytestmark = pytest.mark.browser
+
+
+def test_load_more_members_focuses_the_first_new_row(page, tenant):
+    group = tenant["big_group"]
+    sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+    rows = page.locator("#member-rows > tr[id^=member-]")
+    expect(rows).to_have_count(50)
+    page.get_by_role("button", name="Load more").click()
+    expect(rows).to_have_count(100)
+
+    first_new = rows.nth(50)
+    expect(first_new).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(first_new.get_by_role("checkbox")).to_be_focused()
+
+
+def test_load_more_containers_focuses_the_first_new_row(page, tenant):
+    sign_in_as(page, "helpdesk@contoso.example", start="/groups/")
+    rows = page.locator("table.containers tbody > tr").filter(has=page.get_by_role("link"))
+    expect(rows).to_have_count(20)
+    page.get_by_role("button", name="Load more").click()
+    first_new = rows.nth(20)
+    expect(first_new).to_be_visible()
+    expect(first_new).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(first_new.get_by_role("link")).to_be_focused()
