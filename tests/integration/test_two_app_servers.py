@@ -136,7 +136,7 @@ def sandbox_rows(database_url: str, query: str, *args) -> list[tuple]:
 
 
 def audit_table(page: str) -> str:
-    match = re.search(r'<table class="audit">.*?</table>', page, re.S)
+    match = re.search(r'<table class="audit[^"]*">.*?</table>', page, re.S)
     assert match, page[:2000]
     return match.group(0)
 

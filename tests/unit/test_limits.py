@@ -96,7 +96,7 @@ def test_1001_members_are_refused_inline_before_anything_is_sent(graph, desk):
     graph.sent.clear()
     response = desk.post(f"/groups/{w.GROUP}/members/", members_form(MAX_MEMBERS_PER_CHANGE + 1), content_type=FORM,
                          headers=headers)
-    assert response.status_code == 200 and "at most 1000 members per change" in unescape(response.content.decode())
+    assert response.status_code == 200 and "at most 1,000 members per change" in unescape(response.content.decode())
     assert writes(graph) == [] and AuditEntry.objects.count() == 0
 
 
