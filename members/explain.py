@@ -195,3 +195,100 @@ def load_failed(error: GraphError, what: str) -> Message:
     if error.is_not_found:
         return Message("error", f"{what.capitalize()} doesn't exist (any more).", "", error.request_id)
     return Message("error", f"Couldn't load {what}: {error.message or error.code}", "", error.request_id)
+
+
+# --- pasting a list (issue 10): the dry run's words for each entry ------------------------------
+
+PASTE_STATUS_LABELS = {
+    "change": "Will change",
+    "already": "Already so",
+    "not_found": "Not found",
+    "ambiguous": "Ambiguous",
+    "not_allowed": "Not allowed",
+    "invalid": "Not a valid entry",
+    "repeated": "Repeated",
+    "unchecked": "Not checked",
+}
+TYPE_NAMES = {"user": "A user", "group": "A group", "device": "A device", "servicePrincipal": "An app (service principal)",
+              "orgContact": "A contact"}
+
+
+def paste_will_change(action: Action, unread: bool = False) -> str:
+    text = "Will be added." if action is Action.ADD else "Will be removed."
+    if unread:
+        text += " (The member list can't be read here, so it may be so already.)"
+    return text
+
+
+def paste_already(action: Action) -> str:
+    return "Already a member." if action is Action.ADD else "Not a member: nothing to remove."
+
+
+def paste_not_found(entry_kind: str, groups_too: bool) -> str:
+    if entry_kind == "id":
+        return "No directory object has this id."
+    return f"No user{' or group' if groups_too else ''} has this sign-in name or mail address."
+
+
+def paste_ambiguous(names: list[str]) -> str:
+    listed = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+    return f"Matches {len(names)} objects ({listed}): paste the object id of the one you mean."
+
+
+def paste_invalid() -> str:
+    return "Not a sign-in name, mail address or object id."
+
+
+def paste_repeated(first: int) -> str:
+    return f"Same as entry {first}: changed once."
+
+
+def paste_unchecked(error: GraphError) -> str:
+    message = load_failed(error, "this entry")
+    return f"{message.text} {message.fix}".strip()
+
+
+def paste_itself(kind: Kind) -> str:
+    return f"This is the {kind.label} itself: it can't be its own member."
+
+
+def member_type_refused(kind: Kind, member_type: str, container: ContainerInfo) -> str:
+    """Graph won't take this type of member in this container (GRAPH.md §2, "Members allowed")."""
+    what = TYPE_NAMES.get(member_type, "This kind of object")
+    if kind is Kind.GROUPS and Trait.M365 in container.traits:
+        return f"{what} can't be a member of a Microsoft 365 group: it takes users only."
+    return f"{what} can't be a member of {'an' if kind is Kind.UNITS else 'a'} {kind.label}."
+
+
+def member_type_needs_scope(member_type: str, needed: str) -> str:
+    return (f"Adding {MEMBER_TYPE_NAMES[member_type]} to a group also needs the {needed} permission, "
+            "which this app was not granted.")
+
+
+def paste_too_many(count: int, limit: int) -> str:
+    return f"Too many entries: at most {limit:,} at once, and {count:,} were pasted. Nothing was checked or changed."
+
+
+def paste_nothing() -> str:
+    return "Paste at least one entry, and choose whether to add or to remove."
+
+
+def paste_too_long() -> str:
+    return "The pasted text is too long for 1,000 entries. Nothing was checked or changed."
+
+
+def paste_expired() -> str:
+    return "This check has expired (or was made in another session): paste the list and check it again. Nothing was changed."
+
+
+def paste_run_summary(action: Action, counts: dict[Outcome, int]) -> str:
+    """One sentence for a finished run: how many changed, how many were so already, how many not."""
+    done = counts.get(Outcome.DONE, 0)
+    already = counts.get(Outcome.ALREADY, 0)
+    failed = sum(count for outcome, count in counts.items() if outcome not in {Outcome.DONE, Outcome.ALREADY})
+    text = f"{done} {action.past}."
+    if already:
+        text += f" {already} already so."
+    if failed:
+        text += f" {failed} not {action.past}: the reason is on {'its line' if failed == 1 else 'their lines'}."
+    return text

@@ -131,3 +131,24 @@ def remember_access(session: SessionBase, access: MyAccess) -> None:
 
 def forget_access(session: SessionBase) -> None:
     _memo(session, ACCESS).forget()
+
+
+# --- pasted lists (issue 10): a dry run's plan, for the run that follows ---------------------
+
+PLANS = ("memo:plans", 4, 3600)  # a few recent dry runs, for an hour: the run uses what they resolved
+
+
+def remember_plan(session: SessionBase, plan: dict) -> str:
+    """Keep a dry run's plan (JSON-ready) server-side; the browser only holds an opaque key."""
+    key = secrets.token_urlsafe(12)
+    _memo(session, PLANS).put(key, plan)
+    return key
+
+
+def recall_plan(session: SessionBase, key: str) -> dict | None:
+    return _memo(session, PLANS).get(key) if key else None
+
+
+def update_plan(session: SessionBase, key: str, plan: dict) -> None:
+    """Store a plan's progress (a run goes slice by slice) under the key it already has."""
+    _memo(session, PLANS).put(key, plan)

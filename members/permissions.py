@@ -175,3 +175,21 @@ def picker_types(container: ContainerInfo) -> tuple[str, ...]:
     if container.kind is Kind.ROLES or Trait.M365 in container.traits:
         return ("user",)
     return ("user", "group", "device")
+
+
+# --- what a container accepts as a member (issue 10: a pasted list is checked before it is sent) ---
+
+def accepted_member_types(container: ContainerInfo) -> frozenset[str]:
+    """The member types Graph accepts in this container (GRAPH.md §2, "Members allowed").
+
+    Units: users, groups, devices. Microsoft 365 groups: users only. Other groups: users, groups,
+    devices, service principals, contacts. Directory roles: users, service principals and
+    (role-assignable) groups.
+    """
+    if container.kind is Kind.UNITS:
+        return frozenset({"user", "group", "device"})
+    if container.kind is Kind.ROLES:
+        return frozenset({"user", "servicePrincipal", "group"})
+    if Trait.M365 in container.traits:
+        return frozenset({"user"})
+    return frozenset({"user", "group", "device", "servicePrincipal", "orgContact"})

@@ -3,7 +3,7 @@ and a GUID is a 404 before any view runs (DESIGN.md invariants 1 and 9)."""
 
 from django.urls import path, register_converter
 
-from members import views
+from members import views, views_paste
 from members.directory import Kind
 from members.refs import GUID_PATTERN, object_id
 
@@ -43,6 +43,9 @@ urlpatterns = [
     path("<kind:kind>/<guid:container_id>/members/", views.member_collection, name="member-collection"),
     path("<kind:kind>/<guid:container_id>/candidates/", views.member_candidates, name="member-candidates"),
     path("<kind:kind>/<guid:container_id>/members/remove/", views.member_bulk_remove, name="member-bulk-remove"),
+    # Issue 10 (before members/<member_id>/, which would take "paste" for an id):
+    path("<kind:kind>/<guid:container_id>/members/paste/", views_paste.member_paste, name="member-paste"),
+    path("<kind:kind>/<guid:container_id>/members/paste/run/", views_paste.member_paste_run, name="member-paste-run"),
     # The member id is checked by the view (a 400 names it): the container must exist as a URL first.
     path("<kind:kind>/<guid:container_id>/members/<str:member_id>/", views.member_remove, name="member-remove"),
 ]

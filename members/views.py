@@ -8,6 +8,9 @@ not swap 4xx answers). Container ids are checked by the URLconf (``members.urls`
 a 404 before any view runs.
 """
 
+from collections.abc import Mapping
+from dataclasses import replace
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -202,16 +205,21 @@ def _known(request: HttpRequest, graph: GraphClient, container: Container, ids: 
                          access=access_for(request.session, graph), scopes=granted_scopes(request))
 
 
-def _change(request: HttpRequest, action: Action, container: Container,
-            member_ids: list[str]) -> tuple[ContainerInfo | None, list[changes.Row]]:
-    """Make the change through the journal; if the sign-in has expired, journal it as not sent, then re-login."""
+def _change(request: HttpRequest, action: Action, container: Container, member_ids: list[str], *,
+            items: Mapping[str, DirectoryItem] | None = None) -> tuple[ContainerInfo | None, list[changes.Row]]:
+    """Make the change through the journal; if the sign-in has expired, journal it as not sent, then re-login.
+
+    ``items``: names the caller already holds (a pasted list's plan), beside those the pages showed.
+    """
     try:
         graph = graph_for(request)
     except ReauthenticationRequired:
         changes.record_not_sent(request.user, action, container, member_ids)
         raise
-    return changes.apply(graph, request.user, action, container, member_ids,
-                         _known(request, graph, container, member_ids))
+    known = _known(request, graph, container, member_ids)
+    if items:
+        known = replace(known, items={**items, **known.items})
+    return changes.apply(graph, request.user, action, container, member_ids, known)
 
 
 def _back_to_page(request: HttpRequest, container: Container, rows: list[changes.Row]) -> HttpResponse:

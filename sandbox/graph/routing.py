@@ -87,7 +87,7 @@ def _only(call: Call, *methods: str) -> None:
 
 
 def _simple_route(call: Call, path: str, actor) -> Callable[[], Result] | None:
-    """/me…, /users/{id}, /devices/{id}, /directoryObjects/{id}."""
+    """/me…, /users/{id}, /devices/{id}, /directoryObjects/{id}, /directoryObjects/getByIds."""
     if path == "me":
         _only(call, "GET")
         return lambda: reads.me(call, actor())
@@ -118,6 +118,9 @@ def _simple_route(call: Call, path: str, actor) -> Callable[[], Result] | None:
     if match:
         _only(call, "GET")
         return lambda: reads.get_one(call, actor(), directory.get_object(match.group(1), Kind.DEVICE), "devices")
+    if path == "directoryObjects/getByIds":
+        _only(call, "POST")
+        return lambda: reads.get_by_ids(call, actor())
     match = re.match(r"^directoryObjects/([^/]+)$", path)
     if match:
         _only(call, "GET")
