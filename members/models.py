@@ -31,6 +31,8 @@ class AuditEntry(models.Model):
     message = models.TextField(blank=True)
     request_id = models.CharField(max_length=64, blank=True)
     client_request_id = models.CharField(max_length=64, blank=True)
+    # An Undo or a Revert: the entry whose change this one made the inverse of (issue 10).
+    reverts = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reverted_by")
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -3,7 +3,7 @@ and a GUID is a 404 before any view runs (DESIGN.md invariants 1 and 9)."""
 
 from django.urls import path, register_converter
 
-from members import views, views_paste
+from members import views, views_paste, views_undo
 from members.directory import Kind
 from members.refs import GUID_PATTERN, object_id
 
@@ -37,6 +37,7 @@ app_name = "members"
 urlpatterns = [
     path("", views.home, name="home"),
     path("activity/", views.activity, name="activity"),
+    path("activity/<int:entry_id>/revert/", views_undo.entry_revert, name="entry-revert"),
     path("roles/template/<guid:template_id>/", views.role_by_template, name="role-by-template"),
     path("<kind:kind>/", views.container_list, name="container-list"),
     path("<kind:kind>/<guid:container_id>/", views.container_detail, name="container-detail"),
@@ -46,6 +47,7 @@ urlpatterns = [
     # Issue 10 (before members/<member_id>/, which would take "paste" for an id):
     path("<kind:kind>/<guid:container_id>/members/paste/", views_paste.member_paste, name="member-paste"),
     path("<kind:kind>/<guid:container_id>/members/paste/run/", views_paste.member_paste_run, name="member-paste-run"),
+    path("<kind:kind>/<guid:container_id>/members/undo/", views_undo.member_undo, name="member-undo"),
     # The member id is checked by the view (a 400 names it): the container must exist as a URL first.
     path("<kind:kind>/<guid:container_id>/members/<str:member_id>/", views.member_remove, name="member-remove"),
 ]

@@ -94,6 +94,7 @@ def member_paste_run(request: HttpRequest, kind, container_id: str) -> HttpRespo
     if todo:
         info, rows = views._change(request, action, container, todo, items=paste.plan_items(plan))
         paste.record(plan, rows)
+        memo.remember_items(request.session, [row.member for row in rows])  # an Undo needs no second read
     plan["done"] += len(todo)
     memo.update_plan(request.session, key, plan)
     context = {"kind": container.kind, "address": container, "action": action, "plan": key,
@@ -104,6 +105,7 @@ def member_paste_run(request: HttpRequest, kind, container_id: str) -> HttpRespo
         tally = paste.tally(plan)
         context.update({"lines": paste.plan_results(plan), "container": info, "busy": tally[Outcome.BUSY],
                         "summary": explain.paste_run_summary(action, tally), "finished": True,
+                        "undo": paste.done_entries(plan),
                         "failed": sum(n for outcome, n in tally.items() if not outcome.took_effect)})
         response = _answer(request, context)
     if todo and any(plan["results"][m][0] == Outcome.DONE for m in todo):

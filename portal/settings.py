@@ -122,6 +122,8 @@ GRAPH_MAX_RETRY_WAIT = float(os.environ.get("GRAPH_MAX_RETRY_WAIT", "5"))
 # The journal page settles the viewer's entries left pending or unknown for longer than this
 # (longer than a request can take, so none is still in flight): members.changes.settle_open.
 JOURNAL_SETTLE_AFTER = timedelta(seconds=float(os.environ.get("JOURNAL_SETTLE_AFTER", "300")))
+# The Django group whose members (and staff) read the whole journal; everyone else reads their own entries.
+JOURNAL_AUDITORS_GROUP = os.environ.get("JOURNAL_AUDITORS_GROUP", "journal-auditors")
 # One change may carry up to 1,000 members (members.changes); leave room for the other fields.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1_100
 
