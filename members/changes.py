@@ -51,6 +51,8 @@ class Known:
 class Note:
     """What the person said about a change, kept with each of its entries (issue 10)."""
 
+    ticket: str = ""  # a ticket reference, as the helpdesk writes it
+    reason: str = ""
     reverts: Mapping[str, int] = field(default_factory=dict)  # member id -> the entry an Undo/Revert inverts
 
 
@@ -99,7 +101,7 @@ def _open(actor, action: Action, container: Container, ids: list[str], known: Kn
     name = known.info.display_name if known.info else ""
     entries = [_entry(actor, action, container, m, container_name=name, outcome=Outcome.PENDING,
                       member_name=known.items[m].display_name if m in known.items else "",
-                      reverts_id=note.reverts.get(m)) for m in ids]
+                      ticket=note.ticket, reason=note.reason, reverts_id=note.reverts.get(m)) for m in ids]
     AuditEntry.objects.bulk_create(entries)
     return {entry.member_id: entry for entry in entries}
 

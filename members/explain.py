@@ -325,3 +325,8 @@ def revert_unreadable() -> Message:
 def reverted(action: Action) -> str:
     """The outcome line of a successful Undo/Revert (``action`` is the change that was inverted)."""
     return "Added back." if action is Action.REMOVE else "Removed again."
+
+
+def journal_hidden() -> str:
+    """Why the journal doesn't name the member of an entry."""
+    return "The member is hidden: Graph doesn't show you the members of this unit (its membership is hidden)."

@@ -527,6 +527,14 @@ class GraphClient:
             state.update(self.read_membership(container, unsupported))
         return state
 
+    def member_lists_readable(self, containers: list[Container]) -> dict[str, bool | None]:
+        """Whether the signed-in user may list each container's members (a hidden-membership unit
+        answers 403 to others): ``…/members?$top=1&$select=id`` in $batch. None: could not tell."""
+        answers = self.batch_requests({c.id: _get(refs.members_path(c, self.base_url), {"$top": "1", "$select": "id"})
+                                       for c in containers}) if containers else {}
+        return {c.id: (None if not answers[c.id].is_permission_denied else False)
+                if isinstance(answers[c.id], GraphError) else True for c in containers}
+
     # --- changing: never raises; one Result per member ------------------------------------
 
     def remove_member(self, container: Container, member_id: str) -> Result:

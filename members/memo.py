@@ -152,3 +152,14 @@ def recall_plan(session: SessionBase, key: str) -> dict | None:
 def update_plan(session: SessionBase, key: str, plan: dict) -> None:
     """Store a plan's progress (a run goes slice by slice) under the key it already has."""
     _memo(session, PLANS).put(key, plan)
+
+
+READABLE = ("memo:readable", 100, 300)  # whether I may list a container's members (the journal hides what I may not)
+
+
+def recall_readable(session: SessionBase, container_ids: Iterable[str]) -> dict[str, bool]:
+    return _memo(session, READABLE).get_many(container_ids)
+
+
+def remember_readable(session: SessionBase, readable: Mapping[str, bool]) -> None:
+    _memo(session, READABLE).put_many(dict(readable))

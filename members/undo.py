@@ -10,7 +10,7 @@ each new entry pointing at the one it reverts. Never sees a request.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.utils import formats
 
@@ -43,9 +43,11 @@ class Reverted:
         return explain.reverted(Action(self.entry.action))
 
 
-def revert(graph: GraphClient, actor, container: Container, entries: list[AuditEntry],
-           known: changes.Known) -> tuple[ContainerInfo | None, list[Reverted]]:
-    """Revert these entries of one container, in their order; see the module's docstring."""
+def revert(graph: GraphClient, actor, container: Container, entries: list[AuditEntry], known: changes.Known,
+           note: changes.Note | None = None) -> tuple[ContainerInfo | None, list[Reverted]]:
+    """Revert these entries of one container, in their order; see the module's docstring.
+    ``note``: the ticket and reason the person gave with the revert."""
+    note = note or changes.Note()
     refused: dict[int, Message] = {}
     candidates = []
     for entry in entries:
@@ -63,8 +65,8 @@ def revert(graph: GraphClient, actor, container: Container, entries: list[AuditE
         if entry.pk not in refused:
             by_action[Action(entry.action)].append(entry)
     for action, group in by_action.items():
-        note = changes.Note(reverts={entry.member_id: entry.pk for entry in group})
-        info, done = changes.apply(graph, actor, action.inverse, container, [e.member_id for e in group], known, note)
+        reverts = replace(note, reverts={entry.member_id: entry.pk for entry in group})
+        info, done = changes.apply(graph, actor, action.inverse, container, [e.member_id for e in group], known, reverts)
         rows.update((entry.pk, row) for entry, row in zip(group, done, strict=True))
     return info, [Reverted(entry, rows.get(entry.pk), refused.get(entry.pk)) for entry in entries]
 

@@ -3,7 +3,7 @@ and a GUID is a 404 before any view runs (DESIGN.md invariants 1 and 9)."""
 
 from django.urls import path, register_converter
 
-from members import views, views_paste, views_undo
+from members import views, views_journal, views_paste, views_undo
 from members.directory import Kind
 from members.refs import GUID_PATTERN, object_id
 
@@ -36,7 +36,7 @@ register_converter(GuidConverter, "guid")
 app_name = "members"
 urlpatterns = [
     path("", views.home, name="home"),
-    path("activity/", views.activity, name="activity"),
+    path("activity/", views_journal.activity, name="activity"),
     path("activity/<int:entry_id>/revert/", views_undo.entry_revert, name="entry-revert"),
     path("roles/template/<guid:template_id>/", views.role_by_template, name="role-by-template"),
     path("<kind:kind>/", views.container_list, name="container-list"),

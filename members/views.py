@@ -13,14 +13,13 @@ from dataclasses import replace
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import trigger_client_event
 
-from members import changes, explain, memo
+from members import changes, explain, journal, memo
 from members.access import access_for
 from members.client import graph_for
 from members.directory import Action, ContainerInfo, DirectoryItem, Kind, MyAccess, Outcome
@@ -52,7 +51,7 @@ def home(request: HttpRequest) -> HttpResponse:
             owned = graph.my_owned_groups()
     except GraphError as exc:
         error = explain.load_failed(exc, "your units and groups")
-    recent = AuditEntry.objects.filter(actor=request.user)[:8]
+    recent = journal.redact(lambda: graph, request.session, AuditEntry.objects.filter(actor=request.user)[:8])
     return render(request, "members/home.html", {"access": access, "role_names": role_names(access), "units": units,
                                                   "owned": owned, "recent": recent, "error": error})
 
@@ -165,7 +164,9 @@ def _render_detail(request: HttpRequest, container: Container) -> HttpResponse:
         return render(request, DETAIL, {"kind": container.kind, "load_error": explain.load_failed(exc, f"this {container.kind.label}")}, status=status)
     context["member_count"] = graph.count_members(context["address"])
     context.update(_members_context(request, graph, context["address"]))
-    context["recent"] = AuditEntry.objects.filter(container_id=context["address"].id)[:5]
+    # The journal never shows what this page would not: others' entries, or members it can't list.
+    recent = journal.visible_entries(request.user).filter(container_id=context["address"].id)[:5]
+    context["recent"] = journal.hide_all(recent) if context["members_error"] else recent
     return render(request, DETAIL, context)
 
 
@@ -219,7 +220,15 @@ def _change(request: HttpRequest, action: Action, container: Container, member_i
     known = _known(request, graph, container, member_ids)
     if items:
         known = replace(known, items={**items, **known.items})
-    return changes.apply(graph, request.user, action, container, member_ids, known)
+    return changes.apply(graph, request.user, action, container, member_ids, known, _note(request))
+
+
+def _note(request: HttpRequest) -> changes.Note:
+    """The ticket reference and reason sent with a change (fields ``ticket``, ``reason``; htmx sends a
+    DELETE's in the query string), trimmed to what the journal keeps."""
+    fields = request.POST if request.method == "POST" else request.GET
+    return changes.Note(ticket=" ".join(fields.get("ticket", "").split())[:64],
+                        reason=" ".join(fields.get("reason", "").split())[:500])
 
 
 def _back_to_page(request: HttpRequest, container: Container, rows: list[changes.Row]) -> HttpResponse:
@@ -334,25 +343,6 @@ def member_candidates(request: HttpRequest, kind: Kind, container_id: str) -> Ht
             error = explain.load_failed(exc, "the directory")
     return render(request, DETAIL + "#candidates", {"candidates": candidates, "query": query, "error": error,
                                                      "kind": container.kind, "address": container})
-
-
-@require_GET
-def activity(request: HttpRequest) -> HttpResponse:
-    """The journal: every add/remove attempt, newest first. The viewer's own open entries are settled
-    first by reading the membership back (a few per visit)."""
-    _settle_my_open_entries(request)
-    entries = AuditEntry.objects.all()
-    if request.GET.get("mine"):
-        entries = entries.filter(actor=request.user)
-    container = request.GET.get("container", "")
-    if container:
-        try:
-            entries = entries.filter(container_id=object_id(container))
-        except InvalidId:
-            return HttpResponseBadRequest("Not a container id.")
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    return render(request, "members/activity.html", {"page": page, "mine": bool(request.GET.get("mine")),
-                                                     "container": container})
 
 
 def _settle_my_open_entries(request: HttpRequest) -> None:

@@ -31,7 +31,7 @@ def _entry_ids(request: HttpRequest) -> list[int] | None:
 def _revert(request: HttpRequest, container: Container, entries: list[AuditEntry]):
     graph = views.graph_for(request)
     known = views._known(request, graph, container, [entry.member_id for entry in entries])
-    return undo.revert(graph, request.user, container, entries, known)
+    return undo.revert(graph, request.user, container, entries, known, views._note(request))
 
 
 def _as_messages(request: HttpRequest, reverted: list[undo.Reverted]) -> None:
