@@ -9,11 +9,14 @@ from dataclasses import dataclass
 from members.directory import Action, ContainerInfo, Kind, Outcome, Trait
 from members.graph import GraphError, Result
 from members.permissions import (
+    HIDDEN_MEMBERSHIP_ROLE_NAMES,
+    HIDDEN_SCOPE,
     MEMBER_TYPE_NAMES,
     MyAccess,
     Verdict,
     change_verdict,
     member_type_scope_missing,
+    hidden_members_missing,
     protected_reason,
 )
 
@@ -330,3 +333,18 @@ def reverted(action: Action) -> str:
 def journal_hidden() -> str:
     """Why the journal doesn't name the member of an entry."""
     return "The member is hidden: Graph doesn't show you the members of this unit (its membership is hidden)."
+
+
+def hidden_members(error: GraphError, access: MyAccess, scopes: frozenset[str]) -> Message:
+    """Why a hidden-membership unit's member list is not shown (Graph answered 403)."""
+    roles = ", ".join(HIDDEN_MEMBERSHIP_ROLE_NAMES[:-1]) + " or " + HIDDEN_MEMBERSHIP_ROLE_NAMES[-1]
+    text = (f"The members of this unit are hidden: Entra lists them only to the unit's own members and to holders "
+            f"of the {roles} role, and only through an app granted {HIDDEN_SCOPE}.")
+    missing = hidden_members_missing(access, scopes)
+    if missing == "scope":
+        fix = f"This app was not granted {HIDDEN_SCOPE} for you. {CONSENT_FIX}"
+    elif missing == "role":
+        fix = "You are not a member of this unit and hold none of those roles."
+    else:
+        fix = ""
+    return Message("error", text, fix, error.request_id)

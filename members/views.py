@@ -22,7 +22,7 @@ from django_htmx.http import trigger_client_event
 from members import changes, explain, journal, memo
 from members.access import access_for
 from members.client import graph_for
-from members.directory import Action, ContainerInfo, DirectoryItem, Kind, MyAccess, Outcome
+from members.directory import Action, ContainerInfo, DirectoryItem, Kind, MyAccess, Outcome, Trait
 from members.graph import GraphClient, GraphError
 from members.models import AuditEntry
 from members.permissions import ALLOWED, ROLE_NAMES, change_verdict, picker_types, role_names
@@ -132,10 +132,19 @@ def _members_context(request: HttpRequest, graph: GraphClient, container: Contai
         else:
             page = graph.list_members(container, search=query)
     except GraphError as exc:
-        error = explain.load_failed(exc, f"the members of this {container.kind.label}")
+        error = _hidden_members(request, graph, container, exc) or explain.load_failed(
+            exc, f"the members of this {container.kind.label}")
     memo.remember_items(request.session, page.items if page else [])
     return {"members": page.items if page else [], "members_error": error, "query": query,
             "more": memo.remember_next(request.session, page.next_link if page else None)}
+
+
+def _hidden_members(request: HttpRequest, graph: GraphClient, container: Container, error: GraphError):
+    """A hidden-membership unit that refused its member list: say why (issue 10), else None."""
+    remembered = memo.recall_container(request.session, container)
+    if not error.is_permission_denied or remembered is None or Trait.HIDDEN not in remembered[0].traits:
+        return None
+    return explain.hidden_members(error, access_for(request.session, graph), granted_scopes(request))
 
 
 @require_GET

@@ -243,7 +243,17 @@ def memberships(
         queryset = directory.live_objects().filter(id__in=transitive_container_ids(subject_id))
     else:
         queryset = directory.containers_of(subject_id)
+    if subject_id != actor.id:
+        queryset = _without_hidden_units(actor, queryset)
     return _typed_page(call, actor, queryset, parsed_cast)
+
+
+def _without_hidden_units(actor: authz.Actor, queryset):
+    """Someone else's memberships leave out the hidden-membership units whose members the caller
+    may not list: the membership is what those units hide [U: the docs say it of member lists]."""
+    hidden = directory.live_objects().filter(kind=Kind.ADMINISTRATIVE_UNIT, data__visibility="HiddenMembership")
+    concealed = [unit.id for unit in hidden if not authz.can_list_unit_members(actor, directory.unit_target(unit))]
+    return queryset.exclude(id__in=concealed) if concealed else queryset
 
 
 def my_memberships(call: Call, actor: authz.Actor, *, cast: str | None = None, transitive: bool = False) -> Result:
