@@ -348,3 +348,7 @@ def hidden_members(error: GraphError, access: MyAccess, scopes: frozenset[str]) 
     else:
         fix = ""
     return Message("error", text, fix, error.request_id)
+
+
+def person_missing() -> Message:
+    return Message("error", "No directory object has this id (any more).", "It may have been deleted: search for it again.")

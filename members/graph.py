@@ -51,6 +51,11 @@ ADDRESSES_PER_LOOKUP = 7  # userPrincipalName in (7) or mail in (7): 14 expressi
 GET_BY_IDS_LIMIT = 1000  # directoryObject: getByIds takes up to 1,000 ids
 PERSON_FIELDS = "id,displayName,userPrincipalName,mail,jobTitle"
 GROUP_HIT_FIELDS = "id,displayName,mail,groupTypes,securityEnabled,mailEnabled"
+# A person's memberships: whatever decides who may change each container (groups, units, roles alike).
+MEMBERSHIP_FIELDS = ",".join(dict.fromkeys(f"{GROUP_FIELDS},{UNIT_FIELDS},{ROLE_FIELDS}".split(",")))
+PERSON_PATHS = {"user": "/users", "group": "/groups", "device": "/devices"}
+CONTAINER_TYPES = {"group": Kind.GROUPS, "administrativeUnit": Kind.UNITS, "directoryRole": Kind.ROLES}
+MEMBERSHIP_PAGES = 10  # of 999: nobody is in more than 10,000 groups; the loop stays bounded
 RETRYABLE_STATUSES = {429, 503, 504}
 UNCERTAIN_STATUSES = {0, 503, 504}  # a write may or may not have happened
 GUID_IN_PATH = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -534,6 +539,43 @@ class GraphClient:
                                        for c in containers}) if containers else {}
         return {c.id: (None if not answers[c.id].is_permission_denied else False)
                 if isinstance(answers[c.id], GraphError) else True for c in containers}
+
+    def person_memberships(self, object_id_: str) -> tuple[DirectoryItem | None, list[ContainerInfo]]:
+        """A user, group or device and the groups, units and roles it is a direct member of.
+
+        One $batch: the object, and its ``memberOf`` read as a user's, a group's and a device's (the
+        paths of the other types answer 404); further pages follow ``@odata.nextLink``. (None, [])
+        when no such object exists; apps and contacts come back with no memberships read.
+        """
+        object_id_ = refs.object_id(object_id_)
+        requests_ = {"object": _get(f"/directoryObjects/{object_id_}", {"$select": MEMBER_FIELDS})}
+        for type_name, path in PERSON_PATHS.items():
+            requests_[type_name] = _get(f"{path}/{object_id_}/memberOf", {"$select": MEMBERSHIP_FIELDS, "$top": "999"})
+        answers = self.batch_requests(requests_)
+        found = answers["object"]
+        if isinstance(found, GraphError):
+            if found.is_not_found:
+                return None, []
+            raise found
+        person = DirectoryItem.from_graph(found)
+        listing = answers.get(person.type)
+        if listing is None:
+            return person, []
+        if isinstance(listing, GraphError):
+            raise listing
+        items, link = list(listing.get("value", [])), listing.get("@odata.nextLink")
+        for _ in range(MEMBERSHIP_PAGES):
+            if not link:
+                break
+            page = self.next_page(link, lambda item: item)
+            items.extend(page.items)
+            link = page.next_link
+        containers = []
+        for item in items:
+            kind = CONTAINER_TYPES.get(item.get("@odata.type", "").rsplit(".", 1)[-1])
+            if kind is not None:
+                containers.append(ContainerInfo.from_graph(kind, item))
+        return person, containers
 
     # --- changing: never raises; one Result per member ------------------------------------
 

@@ -3,7 +3,7 @@ and a GUID is a 404 before any view runs (DESIGN.md invariants 1 and 9)."""
 
 from django.urls import path, register_converter
 
-from members import views, views_journal, views_paste, views_undo
+from members import views, views_journal, views_paste, views_people, views_undo
 from members.directory import Kind
 from members.refs import GUID_PATTERN, object_id
 
@@ -39,6 +39,10 @@ urlpatterns = [
     path("activity/", views_journal.activity, name="activity"),
     path("activity/<int:entry_id>/revert/", views_undo.entry_revert, name="entry-revert"),
     path("roles/template/<guid:template_id>/", views.role_by_template, name="role-by-template"),
+    path("people/<guid:person_id>/", views_people.person_detail, name="person"),
+    path("people/<guid:person_id>/remove/", views_people.person_remove, name="person-remove"),
+    path("people/<guid:person_id>/add/", views_people.person_add, name="person-add"),
+    path("people/<guid:person_id>/groups/", views_people.person_groups, name="person-groups"),
     path("<kind:kind>/", views.container_list, name="container-list"),
     path("<kind:kind>/<guid:container_id>/", views.container_detail, name="container-detail"),
     path("<kind:kind>/<guid:container_id>/members/", views.member_collection, name="member-collection"),

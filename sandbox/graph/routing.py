@@ -114,6 +114,13 @@ def _simple_route(call: Call, path: str, actor) -> Callable[[], Result] | None:
         transitive = match.group(2) == "transitiveMemberOf"
         return lambda: reads.memberships(call, actor(), str(user.id), cast=match.group(3), transitive=transitive,
                                          read_resource="user")
+    match = re.match(r"^devices/([^/]+)/(memberOf|transitiveMemberOf)(?:/([^/]+))?$", path)
+    if match:
+        _only(call, "GET")
+        device = directory.get_object(match.group(1), Kind.DEVICE)
+        transitive = match.group(2) == "transitiveMemberOf"
+        return lambda: reads.memberships(call, actor(), str(device.id), cast=match.group(3), transitive=transitive,
+                                         read_resource="device")
     match = re.match(r"^devices/([^/]+)$", path)
     if match:
         _only(call, "GET")
