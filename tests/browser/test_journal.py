@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from members.models import AuditEntry
-from tests.browser.conftest import sign_in_as, wait_until_ready
+from tests.browser.power_steps import open_page, sign_in
 from tests.browser.steps import a_user_member, remove
 
 pytestmark = pytest.mark.browser
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 def test_the_ticket_and_reason_are_kept_with_each_change_and_shown_in_the_journal(page, tenant):
     group = tenant["helpdesk_group"]
     member = a_user_member(group.id)
-    sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+    sign_in(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
     page.get_by_label("Ticket").fill("INC0012345")
     page.get_by_label("Reason").fill("Leaver, approved by their manager")
     remove(page, member.display_name)
@@ -27,8 +27,7 @@ def test_the_ticket_and_reason_are_kept_with_each_change_and_shown_in_the_journa
     assert sorted(AuditEntry.objects.values_list("action", "ticket", "reason")) == [
         ("add", "INC0012345", "Leaver, approved by their manager"), ("remove", "INC0012345", "Leaver, approved by their manager")]
 
-    page.goto("/activity/")
-    wait_until_ready(page)
+    open_page(page, "/activity/")
     rows = page.locator("table.journal tbody tr")
     expect(rows).to_have_count(2)
     expect(rows.first).to_contain_text("INC0012345")
@@ -38,6 +37,7 @@ def test_the_ticket_and_reason_are_kept_with_each_change_and_shown_in_the_journa
     expect(page.get_by_text("No change matches these filters.")).to_be_visible()
 
     page.get_by_role("link", name="Clear the filters").click()
+    expect(page.get_by_role("link", name="Clear the filters")).to_have_count(0)
     with page.expect_download() as download:
         page.get_by_role("link", name="Download as CSV").click()
     with open(download.value.path(), newline="") as handle:

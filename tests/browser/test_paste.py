@@ -5,7 +5,8 @@ from playwright.sync_api import expect
 
 from members.models import AuditEntry
 from sandbox.models import DirectoryObject
-from tests.browser.conftest import screenshot, sign_in_as
+from tests.browser.conftest import screenshot
+from tests.browser.power_steps import sign_in
 from tests.browser.steps import members_of
 
 pytestmark = pytest.mark.browser
@@ -38,7 +39,7 @@ def test_a_mixed_fifty_line_paste_is_checked_then_run(page, tenant):
     group = tenant["group_outside_unit"]
     entries, lines = mixed_list(tenant, group.id)
     before = members_of(group.id)
-    sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+    sign_in(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
 
     page.get_by_label("Sign-in names, mail addresses or object ids").fill(",\n".join(entries))
     page.get_by_role("radio", name=f"add them to {group.display_name}").check()

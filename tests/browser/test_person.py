@@ -5,7 +5,8 @@ from playwright.sync_api import expect
 
 from members.models import AuditEntry
 from sandbox.models import Link
-from tests.browser.conftest import screenshot, sign_in_as, wait_until_ready
+from tests.browser.conftest import screenshot
+from tests.browser.power_steps import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -18,10 +19,10 @@ def groups_of(member_id: str) -> set[str]:
 def test_add_to_several_groups_then_remove_from_several_in_one_step(page, tenant):
     person = tenant["user"]  # Ulrich Berg: in Helpdesk Tier 1 and Contoso Marketing
     falcon, paris = tenant["owned_group"], tenant["group_outside_unit"]
-    sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{tenant['helpdesk_group'].id}/")
+    sign_in(page, "helpdesk@contoso.example", start=f"/groups/{tenant['helpdesk_group'].id}/")
     page.get_by_role("link", name=person.display_name, exact=True).click()  # members link to their person page
     expect(page.get_by_role("heading", level=1)).to_have_text(person.display_name)
-    wait_until_ready(page)
+    page.wait_for_load_state("load")
     memberships = page.locator("#memberships tbody tr")
     expect(memberships).to_have_count(2)
 

@@ -5,7 +5,8 @@ from playwright.sync_api import expect
 
 from members.models import AuditEntry
 from sandbox.models import Link
-from tests.browser.conftest import screenshot, sign_in_as, wait_until_ready
+from tests.browser.conftest import screenshot
+from tests.browser.power_steps import open_page, sign_in
 from tests.browser.steps import members_of, remove
 
 pytestmark = pytest.mark.browser
@@ -21,7 +22,7 @@ def test_undo_of_a_bulk_removal_restores_exactly_the_members_removed(page, tenan
     group = tenant["helpdesk_group"]
     first, second, third = user_members(group.id)[:3]
     before = members_of(group.id)
-    sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+    sign_in(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
     # Someone else removes the third one in the Entra admin center while the page is open.
     Link.objects.filter(container_id=group.id, member_id=third.id, relation="members").delete()
 
@@ -52,13 +53,12 @@ def test_undo_of_a_bulk_removal_restores_exactly_the_members_removed(page, tenan
 def test_revert_from_the_journal_adds_a_removed_member_back(page, tenant):
     group = tenant["helpdesk_group"]
     member = user_members(group.id)[0]
-    sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+    sign_in(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
     remove(page, member.display_name)
     expect(page.locator(f"#removed-{member.id}")).to_contain_text("Removed.")
     removal = AuditEntry.objects.get()
 
-    page.goto("/activity/")
-    wait_until_ready(page)
+    open_page(page, "/activity/")
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name=f"Revert: add {member.display_name} back to {group.display_name}").click()
     expect(page.locator(f"#revert-{removal.pk}")).to_contain_text("Reverted: added back.")
@@ -71,15 +71,14 @@ def test_revert_from_the_journal_adds_a_removed_member_back(page, tenant):
 def test_revert_is_refused_when_the_state_has_moved_on(page, tenant):
     group = tenant["helpdesk_group"]
     member = user_members(group.id)[0]
-    sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+    sign_in(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
     remove(page, member.display_name)
     expect(page.locator(f"#removed-{member.id}")).to_contain_text("Removed.")
     removal = AuditEntry.objects.get()
     # Added back elsewhere (the Entra admin center): the journal doesn't know, Graph does.
     Link.objects.create(container_id=group.id, member_id=member.id, relation="members")
 
-    page.goto("/activity/")
-    wait_until_ready(page)
+    open_page(page, "/activity/")
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name=f"Revert: add {member.display_name} back to {group.display_name}").click()
     alert = page.locator(f"#revert-{removal.pk}").get_by_role("alert")
