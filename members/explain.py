@@ -352,3 +352,9 @@ def hidden_members(error: GraphError, access: MyAccess, scopes: frozenset[str]) 
 
 def person_missing() -> Message:
     return Message("error", "No directory object has this id (any more).", "It may have been deleted: search for it again.")
+
+
+def export_incomplete(error: GraphError) -> str:
+    """The last line of an export Graph stopped answering part way."""
+    return (f"# Incomplete: Graph stopped answering before the last member ({error.status or 'no answer'} "
+            f"{error.code}; request id {error.request_id or error.client_request_id}). Export again.")

@@ -15,7 +15,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode, urlsplit
 
@@ -55,6 +55,8 @@ GROUP_HIT_FIELDS = "id,displayName,mail,groupTypes,securityEnabled,mailEnabled"
 MEMBERSHIP_FIELDS = ",".join(dict.fromkeys(f"{GROUP_FIELDS},{UNIT_FIELDS},{ROLE_FIELDS}".split(",")))
 PERSON_PATHS = {"user": "/users", "group": "/groups", "device": "/devices"}
 CONTAINER_TYPES = {"group": Kind.GROUPS, "administrativeUnit": Kind.UNITS, "directoryRole": Kind.ROLES}
+EXPORT_FIELDS = "id,displayName,userPrincipalName,mail"
+EXPORT_PAGE_SIZE = 999  # Graph's largest page of members
 MEMBERSHIP_PAGES = 10  # of 999: nobody is in more than 10,000 groups; the loop stays bounded
 RETRYABLE_STATUSES = {429, 503, 504}
 UNCERTAIN_STATUSES = {0, 503, 504}  # a write may or may not have happened
@@ -576,6 +578,16 @@ class GraphClient:
             if kind is not None:
                 containers.append(ContainerInfo.from_graph(kind, item))
         return person, containers
+
+    def member_pages(self, container: Container, *, top: int = EXPORT_PAGE_SIZE) -> Iterator[Page]:
+        """Every member, page by page (``$top=999``, then ``@odata.nextLink``): one page in memory at a
+        time, however large the container. Each page is read when the caller asks for it."""
+        page = self._page(refs.members_path(container, self.base_url), {"$select": EXPORT_FIELDS, "$top": str(top)},
+                          {}, DirectoryItem.from_graph)
+        yield page
+        while page.next_link:
+            page = self.next_page(page.next_link, DirectoryItem.from_graph)
+            yield page
 
     # --- changing: never raises; one Result per member ------------------------------------
 

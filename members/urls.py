@@ -3,7 +3,7 @@ and a GUID is a 404 before any view runs (DESIGN.md invariants 1 and 9)."""
 
 from django.urls import path, register_converter
 
-from members import views, views_journal, views_paste, views_people, views_undo
+from members import views, views_export, views_journal, views_paste, views_people, views_undo
 from members.directory import Kind
 from members.refs import GUID_PATTERN, object_id
 
@@ -46,6 +46,7 @@ urlpatterns = [
     path("<kind:kind>/", views.container_list, name="container-list"),
     path("<kind:kind>/<guid:container_id>/", views.container_detail, name="container-detail"),
     path("<kind:kind>/<guid:container_id>/members/", views.member_collection, name="member-collection"),
+    path("<kind:kind>/<guid:container_id>/members.csv", views_export.member_export, name="member-export"),
     path("<kind:kind>/<guid:container_id>/candidates/", views.member_candidates, name="member-candidates"),
     path("<kind:kind>/<guid:container_id>/members/remove/", views.member_bulk_remove, name="member-bulk-remove"),
     # Issue 10 (before members/<member_id>/, which would take "paste" for an id):

@@ -7,6 +7,7 @@ keeping the public ``Host`` so the sandbox answers with public URLs (nextLinks, 
 msal, the Graph client and every URL builder run unchanged.
 """
 
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from urllib.parse import urlsplit
 
@@ -40,11 +41,30 @@ class LoopbackOriginMiddleware:
         host = request.get_host()
         if host.endswith(".sandbox.test"):
             return self.get_response(request)
-        token = _request_origin.set(f"{request.scheme}://{host}")
+        origin = f"{request.scheme}://{host}"
+        token = _request_origin.set(origin)
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
         finally:
             _request_origin.reset(token)
+        if response.streaming and not response.is_async:
+            # A streamed answer may call Graph while it is being sent (an export's next pages).
+            response.streaming_content = _with_origin(origin, response.streaming_content)
+        return response
+
+
+def _with_origin(origin: str, chunks: Iterable) -> Iterator:
+    """The chunks of a streamed answer, each produced with the request's origin remembered."""
+    iterator = iter(chunks)
+    while True:
+        token = _request_origin.set(origin)
+        try:
+            chunk = next(iterator)
+        except StopIteration:
+            return
+        finally:
+            _request_origin.reset(token)
+        yield chunk
 
 
 class SandboxAdapter(HTTPAdapter):
