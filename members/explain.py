@@ -358,3 +358,8 @@ def export_incomplete(error: GraphError) -> str:
     """The last line of an export Graph stopped answering part way."""
     return (f"# Incomplete: Graph stopped answering before the last member ({error.status or 'no answer'} "
             f"{error.code}; request id {error.request_id or error.client_request_id}). Export again.")
+
+
+def nested_member() -> str:
+    """Why a nested member has no Remove here."""
+    return "A member through a nested group: remove it from that group, or remove that group from this one."

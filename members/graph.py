@@ -57,6 +57,7 @@ PERSON_PATHS = {"user": "/users", "group": "/groups", "device": "/devices"}
 CONTAINER_TYPES = {"group": Kind.GROUPS, "administrativeUnit": Kind.UNITS, "directoryRole": Kind.ROLES}
 EXPORT_FIELDS = "id,displayName,userPrincipalName,mail"
 EXPORT_PAGE_SIZE = 999  # Graph's largest page of members
+NESTED_GROUPS_CHECKED = 10  # nested groups asked "is it yours?" per page of members (one $batch with 50 members)
 MEMBERSHIP_PAGES = 10  # of 999: nobody is in more than 10,000 groups; the loop stays bounded
 RETRYABLE_STATUSES = {429, 503, 504}
 UNCERTAIN_STATUSES = {0, 503, 504}  # a write may or may not have happened
@@ -589,6 +590,60 @@ class GraphClient:
             page = self.next_page(page.next_link, DirectoryItem.from_graph)
             yield page
 
+    # --- what Entra shows on a group page: members by type, nested members (issue 10) ------------
+
+    def list_members_of_type(self, container: Container, member_type: str, *, top: int = PAGE_SIZE) -> Page:
+        """The first page of a container's direct members of one type (an OData cast, which the docs
+        want with advanced-query parameters)."""
+        path = f"{refs.members_path(container, self.base_url)}/{_cast(member_type)}"
+        return self._page(path, {"$select": MEMBER_FIELDS, "$top": str(top), "$count": "true"}, dict(EVENTUAL),
+                          DirectoryItem.from_graph)
+
+    def transitive_page(self, container: Container, *, member_type: str = "", next_link: str | None = None,
+                        top: int = PAGE_SIZE) -> tuple[Page, list[ContainerInfo]]:
+        """A page of a group's members with the nested groups' members (``transitiveMembers``), and
+        the group's nested groups (to tell through which one each member comes), in one $batch."""
+        path = f"{refs.container_path(container, self.base_url)}/transitiveMembers"
+        if next_link:
+            if not next_link.startswith(self.base_url + "/"):
+                raise refs.InvalidId("A next-page link must point at the configured Graph service.")
+            page_item = {"method": "GET", "url": next_link[len(self.base_url):], "headers": dict(EVENTUAL)}
+        else:
+            typed = f"{path}/{_cast(member_type)}" if member_type else path
+            page_item = _get(typed, {"$select": MEMBER_FIELDS, "$top": str(top), "$count": "true"}, EVENTUAL)
+        groups_item = _get(f"{path}/{_cast('group')}", {"$select": "id,displayName", "$top": "999", "$count": "true"},
+                           EVENTUAL)
+        answers = self.batch_requests({"page": page_item, "groups": groups_item})
+        if isinstance(answers["page"], GraphError):
+            raise answers["page"]
+        groups = answers["groups"]
+        nested = [] if isinstance(groups, GraphError) else [ContainerInfo.from_graph(Kind.GROUPS, g)
+                                                             for g in groups.get("value", [])]
+        return _page_of(answers["page"], DirectoryItem.from_graph), nested
+
+    def nesting(self, container: Container, member_ids: list[str], nested: list[ContainerInfo]) -> dict[str, str | None]:
+        """For each member: "" when a direct member of the group, else the id of the nested group it is
+        a direct member of (None: not among the first ``NESTED_GROUPS_CHECKED``, or unreadable).
+        One $batch of ``members?$filter=id in (…)`` on the group and on each nested group."""
+        groups = [container] + [Container(Kind.GROUPS, g.id) for g in nested[:NESTED_GROUPS_CHECKED]]
+        ids = [refs.object_id(m) for m in member_ids]
+        requests_ = {}
+        for g, group in enumerate(groups):
+            for n, chunk in enumerate(_chunks(ids, IN_FILTER_LIMIT)):
+                listed = ",".join(_odata_string(m) for m in chunk)
+                requests_[f"{g}:{n}"] = _get(refs.members_path(group, self.base_url),
+                                             {"$filter": f"id in ({listed})", "$select": "id", "$count": "true"}, EVENTUAL)
+        answers = self.batch_requests(requests_) if ids else {}
+        where: dict[str, str | None] = dict.fromkeys(ids)
+        for g, group in reversed(list(enumerate(groups))):  # the group itself last: "direct" wins
+            for n, _ in enumerate(_chunks(ids, IN_FILTER_LIMIT)):
+                answer = answers[f"{g}:{n}"]
+                if isinstance(answer, GraphError):
+                    continue
+                for item in answer.get("value", []):
+                    where[item["id"]] = "" if g == 0 else group.id
+        return where
+
     # --- changing: never raises; one Result per member ------------------------------------
 
     def remove_member(self, container: Container, member_id: str) -> Result:
@@ -818,6 +873,13 @@ def _get(path: str, params: dict, headers: dict | None = None) -> dict:
     if headers:
         item["headers"] = headers
     return item
+
+
+def _cast(member_type: str) -> str:
+    """The OData cast segment of a member type: user -> microsoft.graph.user."""
+    if member_type not in {"user", "group", "device", "servicePrincipal", "orgContact"}:
+        raise refs.InvalidId(f"Not a member type: {member_type[:20]!r}")
+    return f"microsoft.graph.{member_type}"
 
 
 def _odata_string(value: str) -> str:

@@ -3,7 +3,7 @@ and a GUID is a 404 before any view runs (DESIGN.md invariants 1 and 9)."""
 
 from django.urls import path, register_converter
 
-from members import views, views_export, views_journal, views_paste, views_people, views_undo
+from members import views, views_entra, views_export, views_journal, views_paste, views_people, views_undo
 from members.directory import Kind
 from members.refs import GUID_PATTERN, object_id
 
@@ -53,6 +53,7 @@ urlpatterns = [
     path("<kind:kind>/<guid:container_id>/members/paste/", views_paste.member_paste, name="member-paste"),
     path("<kind:kind>/<guid:container_id>/members/paste/run/", views_paste.member_paste_run, name="member-paste-run"),
     path("<kind:kind>/<guid:container_id>/members/undo/", views_undo.member_undo, name="member-undo"),
+    path("<kind:kind>/<guid:container_id>/members/view/", views_entra.member_view, name="member-view"),
     # The member id is checked by the view (a 400 names it): the container must exist as a URL first.
     path("<kind:kind>/<guid:container_id>/members/<str:member_id>/", views.member_remove, name="member-remove"),
 ]

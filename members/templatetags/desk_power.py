@@ -3,6 +3,7 @@
 from django import template
 
 from members.directory import Outcome
+from members.permissions import accepted_member_types
 
 register = template.Library()
 
@@ -17,3 +18,15 @@ def done_entries(rows_or_ids) -> list[int]:
         elif item.result.outcome is Outcome.DONE:
             ids.append(item.entry.pk)
     return ids
+
+
+TYPE_CHOICES = (("user", "Users"), ("group", "Groups"), ("device", "Devices"))
+
+
+@register.filter
+def member_type_choices(container) -> list[tuple[str, str]]:
+    """The member types a container can hold, for the member list's type filter."""
+    if container is None or not hasattr(container, "kind"):
+        return list(TYPE_CHOICES)
+    accepted = accepted_member_types(container)
+    return [(value, label) for value, label in TYPE_CHOICES if value in accepted]

@@ -136,6 +136,7 @@ def list_members(
     as_ref: bool = False,
     count_only: bool = False,
     relation: str = Link.MEMBERS,
+    transitive: bool = False,
 ) -> Result:
     """``…/members[/cast][/$ref|/$count]`` and ``…/owners`` of a group, AU or role.
 
@@ -147,7 +148,8 @@ def list_members(
     parsed_cast = parse_cast(cast)
     if parsed_cast and relation == Link.MEMBERS:
         check_cast_allowed(container, parsed_cast[0])
-    queryset = directory.members_of(container, relation)
+    # transitiveMembers (groups): nested groups' members too, each once [D group-list-transitivemembers].
+    queryset = directory.transitive_members_of(container) if transitive else directory.members_of(container, relation)
     if parsed_cast:
         queryset = queryset.filter(kind=parsed_cast[0])
     if count_only:

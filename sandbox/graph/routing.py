@@ -159,6 +159,14 @@ def _container_route(call: Call, actor, container: DirectoryObject, entity_set: 
     head, rest = segments[0], segments[1:]
     if head == "members":
         return _members_route(call, actor, container, rest)
+    if head == "transitiveMembers" and container.kind == Kind.GROUP:
+        _only(call, "GET")
+        cast = rest[0] if rest and rest[0].lower().startswith("microsoft.graph.") else None
+        tail = rest[1:] if cast else rest
+        if tail not in ([], ["$count"], ["$ref"]):
+            raise errors.segment_not_found(tail[0])
+        return lambda: reads.list_members(call, actor(), container, cast=cast, count_only=tail == ["$count"],
+                                          as_ref=tail == ["$ref"], transitive=True)
     if head == "owners" and container.kind == Kind.GROUP and rest in ([], ["$ref"]):
         _only(call, "GET")
         return lambda: reads.list_members(call, actor(), container, as_ref=bool(rest), relation=Link.OWNERS)

@@ -1,5 +1,5 @@
-"""The look-ups a pasted list needs (issue 10): ``in`` filters (15 expressions without advanced
-queries), ``id in (…)`` on member lists, and ``POST /directoryObjects/getByIds``."""
+"""The look-ups issue 10 needs: ``in`` filters (15 expressions without advanced queries), ``id in (…)``
+on member lists, ``POST /directoryObjects/getByIds``, and a group's ``transitiveMembers``."""
 
 from sandbox.models import DirectoryObject, Link
 from tests.sandbox.conftest import READ_SCOPES, group_path
@@ -55,3 +55,17 @@ def test_get_by_ids_needs_directory_read_all_and_a_sound_body(graph_as, known):
     assert graph.post("directoryObjects/getByIds", json={}).status_code == 400
     assert graph.get("directoryObjects/getByIds").status_code == 405
     assert DirectoryObject.objects.filter(deleted_at__isnull=False).count() == 0
+
+
+def member_ids(container_id: str) -> set[str]:
+    return {str(m) for m in Link.objects.filter(container_id=container_id, relation="members").values_list("member_id", flat=True)}
+
+
+def test_the_sandbox_answers_transitive_members_with_casts_and_counts(graph_as, known):
+    graph = graph_as("helpdesk")
+    path = f"{group_path(known, 'helpdesk_group')}/transitiveMembers"
+    everyone = {i["id"] for i in graph.get(f"{path}?$top=999").json()["value"]}
+    assert everyone == member_ids(known["helpdesk_group"].id) | member_ids(known["helpdesk_leads_group"].id)
+    users = graph.get(f"{path}/microsoft.graph.user?$select=id").json()["value"]
+    assert {u["id"] for u in users} == {i for i in everyone if DirectoryObject.objects.get(id=i).kind == "user"}
+    assert graph.get(f"{path}/$count", headers={"ConsistencyLevel": "eventual"}).text == str(len(everyone))
