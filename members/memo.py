@@ -135,7 +135,7 @@ def forget_access(session: SessionBase) -> None:
 
 # --- pasted lists (issue 10): a dry run's plan, for the run that follows ---------------------
 
-PLANS = ("memo:plans", 4, 3600)  # a few recent dry runs, for an hour: the run uses what they resolved
+PLANS = ("memo:plans", 2, 3600)  # the last two dry runs, for an hour (a plan of 1,000 entries is ~250 kB)
 
 
 def remember_plan(session: SessionBase, plan: dict) -> str:
