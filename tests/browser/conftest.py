@@ -57,8 +57,10 @@ def sign_in_as(page: Page, upn: str, start: str = "/") -> None:
 
 def wait_until_ready(page: Page) -> None:
     """After a navigation: htmx is a deferred script, so a page can be visible before htmx has
-    processed it; an input typed in that instant would go unheard. Wait for the load to finish."""
-    page.wait_for_function("document.readyState === 'complete' && window.htmx !== undefined")
+    processed it; an input typed in that instant would go unheard. Wait for the load to finish
+    (the load event follows deferred scripts). Not ``wait_for_function`` with a string: the page's
+    CSP forbids eval, which Playwright needs when it has to poll."""
+    page.wait_for_load_state("load")
 
 
 def screenshot(page: Page, name: str) -> Path:
