@@ -48,6 +48,15 @@ class Known:
 
 
 @dataclass(frozen=True)
+class Note:
+    """What the person said about a change, kept with each of its entries (issue 10)."""
+
+    ticket: str = ""  # a ticket reference, as the helpdesk writes it
+    reason: str = ""
+    reverts: Mapping[str, int] = field(default_factory=dict)  # member id -> the entry an Undo/Revert inverts
+
+
+@dataclass(frozen=True)
 class Row:
     """One member's outcome, explained, with its journal entry."""
 
@@ -58,12 +67,12 @@ class Row:
 
 
 def apply(graph: GraphClient, actor, action: Action, container: Container, member_ids: Iterable[str],
-          known: Known) -> tuple[ContainerInfo | None, list[Row]]:
+          known: Known, note: Note | None = None) -> tuple[ContainerInfo | None, list[Row]]:
     """Add or remove members; every attempt journaled before it is sent. One row per member, in order."""
     ids = list(dict.fromkeys(object_id(m) for m in member_ids))
     if len(ids) > MAX_MEMBERS_PER_CHANGE:
         raise TooManyMembers(f"At most {MAX_MEMBERS_PER_CHANGE:,} members per change ({len(ids):,} were sent).")
-    entries = _open(actor, action, container, ids, known)
+    entries = _open(actor, action, container, ids, known, note or Note())
     results: dict[str, Result] = {}
     for start in range(0, len(ids), CHANGE_CHUNK):
         chunk = ids[start:start + CHANGE_CHUNK]
@@ -92,11 +101,12 @@ def _entry(actor, action: Action, container: Container, member_id: str, **fields
                       container_kind=container.kind.value, container_id=container.id, member_id=member_id, **fields)
 
 
-def _open(actor, action: Action, container: Container, ids: list[str], known: Known) -> dict[str, AuditEntry]:
+def _open(actor, action: Action, container: Container, ids: list[str], known: Known, note: Note) -> dict[str, AuditEntry]:
     """Write-ahead: one pending entry per member, in one statement, before any call is sent."""
     name = known.info.display_name if known.info else ""
     entries = [_entry(actor, action, container, m, container_name=name, outcome=Outcome.PENDING,
-                      member_name=known.items[m].display_name if m in known.items else "") for m in ids]
+                      member_name=known.items[m].display_name if m in known.items else "",
+                      ticket=note.ticket, reason=note.reason, reverts_id=note.reverts.get(m)) for m in ids]
     AuditEntry.objects.bulk_create(entries)
     return {entry.member_id: entry for entry in entries}
 

@@ -12,12 +12,15 @@ from django.template.defaultfilters import truncatechars
 from members.directory import Action, ContainerInfo, Kind, Outcome, Trait
 from members.graph import GraphError, Result
 from members.permissions import (
+    HIDDEN_MEMBERSHIP_ROLE_NAMES,
+    HIDDEN_SCOPE,
     MEMBER_TYPE_NAMES,
     WRITE_SCOPES,
     MyAccess,
     Verdict,
     change_verdict,
     member_type_scope_missing,
+    hidden_members_missing,
     protected_reason,
 )
 from members.refs import Container
@@ -295,7 +298,176 @@ def standing(access: MyAccess, scopes: frozenset[str]) -> Message | None:
     return None
 
 
+def bad_journal_filter(problems: str) -> Message:
+    """/activity/ with a filter that can't be read (a date that is no date, say)."""
+    return Message("error", f"These filters can't be read: {problems}", "Correct them, or show all activity.")
+
+
 def bad_container_filter() -> Message:
     """/activity/?container=... with something that is not an object id."""
     return Message("error", "That is not a container's object id, so there is no activity to show for it.",
                    "Open the container's page and follow “All changes to this …” from there, or show all activity.")
+
+# --- pasting a list (issue 10): the dry run's words for each entry ------------------------------
+
+PASTE_STATUS_LABELS = {
+    "change": "Will change",
+    "already": "Already so",
+    "not_found": "Not found",
+    "ambiguous": "Ambiguous",
+    "not_allowed": "Not allowed",
+    "invalid": "Not a valid entry",
+    "repeated": "Repeated",
+    "unchecked": "Not checked",
+}
+TYPE_NAMES = {"user": "A user", "group": "A group", "device": "A device", "servicePrincipal": "An app (service principal)",
+              "orgContact": "A contact"}
+
+
+def paste_will_change(action: Action, unread: bool = False) -> str:
+    text = "Will be added." if action is Action.ADD else "Will be removed."
+    if unread:
+        text += " (The member list can't be read here, so it may be so already.)"
+    return text
+
+
+def paste_already(action: Action) -> str:
+    return "Already a member." if action is Action.ADD else "Not a member: nothing to remove."
+
+
+def paste_not_found(entry_kind: str, groups_too: bool) -> str:
+    if entry_kind == "id":
+        return "No directory object has this id."
+    return f"No user{' or group' if groups_too else ''} has this sign-in name or mail address."
+
+
+def paste_ambiguous(names: list[str]) -> str:
+    listed = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+    return f"Matches {len(names)} objects ({listed}): paste the object id of the one you mean."
+
+
+def paste_invalid() -> str:
+    return "Not a sign-in name, mail address or object id."
+
+
+def paste_repeated(first: int) -> str:
+    return f"Same as entry {first}: changed once."
+
+
+def paste_unchecked(error: GraphError) -> str:
+    message = load_failed(error, "this entry")
+    return f"{message.text} {message.fix}".strip()
+
+
+def paste_itself(kind: Kind) -> str:
+    return f"This is the {kind.label} itself: it can't be its own member."
+
+
+def member_type_refused(kind: Kind, member_type: str, container: ContainerInfo) -> str:
+    """Graph won't take this type of member in this container (GRAPH.md §2, "Members allowed")."""
+    what = TYPE_NAMES.get(member_type, "This kind of object")
+    if kind is Kind.GROUPS and Trait.M365 in container.traits:
+        return f"{what} can't be a member of a Microsoft 365 group: it takes users only."
+    return f"{what} can't be a member of {'an' if kind is Kind.UNITS else 'a'} {kind.label}."
+
+
+def member_type_needs_scope(member_type: str, needed: str) -> str:
+    return (f"Adding {MEMBER_TYPE_NAMES[member_type]} to a group also needs the {needed} permission, "
+            "which this app was not granted.")
+
+
+def paste_too_many(count: int, limit: int) -> str:
+    return f"Too many entries: at most {limit:,} at once, and {count:,} were pasted. Nothing was checked or changed."
+
+
+def paste_nothing() -> str:
+    return "Paste at least one entry, and choose whether to add or to remove."
+
+
+def paste_too_long() -> str:
+    return "The pasted text is too long for 1,000 entries. Nothing was checked or changed."
+
+
+def paste_expired() -> str:
+    return "This check has expired (or was made in another session): paste the list and check it again. Nothing was changed."
+
+
+def paste_run_summary(action: Action, counts: dict[Outcome, int]) -> str:
+    """One sentence for a finished run: how many changed, how many were so already, how many not."""
+    done = counts.get(Outcome.DONE, 0)
+    already = counts.get(Outcome.ALREADY, 0)
+    failed = sum(count for outcome, count in counts.items() if outcome not in {Outcome.DONE, Outcome.ALREADY})
+    text = f"{done} {action.past}."
+    if already:
+        text += f" {already} already so."
+    if failed:
+        text += f" {failed} not {action.past}: the reason is on {'its line' if failed == 1 else 'their lines'}."
+    return text
+
+
+# --- undo and revert (issue 10) ------------------------------------------------------------------
+
+def revert_nothing() -> Message:
+    return Message("info", "Nothing to revert: this attempt changed nothing.")
+
+
+def revert_already(by: str, when: str) -> Message:
+    return Message("info", f"Already reverted by {by} on {when}.")
+
+
+def revert_changed_since(action: Action, by: str, when: str) -> Message:
+    """A later change of the same membership is journaled: reverting would undo that one too."""
+    return Message("error", f"Not reverted: this membership was changed again since ({action.past} by {by} on {when}).",
+                   "Look at the later change in the journal; make a new change if one is still wanted.")
+
+
+def revert_moved_on(action: Action, is_member: bool) -> Message:
+    """The membership is no longer as the change left it (changed elsewhere, say in the Entra admin center)."""
+    now = "is a member again" if is_member else "is no longer a member"
+    return Message("error", f"Not reverted: the state has moved on since this was {action.past}: it {now}.",
+                   "Nothing was sent. Reload the page to see the members as they are now.")
+
+
+def revert_unreadable() -> Message:
+    return Message("error", "Not reverted: the membership could not be read to check it is still as the change left it.",
+                   "Nothing was sent. Try again in a moment.")
+
+
+def reverted(action: Action) -> str:
+    """The outcome line of a successful Undo/Revert (``action`` is the change that was inverted)."""
+    return "Added back." if action is Action.REMOVE else "Removed again."
+
+
+def journal_hidden() -> str:
+    """Why the journal doesn't name the member of an entry."""
+    return "The member is hidden: Graph doesn't show you the members of this unit (its membership is hidden)."
+
+
+def hidden_members(error: GraphError, access: MyAccess, scopes: frozenset[str]) -> Message:
+    """Why a hidden-membership unit's member list is not shown (Graph answered 403)."""
+    roles = ", ".join(HIDDEN_MEMBERSHIP_ROLE_NAMES[:-1]) + " or " + HIDDEN_MEMBERSHIP_ROLE_NAMES[-1]
+    text = (f"The members of this unit are hidden: Entra lists them only to the unit's own members and to holders "
+            f"of the {roles} role, and only through an app granted {HIDDEN_SCOPE}.")
+    missing = hidden_members_missing(access, scopes)
+    if missing == "scope":
+        fix = f"This app was not granted {HIDDEN_SCOPE} for you. {CONSENT_FIX}"
+    elif missing == "role":
+        fix = "You are not a member of this unit and hold none of those roles."
+    else:
+        fix = ""
+    return Message("error", text, fix, error.request_id)
+
+
+def person_missing() -> Message:
+    return Message("error", "No directory object has this id (any more).", "It may have been deleted: search for it again.")
+
+
+def export_incomplete(error: GraphError) -> str:
+    """The last line of an export Graph stopped answering part way."""
+    return (f"# Incomplete: Graph stopped answering before the last member ({error.status or 'no answer'} "
+            f"{error.code}; request id {error.request_id or error.client_request_id}). Export again.")
+
+
+def nested_member() -> str:
+    """Why a nested member has no Remove here."""
+    return "A member through a nested group: remove it from that group, or remove that group from this one."

@@ -15,7 +15,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode, urlsplit
 
@@ -44,6 +44,21 @@ PATCH_BIND_LIMIT = 20  # "A resource cannot contain more than 20 link changes"
 BATCH_LIMIT = 20
 CHANGE_CHUNK = 20  # members per write round trip, whichever way a kind is written
 EVENTUAL = {"ConsistencyLevel": "eventual"}
+# "When using the in operator, the request is limited to 15 expressions in the filter clause by
+# default" (Graph's known issues, query parameters): each listed value is one expression.
+IN_FILTER_LIMIT = 15
+ADDRESSES_PER_LOOKUP = 7  # userPrincipalName in (7) or mail in (7): 14 expressions
+GET_BY_IDS_LIMIT = 1000  # directoryObject: getByIds takes up to 1,000 ids
+PERSON_FIELDS = "id,displayName,userPrincipalName,mail,jobTitle"
+GROUP_HIT_FIELDS = "id,displayName,mail,groupTypes,securityEnabled,mailEnabled"
+# A person's memberships: whatever decides who may change each container (groups, units, roles alike).
+MEMBERSHIP_FIELDS = ",".join(dict.fromkeys(f"{GROUP_FIELDS},{UNIT_FIELDS},{ROLE_FIELDS}".split(",")))
+PERSON_PATHS = {"user": "/users", "group": "/groups", "device": "/devices"}
+CONTAINER_TYPES = {"group": Kind.GROUPS, "administrativeUnit": Kind.UNITS, "directoryRole": Kind.ROLES}
+EXPORT_FIELDS = "id,displayName,userPrincipalName,mail"
+EXPORT_PAGE_SIZE = 999  # Graph's largest page of members
+NESTED_GROUPS_CHECKED = 10  # nested groups asked "is it yours?" per page of members (one $batch with 50 members)
+MEMBERSHIP_PAGES = 10  # of 999: nobody is in more than 10,000 groups; the loop stays bounded
 RETRYABLE_STATUSES = {429, 503, 504}
 GUID_IN_PATH = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -405,6 +420,246 @@ class GraphClient:
             raise
         return True
 
+    # --- resolving pasted entries, reading membership in bulk (issue 10) -----------------------
+
+    def batch_requests(self, requests_: dict[str, dict]) -> dict[str, dict | GraphError]:
+        """Reads (GETs, and POSTs that only read, like getByIds) in $batch of 20: each answer is its
+        JSON body or a GraphError. Items Graph throttled (429) or found busy (503/504) are sent again
+        in one more $batch after their Retry-After, within the client's bounds (SDKs don't retry
+        batch items)."""
+        answers: dict[str, dict | GraphError] = {}
+        pending = list(requests_)
+        for attempt in range(self.max_retries + 1):
+            busy: list[str] = []
+            wait = 0.0
+            for chunk in _chunks(pending, BATCH_LIMIT):
+                items = {str(n): requests_[name] for n, name in enumerate(chunk)}
+                batch, _ = self._batch(items)
+                for n, name in enumerate(chunk):
+                    answer = batch[str(n)]
+                    answers[name] = (answer.body if isinstance(answer.body, dict) else {}) if answer.ok else answer.error()
+                    error = answers[name]
+                    if isinstance(error, GraphError) and error.status in RETRYABLE_STATUSES:
+                        busy.append(name)
+                        wait = max(wait, error.retry_after if error.retry_after is not None else 2 ** (attempt + 1))
+            if not busy or attempt == self.max_retries or wait > self.max_retry_wait:
+                break
+            self.sleep(wait)
+            pending = busy
+        return answers
+
+    def resolve_entries(self, addresses: Iterable[str], ids: Iterable[str], *, groups_by_mail: bool = False
+                        ) -> dict[str, list[DirectoryItem] | GraphError]:
+        """The directory objects that sign-in names or mail addresses, and object ids, stand for.
+
+        Keys are the addresses lower-cased and the ids in canonical form; each value lists what
+        matched (none: not found; several: ambiguous) or is the GraphError that stopped its look-up.
+        Users are found by ``userPrincipalName in (…) or mail in (…)``, 7 addresses a request (Graph
+        takes 15 expressions in a filter); ids by ``POST /directoryObjects/getByIds`` (1,000 a
+        request; it needs Directory.Read.All, else each id is read on its own). All of it in one
+        $batch round trip for up to 140 addresses; a second one only for what is left: addresses
+        no user has, as group mail addresses (``groups_by_mail``), and ids getByIds was refused.
+        """
+        addresses = list(dict.fromkeys(address.lower() for address in addresses))
+        ids = list(dict.fromkeys(refs.object_id(value) for value in ids))
+        requests_: dict[str, dict] = {}
+        user_chunks = list(_chunks(addresses, ADDRESSES_PER_LOOKUP))
+        for n, chunk in enumerate(user_chunks):
+            listed = ",".join(_odata_string(address) for address in chunk)
+            requests_[f"users{n}"] = _get("/users", {"$filter": f"userPrincipalName in ({listed}) or mail in ({listed})",
+                                                     "$select": PERSON_FIELDS, "$top": "999"})
+        id_chunks = list(_chunks(ids, GET_BY_IDS_LIMIT))
+        for n, chunk in enumerate(id_chunks):
+            requests_[f"ids{n}"] = {"method": "POST", "url": "/directoryObjects/getByIds",
+                                    "headers": {"Content-Type": "application/json"}, "body": {"ids": chunk}}
+        answers = self.batch_requests(requests_) if requests_ else {}
+        found: dict[str, list[DirectoryItem] | GraphError] = {}
+        for n, chunk in enumerate(user_chunks):
+            answer = answers[f"users{n}"]
+            for address in chunk:
+                found[address] = answer if isinstance(answer, GraphError) else [
+                    DirectoryItem.from_graph({**user, "@odata.type": "#microsoft.graph.user"})
+                    for user in answer.get("value", [])
+                    if address in {(user.get("userPrincipalName") or "").lower(), (user.get("mail") or "").lower()}]
+        refused: list[str] = []
+        for n, chunk in enumerate(id_chunks):
+            answer = answers[f"ids{n}"]
+            if isinstance(answer, GraphError) and answer.is_permission_denied:
+                refused.extend(chunk)  # no Directory.Read.All: read each id on its own
+                continue
+            by_id = {} if isinstance(answer, GraphError) else {item.get("id"): item for item in answer.get("value", [])}
+            for object_id_ in chunk:
+                found[object_id_] = answer if isinstance(answer, GraphError) else (
+                    [DirectoryItem.from_graph(by_id[object_id_])] if object_id_ in by_id else [])
+        unmatched = [a for a in addresses if groups_by_mail and found.get(a) == []]
+        found.update(self._second_look(unmatched, refused))
+        return found
+
+    def _second_look(self, addresses: list[str], ids: list[str]) -> dict[str, list[DirectoryItem] | GraphError]:
+        """Addresses as group mail addresses, and ids one by one: one more $batch round trip, if any."""
+        requests_: dict[str, dict] = {}
+        mail_chunks = list(_chunks(addresses, IN_FILTER_LIMIT))
+        for n, chunk in enumerate(mail_chunks):
+            listed = ",".join(_odata_string(address) for address in chunk)
+            requests_[f"groups{n}"] = _get("/groups", {"$filter": f"mail in ({listed})", "$select": GROUP_HIT_FIELDS})
+        for object_id_ in ids:
+            requests_[object_id_] = _get(f"/directoryObjects/{object_id_}", {"$select": MEMBER_FIELDS})
+        answers = self.batch_requests(requests_) if requests_ else {}
+        found: dict[str, list[DirectoryItem] | GraphError] = {}
+        for n, chunk in enumerate(mail_chunks):
+            answer = answers[f"groups{n}"]
+            for address in chunk:
+                found[address] = answer if isinstance(answer, GraphError) else [
+                    DirectoryItem.from_graph({**group, "@odata.type": "#microsoft.graph.group"})
+                    for group in answer.get("value", []) if (group.get("mail") or "").lower() == address]
+        for object_id_ in ids:
+            answer = answers[object_id_]
+            if isinstance(answer, GraphError):
+                found[object_id_] = [] if answer.is_not_found else answer
+            else:
+                found[object_id_] = [DirectoryItem.from_graph(answer)]
+        return found
+
+    def members_among(self, container: Container, member_ids: Iterable[str]) -> dict[str, bool | None]:
+        """Which of ``member_ids`` are direct members now (None where it could not be read).
+
+        ``…/members?$filter=id in (…)`` with advanced-query parameters, 15 ids a request, in $batch:
+        300 ids a round trip, whatever the container's size. (Microsoft documents ``id in (…)`` with
+        advanced queries on memberOf; members take the same filters [U].) A container that won't
+        filter that way (400) is read id by id.
+        """
+        ids = list(dict.fromkeys(refs.object_id(m) for m in member_ids))
+        chunks = list(_chunks(ids, IN_FILTER_LIMIT))
+        path = refs.members_path(container, self.base_url)
+        requests_ = {}
+        for n, chunk in enumerate(chunks):
+            listed = ",".join(_odata_string(m) for m in chunk)
+            requests_[str(n)] = _get(path, {"$filter": f"id in ({listed})", "$select": "id", "$count": "true"}, EVENTUAL)
+        answers = self.batch_requests(requests_) if requests_ else {}
+        state: dict[str, bool | None] = {}
+        unsupported: list[str] = []
+        for n, chunk in enumerate(chunks):
+            answer = answers[str(n)]
+            if isinstance(answer, GraphError):
+                if answer.status == 400:
+                    unsupported.extend(chunk)
+                state.update(dict.fromkeys(chunk))
+                continue
+            present = {item.get("id") for item in answer.get("value", [])}
+            state.update((m, m in present) for m in chunk)
+        if unsupported:
+            state.update(self.read_membership(container, unsupported))
+        return state
+
+    def member_lists_readable(self, containers: list[Container]) -> dict[str, bool | None]:
+        """Whether the signed-in user may list each container's members (a hidden-membership unit
+        answers 403 to others): ``…/members?$top=1&$select=id`` in $batch. None: could not tell."""
+        answers = self.batch_requests({c.id: _get(refs.members_path(c, self.base_url), {"$top": "1", "$select": "id"})
+                                       for c in containers}) if containers else {}
+        return {c.id: (None if not answers[c.id].is_permission_denied else False)
+                if isinstance(answers[c.id], GraphError) else True for c in containers}
+
+    def person_memberships(self, object_id_: str) -> tuple[DirectoryItem | None, list[ContainerInfo]]:
+        """A user, group or device and the groups, units and roles it is a direct member of.
+
+        One $batch: the object, and its ``memberOf`` read as a user's, a group's and a device's (the
+        paths of the other types answer 404); further pages follow ``@odata.nextLink``. (None, [])
+        when no such object exists; apps and contacts come back with no memberships read.
+        """
+        object_id_ = refs.object_id(object_id_)
+        requests_ = {"object": _get(f"/directoryObjects/{object_id_}", {"$select": MEMBER_FIELDS})}
+        for type_name, path in PERSON_PATHS.items():
+            requests_[type_name] = _get(f"{path}/{object_id_}/memberOf", {"$select": MEMBERSHIP_FIELDS, "$top": "999"})
+        answers = self.batch_requests(requests_)
+        found = answers["object"]
+        if isinstance(found, GraphError):
+            if found.is_not_found:
+                return None, []
+            raise found
+        person = DirectoryItem.from_graph(found)
+        listing = answers.get(person.type)
+        if listing is None:
+            return person, []
+        if isinstance(listing, GraphError):
+            raise listing
+        items, link = list(listing.get("value", [])), listing.get("@odata.nextLink")
+        for _ in range(MEMBERSHIP_PAGES):
+            if not link:
+                break
+            page = self.next_page(link, lambda item: item)
+            items.extend(page.items)
+            link = page.next_link
+        containers = []
+        for item in items:
+            kind = CONTAINER_TYPES.get(item.get("@odata.type", "").rsplit(".", 1)[-1])
+            if kind is not None:
+                containers.append(ContainerInfo.from_graph(kind, item))
+        return person, containers
+
+    def member_pages(self, container: Container, *, top: int = EXPORT_PAGE_SIZE) -> Iterator[Page]:
+        """Every member, page by page (``$top=999``, then ``@odata.nextLink``): one page in memory at a
+        time, however large the container. Each page is read when the caller asks for it."""
+        page = self._page(refs.members_path(container, self.base_url), {"$select": EXPORT_FIELDS, "$top": str(top)},
+                          {}, DirectoryItem.from_graph)
+        yield page
+        while page.next_link:
+            page = self.next_page(page.next_link, DirectoryItem.from_graph)
+            yield page
+
+    # --- what Entra shows on a group page: members by type, nested members (issue 10) ------------
+
+    def list_members_of_type(self, container: Container, member_type: str, *, top: int = PAGE_SIZE) -> Page:
+        """The first page of a container's direct members of one type (an OData cast, which the docs
+        want with advanced-query parameters)."""
+        path = f"{refs.members_path(container, self.base_url)}/{_cast(member_type)}"
+        return self._page(path, {"$select": MEMBER_FIELDS, "$top": str(top), "$count": "true"}, dict(EVENTUAL),
+                          DirectoryItem.from_graph)
+
+    def transitive_page(self, container: Container, *, member_type: str = "", next_link: str | None = None,
+                        top: int = PAGE_SIZE) -> tuple[Page, list[ContainerInfo]]:
+        """A page of a group's members with the nested groups' members (``transitiveMembers``), and
+        the group's nested groups (to tell through which one each member comes), in one $batch."""
+        path = f"{refs.container_path(container, self.base_url)}/transitiveMembers"
+        if next_link:
+            if not next_link.startswith(self.base_url + "/"):
+                raise refs.InvalidId("A next-page link must point at the configured Graph service.")
+            page_item = {"method": "GET", "url": next_link[len(self.base_url):], "headers": dict(EVENTUAL)}
+        else:
+            typed = f"{path}/{_cast(member_type)}" if member_type else path
+            page_item = _get(typed, {"$select": MEMBER_FIELDS, "$top": str(top), "$count": "true"}, EVENTUAL)
+        groups_item = _get(f"{path}/{_cast('group')}", {"$select": "id,displayName", "$top": "999", "$count": "true"},
+                           EVENTUAL)
+        answers = self.batch_requests({"page": page_item, "groups": groups_item})
+        if isinstance(answers["page"], GraphError):
+            raise answers["page"]
+        groups = answers["groups"]
+        nested = [] if isinstance(groups, GraphError) else [ContainerInfo.from_graph(Kind.GROUPS, g)
+                                                             for g in groups.get("value", [])]
+        return _page_of(answers["page"], DirectoryItem.from_graph), nested
+
+    def nesting(self, container: Container, member_ids: list[str], nested: list[ContainerInfo]) -> dict[str, str | None]:
+        """For each member: "" when a direct member of the group, else the id of the nested group it is
+        a direct member of (None: not among the first ``NESTED_GROUPS_CHECKED``, or unreadable).
+        One $batch of ``members?$filter=id in (…)`` on the group and on each nested group."""
+        groups = [container] + [Container(Kind.GROUPS, g.id) for g in nested[:NESTED_GROUPS_CHECKED]]
+        ids = [refs.object_id(m) for m in member_ids]
+        requests_ = {}
+        for g, group in enumerate(groups):
+            for n, chunk in enumerate(_chunks(ids, IN_FILTER_LIMIT)):
+                listed = ",".join(_odata_string(m) for m in chunk)
+                requests_[f"{g}:{n}"] = _get(refs.members_path(group, self.base_url),
+                                             {"$filter": f"id in ({listed})", "$select": "id", "$count": "true"}, EVENTUAL)
+        answers = self.batch_requests(requests_) if ids else {}
+        where: dict[str, str | None] = dict.fromkeys(ids)
+        for g, group in reversed(list(enumerate(groups))):  # the group itself last: "direct" wins
+            for n, _ in enumerate(_chunks(ids, IN_FILTER_LIMIT)):
+                answer = answers[f"{g}:{n}"]
+                if isinstance(answer, GraphError):
+                    continue
+                for item in answer.get("value", []):
+                    where[item["id"]] = "" if g == 0 else group.id
+        return where
+
     # --- changing: never raises; one Result per member ------------------------------------
 
     def remove_member(self, container: Container, member_id: str) -> Result:
@@ -630,6 +885,26 @@ def search_clause(text: str, fields: list[str]) -> str:
     """A Graph ``$search`` value: each field's clause in double quotes, OR-ed (quotes in text dropped)."""
     cleaned = " ".join(text.replace('"', " ").replace("\\", " ").split())[:100]
     return " OR ".join(f'"{name}:{cleaned}"' for name in fields)
+
+
+def _get(path: str, params: dict, headers: dict | None = None) -> dict:
+    """A GET item of a $batch: a URL relative to the version, its query encoded."""
+    item = {"method": "GET", "url": f"{path}?{urlencode(params)}"}
+    if headers:
+        item["headers"] = headers
+    return item
+
+
+def _cast(member_type: str) -> str:
+    """The OData cast segment of a member type: user -> microsoft.graph.user."""
+    if member_type not in {"user", "group", "device", "servicePrincipal", "orgContact"}:
+        raise refs.InvalidId(f"Not a member type: {member_type[:20]!r}")
+    return f"microsoft.graph.{member_type}"
+
+
+def _odata_string(value: str) -> str:
+    """An OData string literal: in single quotes, a quote inside doubled."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:

@@ -145,3 +145,34 @@ def not_sent_shown(session: SessionBase, entry_ids: Iterable[int]) -> set[int]:
 
 def remember_not_sent_shown(session: SessionBase, entry_ids: Iterable[int]) -> None:
     _memo(session, NOT_SENT_SHOWN).put_many({str(i): True for i in entry_ids})
+
+# --- pasted lists (issue 10): a dry run's plan, for the run that follows ---------------------
+
+PLANS = ("memo:plans", 2, 3600)  # the last two dry runs, for an hour (a plan of 1,000 entries is ~250 kB)
+
+
+def remember_plan(session: SessionBase, plan: dict) -> str:
+    """Keep a dry run's plan (JSON-ready) server-side; the browser only holds an opaque key."""
+    key = secrets.token_urlsafe(12)
+    _memo(session, PLANS).put(key, plan)
+    return key
+
+
+def recall_plan(session: SessionBase, key: str) -> dict | None:
+    return _memo(session, PLANS).get(key) if key else None
+
+
+def update_plan(session: SessionBase, key: str, plan: dict) -> None:
+    """Store a plan's progress (a run goes slice by slice) under the key it already has."""
+    _memo(session, PLANS).put(key, plan)
+
+
+READABLE = ("memo:readable", 100, 300)  # whether I may list a container's members (the journal hides what I may not)
+
+
+def recall_readable(session: SessionBase, container_ids: Iterable[str]) -> dict[str, bool]:
+    return _memo(session, READABLE).get_many(container_ids)
+
+
+def remember_readable(session: SessionBase, readable: Mapping[str, bool]) -> None:
+    _memo(session, READABLE).put_many(dict(readable))

@@ -31,6 +31,11 @@ class AuditEntry(models.Model):
     message = models.TextField(blank=True)
     request_id = models.CharField(max_length=64, blank=True)
     client_request_id = models.CharField(max_length=64, blank=True)
+    # What the person said with the change, if anything: a ticket reference and a reason (issue 10).
+    ticket = models.CharField(max_length=64, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    # An Undo or a Revert: the entry whose change this one made the inverse of (issue 10).
+    reverts = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reverted_by")
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -175,3 +175,40 @@ def picker_types(container: ContainerInfo) -> tuple[str, ...]:
     if container.kind is Kind.ROLES or Trait.M365 in container.traits:
         return ("user",)
     return ("user", "group", "device")
+
+
+# --- what a container accepts as a member (issue 10: a pasted list is checked before it is sent) ---
+
+def accepted_member_types(container: ContainerInfo) -> frozenset[str]:
+    """The member types Graph accepts in this container (GRAPH.md §2, "Members allowed").
+
+    Units: users, groups, devices. Microsoft 365 groups: users only. Other groups: users, groups,
+    devices, service principals, contacts. Directory roles: users, service principals and
+    (role-assignable) groups.
+    """
+    if container.kind is Kind.UNITS:
+        return frozenset({"user", "group", "device"})
+    if container.kind is Kind.ROLES:
+        return frozenset({"user", "servicePrincipal", "group"})
+    if Trait.M365 in container.traits:
+        return frozenset({"user"})
+    return frozenset({"user", "group", "device", "servicePrincipal", "orgContact"})
+
+
+# --- who may list a hidden-membership unit's members (issue 10; GRAPH.md §2, §8) ----------------
+
+GLOBAL_READER = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
+HIDDEN_SCOPE = "Member.Read.Hidden"
+# Besides the unit's own members: the roles that read units' members in full (rbac-admin-units-apis-read).
+HIDDEN_MEMBERSHIP_ROLES = (GLOBAL_ADMIN, PRIVILEGED_ROLE_ADMIN, GLOBAL_READER)
+HIDDEN_MEMBERSHIP_ROLE_NAMES = ("Global Administrator", "Privileged Role Administrator", "Global Reader")
+
+
+def hidden_members_missing(access: MyAccess, scopes: frozenset[str]) -> str:
+    """What keeps this user from a hidden unit's member list: "scope" (the app lacks
+    Member.Read.Hidden), "role" (none of the roles, and not a member: as far as the app knows), or ''."""
+    if scopes and HIDDEN_SCOPE not in scopes:
+        return "scope"
+    if access.known and not set(access.roles) & set(HIDDEN_MEMBERSHIP_ROLES):
+        return "role"
+    return ""

@@ -3,7 +3,7 @@ and a GUID is a 404 before any view runs (DESIGN.md invariants 1 and 9)."""
 
 from django.urls import path, register_converter
 
-from members import views
+from members import views, views_entra, views_export, views_journal, views_paste, views_people, views_undo
 from members.directory import Kind
 from members.refs import GUID_PATTERN, object_id
 
@@ -36,13 +36,24 @@ register_converter(GuidConverter, "guid")
 app_name = "members"
 urlpatterns = [
     path("", views.home, name="home"),
-    path("activity/", views.activity, name="activity"),
+    path("activity/", views_journal.activity, name="activity"),
+    path("activity/<int:entry_id>/revert/", views_undo.entry_revert, name="entry-revert"),
     path("roles/template/<guid:template_id>/", views.role_by_template, name="role-by-template"),
+    path("people/<guid:person_id>/", views_people.person_detail, name="person"),
+    path("people/<guid:person_id>/remove/", views_people.person_remove, name="person-remove"),
+    path("people/<guid:person_id>/add/", views_people.person_add, name="person-add"),
+    path("people/<guid:person_id>/groups/", views_people.person_groups, name="person-groups"),
     path("<kind:kind>/", views.container_list, name="container-list"),
     path("<kind:kind>/<guid:container_id>/", views.container_detail, name="container-detail"),
     path("<kind:kind>/<guid:container_id>/members/", views.member_collection, name="member-collection"),
+    path("<kind:kind>/<guid:container_id>/members.csv", views_export.member_export, name="member-export"),
     path("<kind:kind>/<guid:container_id>/candidates/", views.member_candidates, name="member-candidates"),
     path("<kind:kind>/<guid:container_id>/members/remove/", views.member_bulk_remove, name="member-bulk-remove"),
+    # Issue 10 (before members/<member_id>/, which would take "paste" for an id):
+    path("<kind:kind>/<guid:container_id>/members/paste/", views_paste.member_paste, name="member-paste"),
+    path("<kind:kind>/<guid:container_id>/members/paste/run/", views_paste.member_paste_run, name="member-paste-run"),
+    path("<kind:kind>/<guid:container_id>/members/undo/", views_undo.member_undo, name="member-undo"),
+    path("<kind:kind>/<guid:container_id>/members/view/", views_entra.member_view, name="member-view"),
     # The member id is checked by the view (a 400 names it): the container must exist as a URL first.
     path("<kind:kind>/<guid:container_id>/members/<str:member_id>/", views.member_remove, name="member-remove"),
 ]

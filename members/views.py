@@ -8,19 +8,21 @@ not swap 4xx answers). Container ids are checked by the URLconf (``members.urls`
 a 404 before any view runs.
 """
 
+from collections.abc import Mapping
+from dataclasses import replace
+
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import trigger_client_event
 
-from members import changes, explain, memo, notsent
+from members import changes, explain, journal, memo, notsent
 from members.access import access_for
 from members.client import graph_for
-from members.directory import Action, ContainerInfo, DirectoryItem, Kind, MyAccess, Outcome, Page
+from members.directory import Action, ContainerInfo, DirectoryItem, Kind, MyAccess, Outcome, Page, Trait
 from members.graph import GraphClient, GraphError
 from members.models import AuditEntry
 from members.permissions import ALLOWED, ROLE_NAMES, Verdict, change_verdict, picker_types, role_names
@@ -49,7 +51,7 @@ def home(request: HttpRequest) -> HttpResponse:
             owned = graph.my_owned_groups()
     except GraphError as exc:
         error = explain.load_failed(exc, "your units and groups")
-    recent = AuditEntry.objects.filter(actor=request.user)[:8]
+    recent = journal.redact(lambda: graph, request.session, AuditEntry.objects.filter(actor=request.user)[:8])
     return render(request, "members/home.html", {"access": access, "role_names": role_names(access), "units": units,
                                                   "owned": owned, "recent": recent, "error": error,
                                                   "standing": explain.standing(access, granted_scopes(request))})
@@ -168,12 +170,21 @@ def _members_context(request: HttpRequest, graph: GraphClient, container: Contai
         else:
             page = graph.list_members(container, search=query)
     except GraphError as exc:
-        error = explain.load_failed(exc, f"the members of this {container.kind.label}")
+        error = _hidden_members(request, graph, container, exc) or explain.load_failed(
+            exc, f"the members of this {container.kind.label}")
     memo.remember_items(request.session, page.items if page else [])
     shown, total = _tally(request, page, None if query else member_count)
     return {"members": page.items if page else [], "members_error": error, "query": query,
             "shown": shown, "total": total, "count": explain.count_line(shown, total, "member", "members", query, say_all=False),
             "more": memo.remember_next(request.session, page.next_link if page else None), "next_page": bool(more)}
+
+
+def _hidden_members(request: HttpRequest, graph: GraphClient, container: Container, error: GraphError):
+    """A hidden-membership unit that refused its member list: say why (issue 10), else None."""
+    remembered = memo.recall_container(request.session, container)
+    if not error.is_permission_denied or remembered is None or Trait.HIDDEN not in remembered[0].traits:
+        return None
+    return explain.hidden_members(error, access_for(request.session, graph), granted_scopes(request))
 
 
 @require_GET
@@ -187,12 +198,17 @@ def container_detail(request: HttpRequest, kind: Kind, container_id: str) -> Htt
                                                            "member_count": graph.count_members(container)})
     if _is_fragment(request) and request.GET.get("part") == "recent":
         return render(request, DETAIL + "#recent-changes", {"kind": container.kind, "address": container,
-                                                             "recent": _recent(container)})
+                                                             "recent": _recent(request, container)})
     return _render_detail(request, container)
 
 
-def _recent(container: Container) -> list[AuditEntry]:
-    return list(AuditEntry.objects.filter(container_id=container.id)[:5])
+def _recent(request: HttpRequest, container: Container, *, hide_members: bool | None = None) -> list[AuditEntry]:
+    """The container's last changes the viewer may read: the journal never shows what the page would
+    not (others' entries to a reader of their own, members of a list Graph won't show them)."""
+    recent = journal.visible_entries(request.user).filter(container_id=container.id)[:5]
+    if hide_members is None:  # the fragment alone: ask (units only, remembered a few minutes)
+        return journal.redact(lambda: graph_for(request), request.session, recent)
+    return journal.hide_all(recent) if hide_members else list(recent)
 
 
 @require_GET
@@ -213,7 +229,7 @@ def _render_detail(request: HttpRequest, container: Container) -> HttpResponse:
     context.update(_members_context(request, graph, context["address"], member_count=context["member_count"]))
     notsent.journal_interrupted(request)  # a click made while the session was gone, before signing in
     context["not_sent"] = notsent.to_offer(request, graph, context["address"], context["container"].display_name)
-    context["recent"] = _recent(context["address"])
+    context["recent"] = _recent(request, context["address"], hide_members=bool(context["members_error"]))
     return render(request, DETAIL, context)
 
 
@@ -253,17 +269,30 @@ def _known(request: HttpRequest, graph: GraphClient, container: Container, ids: 
                          access=access_for(request.session, graph), scopes=granted_scopes(request))
 
 
-def _change(request: HttpRequest, action: Action, container: Container,
-            member_ids: list[str]) -> tuple[ContainerInfo | None, list[changes.Row]]:
-    """Make the change through the journal; if the sign-in has expired, journal it as not sent, then re-login."""
+def _change(request: HttpRequest, action: Action, container: Container, member_ids: list[str], *,
+            items: Mapping[str, DirectoryItem] | None = None) -> tuple[ContainerInfo | None, list[changes.Row]]:
+    """Make the change through the journal; if the sign-in has expired, journal it as not sent, then re-login.
+
+    ``items``: names the caller already holds (a pasted list's plan), beside those the pages showed.
+    """
     try:
         graph = graph_for(request)
     except ReauthenticationRequired:
         changes.record_not_sent(request.user, action, container, member_ids,
                                 notsent.remembered(request, container, member_ids))
         raise
-    return changes.apply(graph, request.user, action, container, member_ids,
-                         _known(request, graph, container, member_ids))
+    known = _known(request, graph, container, member_ids)
+    if items:
+        known = replace(known, items={**items, **known.items})
+    return changes.apply(graph, request.user, action, container, member_ids, known, _note(request))
+
+
+def _note(request: HttpRequest) -> changes.Note:
+    """The ticket reference and reason sent with a change (fields ``ticket``, ``reason``; htmx sends a
+    DELETE's in the query string), trimmed to what the journal keeps."""
+    fields = request.POST if request.method == "POST" else request.GET
+    return changes.Note(ticket=" ".join(fields.get("ticket", "").split())[:64],
+                        reason=" ".join(fields.get("reason", "").split())[:500])
 
 
 def _back_to_page(request: HttpRequest, container: Container, rows: list[changes.Row]) -> HttpResponse:
@@ -390,26 +419,6 @@ def _already_members(graph: GraphClient, container: Container, hits: list[Direct
         return frozenset()
     state = graph.read_membership(container, [hit.id for hit in hits])
     return frozenset(member_id for member_id, is_member in state.items() if is_member)
-
-
-@require_GET
-def activity(request: HttpRequest) -> HttpResponse:
-    """The journal: every add/remove attempt, newest first. The viewer's own open entries are settled
-    first by reading the membership back (a few per visit)."""
-    _settle_my_open_entries(request)
-    entries = AuditEntry.objects.all()
-    if request.GET.get("mine"):
-        entries = entries.filter(actor=request.user)
-    container = request.GET.get("container", "")
-    if container:
-        try:
-            entries = entries.filter(container_id=object_id(container))
-        except InvalidId:
-            return render(request, "members/activity.html", {"bad_container": explain.bad_container_filter()}, status=400)
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    return render(request, "members/activity.html", {"page": page, "mine": bool(request.GET.get("mine")),
-                                                     "container": container,
-                                                     "named": page.object_list[0] if container and page.object_list else None})
 
 
 def _settle_my_open_entries(request: HttpRequest) -> None:

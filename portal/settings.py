@@ -157,6 +157,8 @@ GRAPH_MAX_RETRY_WAIT = float(os.environ.get("GRAPH_MAX_RETRY_WAIT", "5"))
 # (longer than a request can take, so none is still in flight): members.changes.settle_open.
 JOURNAL_SETTLE_AFTER = timedelta(seconds=float(os.environ.get("JOURNAL_SETTLE_AFTER", "300")))
 # What one request may carry (README "Limits"); beyond it Django answers 400 before any view runs.
+# The Django group whose members (and staff) read the whole journal; everyone else reads their own entries.
+JOURNAL_AUDITORS_GROUP = os.environ.get("JOURNAL_AUDITORS_GROUP", "journal-auditors")
 # One change may carry up to 1,000 members (members.changes); leave room for the other fields.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1_100
 # 1,100 fields of a 36-character id take under 50 KB: a larger body is refused when it is read.

@@ -39,6 +39,12 @@ UNIT_WRITE_SCOPES = frozenset({"AdministrativeUnit.ReadWrite.All"})  # "Higher: 
 ROLE_WRITE_SCOPES = frozenset({"RoleManagement.ReadWrite.Directory"})  # nothing higher
 ROLE_ASSIGNABLE_EXTRA_SCOPES = frozenset({"RoleManagement.ReadWrite.Directory"})
 HIDDEN_MEMBERS_SCOPES = frozenset({"Member.Read.Hidden"})
+# Roles that read an AU's members in full, hidden membership included: Global Reader ("read all
+# properties of administrative units, including members", microsoft.directory/administrativeUnits/
+# allProperties/read), Privileged Role Administrator (allProperties/allTasks) and Global
+# Administrator [D DC:api-reference/v1.0/includes/rbac-for-apis/rbac-admin-units-apis-read.md].
+# Directory Readers reads members through administrativeUnits/members/read, not hidden ones [U].
+HIDDEN_MEMBERSHIP_ROLES = frozenset({GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR, GLOBAL_READER})
 DIRECTORY_READ = frozenset({"Directory.Read.All", "Directory.ReadWrite.All"})
 
 # Scopes that let a caller read each resource (any one suffices).
@@ -165,10 +171,15 @@ def can_see_all_properties(actor: Actor, kind: str) -> bool:
 
 
 def can_list_unit_members(actor: Actor, unit: UnitTarget) -> bool:
-    """Hidden-membership AUs show members only to their members or with Member.Read.Hidden."""
+    """A hidden-membership AU lists its members only when the delegated call has both: the
+    Member.Read.Hidden scope, and a user who may see hidden membership, a member of the unit or a
+    holder of a role that reads unit members in full (GRAPH.md §2, §8; ``HIDDEN_MEMBERSHIP_ROLES``)."""
     if not can_read(actor, "administrativeUnit"):
         return False
-    return not unit.hidden or unit.id in actor.units or actor.has_scope(HIDDEN_MEMBERS_SCOPES)
+    if not unit.hidden:
+        return True
+    may_see = unit.id in actor.units or actor.has_tenant_role(HIDDEN_MEMBERSHIP_ROLES)
+    return actor.has_scope(HIDDEN_MEMBERS_SCOPES) and may_see
 
 
 def change_group_members(actor: Actor, group: GroupTarget, member_kind: str | None = None) -> Refusal | None:

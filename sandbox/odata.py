@@ -1,10 +1,13 @@
 """The OData query options the sandbox understands, with Graph's rules (GRAPH.md §3).
 
-``$filter``: ``startswith``, ``eq``, ``and``/``or``, parentheses, ``groupTypes/any(c:c eq 'X')``;
+``$filter``: ``startswith``, ``eq``, ``in``, ``and``/``or``, parentheses, ``groupTypes/any(c:c eq 'X')``;
 advanced-query-only ``ne``, ``not``, ``endswith`` (E12d without ``ConsistencyLevel: eventual`` and
-``$count=true``). ``$search``: quoted ``"property:text"`` clauses joined by ``AND``/``OR``, tokenized
-on displayName/description, ``startsWith`` elsewhere. ``$top`` 1..999. ``$skiptoken`` is opaque.
-Filters and searches compile to predicates over a ``DirectoryObject`` (``id`` + ``data``).
+``$count=true``). Without advanced queries a filter holds at most 15 expressions, each value of an
+``in`` list counting as one (Graph's known issues: "When using the in operator, the request is
+limited to 15 expressions in the filter clause by default"). ``$search``: quoted ``"property:text"``
+clauses joined by ``AND``/``OR``, tokenized on displayName/description, ``startsWith`` elsewhere.
+``$top`` 1..999. ``$skiptoken`` is opaque. Filters and searches compile to predicates over a
+``DirectoryObject`` (``id`` + ``data``).
 """
 
 import base64
@@ -184,7 +187,8 @@ _FILTER_TOKEN = re.compile(
     r"\s*(?:'((?:[^']|'')*)'|(\()|(\))|(,)|(:)|([A-Za-z_][A-Za-z0-9_./]*)|(-?\d+(?:\.\d+)?))"
 )
 ADVANCED_OPERATORS = {"ne", "not", "endswith"}
-COMPARISONS = {"eq", "ne"}
+COMPARISONS = {"eq", "ne", "in"}
+MAX_EXPRESSIONS = 15  # without advanced queries (then only the URL length, 2,048, bounds it)
 
 
 def parse_filter(raw: str, resource: str, advanced: bool) -> Predicate:
@@ -194,6 +198,10 @@ def parse_filter(raw: str, resource: str, advanced: bool) -> Predicate:
     predicate = parser.expression()
     if parser.items:
         raise errors.unsupported_query(f"Invalid filter clause: syntax error at '{parser.items[0][1]}'.")
+    if parser.expressions > MAX_EXPRESSIONS and not advanced:
+        # The limit is documented; the error's text is [U].
+        raise errors.unsupported_query(
+            f"The filter clause has {parser.expressions} expressions; at most {MAX_EXPRESSIONS} are supported.")
     return predicate
 
 
@@ -234,6 +242,7 @@ class _FilterParser:
         self.items = items
         self.resource = resource
         self.advanced = advanced
+        self.expressions = 0  # comparisons, functions and in-list values seen
 
     def take(self, kind: str | None = None, value: str | None = None):
         if not self.items:
@@ -296,12 +305,28 @@ class _FilterParser:
             raise errors.unsupported_query(f"Invalid filter clause: operator '{operator}' is not supported.")
         self.require_advanced(operator)
         self.check_property(word)
+        if operator == "in":
+            return self.in_list(word)
+        self.expressions += 1
         literal = self.take("literal")
         equal = _equals(word, literal)
         return equal if operator == "eq" else (lambda obj: not equal(obj))
 
+    def in_list(self, prop: str) -> Predicate:
+        """``prop in ('a', 'b')``: equal to any of the values (strings case-insensitively)."""
+        self.take("(")
+        values = [self.take("literal")]
+        while self.items and self.items[0][0] == ",":
+            self.take(",")
+            values.append(self.take("literal"))
+        self.take(")")
+        self.expressions += len(values)
+        tests = [_equals(prop, value) for value in values]
+        return lambda obj: any(test(obj) for test in tests)
+
     def function(self, name: str) -> Predicate:
         self.require_advanced(name)
+        self.expressions += 1
         self.take("(")
         prop = str(self.take("word"))
         self.take(",")
@@ -323,6 +348,7 @@ class _FilterParser:
         self.take("word", "eq")
         literal = self.take("literal")
         self.take(")")
+        self.expressions += 1
         wanted = str(literal).lower()
         return lambda obj: any(str(v).lower() == wanted for v in (_value(obj, prop) or []))
 

@@ -15,6 +15,7 @@ is bound to. Only wsgiref-based servers (runserver, Django's live server) report
 """
 
 import logging
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from urllib.parse import urlsplit
 
@@ -65,9 +66,13 @@ class LoopbackOriginMiddleware:
             return self.get_response(request)
         token = _request_origin.set(origin)
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
         finally:
             _request_origin.reset(token)
+        if response.streaming and not response.is_async:
+            # A streamed answer may call Graph while it is being sent (an export's next pages).
+            response.streaming_content = _with_origin(origin, response.streaming_content)
+        return response
 
     def _warn_unconfigured(self, meta: dict) -> None:
         if settings.SANDBOX_LOOPBACK_URL or self.warned:
@@ -75,6 +80,20 @@ class LoopbackOriginMiddleware:
         self.warned = True
         log.warning("SANDBOX_LOOPBACK_URL is not set and %s does not report its bound port: the sandbox "
                     "is reached on %s", meta.get("SERVER_SOFTWARE") or "this server", DEFAULT_LOOPBACK)
+
+
+def _with_origin(origin: str, chunks: Iterable) -> Iterator:
+    """The chunks of a streamed answer, each produced with the request's origin remembered."""
+    iterator = iter(chunks)
+    while True:
+        token = _request_origin.set(origin)
+        try:
+            chunk = next(iterator)
+        except StopIteration:
+            return
+        finally:
+            _request_origin.reset(token)
+        yield chunk
 
 
 class SandboxAdapter(HTTPAdapter):

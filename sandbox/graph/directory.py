@@ -48,6 +48,18 @@ def members_of(container: DirectoryObject, relation: str = Link.MEMBERS) -> Quer
     return live_objects().filter(linked_from__container=container, linked_from__relation=relation)
 
 
+def transitive_members_of(group: DirectoryObject) -> QuerySet:
+    """A group's members and, through nested groups, theirs (``transitiveMembers``): each once."""
+    found: set[str] = set()
+    frontier = {str(group.id)}
+    while frontier:  # ends: each round adds only objects not seen before
+        links = Link.objects.filter(container_id__in=frontier, relation=Link.MEMBERS).values_list("member_id", "member__kind")
+        new = {str(member) for member, _ in links} - found - {str(group.id)}
+        found |= new
+        frontier = {str(member) for member, kind in links if kind == Kind.GROUP and str(member) in new}
+    return live_objects().filter(id__in=found)
+
+
 def containers_of(member_id: str, kind: str | None = None) -> QuerySet:
     objects = live_objects().filter(links__member_id=member_id, links__relation=Link.MEMBERS)
     return objects if kind is None else objects.filter(kind=kind)

@@ -87,7 +87,7 @@ def _only(call: Call, *methods: str) -> None:
 
 
 def _simple_route(call: Call, path: str, actor) -> Callable[[], Result] | None:
-    """/me…, /users/{id}, /devices/{id}, /directoryObjects/{id}."""
+    """/me…, /users/{id}, /devices/{id}, /directoryObjects/{id}, /directoryObjects/getByIds."""
     if path == "me":
         _only(call, "GET")
         return lambda: reads.me(call, actor())
@@ -114,10 +114,20 @@ def _simple_route(call: Call, path: str, actor) -> Callable[[], Result] | None:
         transitive = match.group(2) == "transitiveMemberOf"
         return lambda: reads.memberships(call, actor(), str(user.id), cast=match.group(3), transitive=transitive,
                                          read_resource="user")
+    match = re.match(r"^devices/([^/]+)/(memberOf|transitiveMemberOf)(?:/([^/]+))?$", path)
+    if match:
+        _only(call, "GET")
+        device = directory.get_object(match.group(1), Kind.DEVICE)
+        transitive = match.group(2) == "transitiveMemberOf"
+        return lambda: reads.memberships(call, actor(), str(device.id), cast=match.group(3), transitive=transitive,
+                                         read_resource="device")
     match = re.match(r"^devices/([^/]+)$", path)
     if match:
         _only(call, "GET")
         return lambda: reads.get_one(call, actor(), directory.get_object(match.group(1), Kind.DEVICE), "devices")
+    if path == "directoryObjects/getByIds":
+        _only(call, "POST")
+        return lambda: reads.get_by_ids(call, actor())
     match = re.match(r"^directoryObjects/([^/]+)$", path)
     if match:
         _only(call, "GET")
@@ -149,6 +159,14 @@ def _container_route(call: Call, actor, container: DirectoryObject, entity_set: 
     head, rest = segments[0], segments[1:]
     if head == "members":
         return _members_route(call, actor, container, rest)
+    if head == "transitiveMembers" and container.kind == Kind.GROUP:
+        _only(call, "GET")
+        cast = rest[0] if rest and rest[0].lower().startswith("microsoft.graph.") else None
+        tail = rest[1:] if cast else rest
+        if tail not in ([], ["$count"], ["$ref"]):
+            raise errors.segment_not_found(tail[0])
+        return lambda: reads.list_members(call, actor(), container, cast=cast, count_only=tail == ["$count"],
+                                          as_ref=tail == ["$ref"], transitive=True)
     if head == "owners" and container.kind == Kind.GROUP and rest in ([], ["$ref"]):
         _only(call, "GET")
         return lambda: reads.list_members(call, actor(), container, as_ref=bool(rest), relation=Link.OWNERS)

@@ -86,9 +86,16 @@ def test_it_needs_role_management_scope_and_pra_for_role_members():
     assert authz.change_role_members(actor(scopes=scopes, tenant_roles=frozenset({authz.GROUPS_ADMINISTRATOR}))) is Refusal.DENIED
 
 
-def test_it_shows_hidden_unit_members_to_members_or_with_member_read_hidden():
+def test_it_shows_hidden_unit_members_only_with_the_scope_and_a_user_who_may_see_them():
     hidden = UnitTarget(id="au", hidden=True)
     read = frozenset({"AdministrativeUnit.Read.All"})
+    hidden_scope = read | {"Member.Read.Hidden"}
     assert not authz.can_list_unit_members(actor(scopes=read), hidden)
-    assert authz.can_list_unit_members(actor(scopes=read, units=frozenset({"au"})), hidden)
-    assert authz.can_list_unit_members(actor(scopes=read | {"Member.Read.Hidden"}), hidden)
+    assert not authz.can_list_unit_members(actor(scopes=hidden_scope), hidden)  # the scope alone: no
+    assert not authz.can_list_unit_members(actor(scopes=read, units=frozenset({"au"})), hidden)  # membership alone: no
+    assert authz.can_list_unit_members(actor(scopes=hidden_scope, units=frozenset({"au"})), hidden)
+    for role in (authz.GLOBAL_ADMINISTRATOR, authz.PRIVILEGED_ROLE_ADMINISTRATOR, authz.GLOBAL_READER):
+        assert authz.can_list_unit_members(actor(scopes=hidden_scope, tenant_roles=frozenset({role})), hidden)
+    for role in (authz.GROUPS_ADMINISTRATOR, authz.DIRECTORY_READERS, authz.USER_ADMINISTRATOR):
+        assert not authz.can_list_unit_members(actor(scopes=hidden_scope, tenant_roles=frozenset({role})), hidden)
+    assert authz.can_list_unit_members(actor(scopes=read), UnitTarget(id="open"))

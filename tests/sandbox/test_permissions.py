@@ -141,11 +141,28 @@ def test_it_refuses_a_service_principal_as_a_unit_member(graph_as, known):
     assert response.status_code == 400
 
 
-def test_it_hides_hidden_membership_from_non_members_without_member_read_hidden(graph_as, known):
+def test_it_lists_hidden_membership_only_with_the_scope_and_a_member_or_a_reading_role(graph_as, known):
     path = f"{unit_path(known, 'hidden_unit')}/members"
-    assert graph_as("helpdesk", scopes=READ_SCOPES).get(path).status_code == 403
-    assert graph_as("helpdesk").get(path).status_code == 200  # the app's scopes include Member.Read.Hidden
-    assert graph_as("hidden_unit_member", scopes=READ_SCOPES).get(path).status_code == 200
+    hidden_scope = [*READ_SCOPES, "Member.Read.Hidden"]
+    assert graph_as("hidden_unit_member", scopes=hidden_scope).get(path).status_code == 200
+    assert graph_as("admin").get(path).status_code == 200 and graph_as("pra").get(path).status_code == 200
+    assert graph_as("hidden_unit_member", scopes=READ_SCOPES).get(path).status_code == 403  # no scope
+    assert graph_as("pra", scopes=READ_SCOPES).get(path).status_code == 403
+    for key in ("helpdesk", "user"):  # the app holds Member.Read.Hidden, but they may not see it
+        refused = graph_as(key).get(path)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "Authorization_RequestDenied"
+    member = known["hidden_unit_member"].id
+    assert graph_as("user").get(f"{path}/{member}").status_code == 403
+    assert graph_as("user").get(f"{path}/$count", headers={"ConsistencyLevel": "eventual"}).status_code == 403
+
+
+def test_someone_elses_memberships_leave_out_hidden_units_the_caller_may_not_list(graph_as, known):
+    member = known["hidden_unit_member"].id
+    units = lambda key: {i["id"] for i in graph_as(key).get(f"users/{member}/memberOf").json()["value"]}  # noqa: E731
+    assert known["hidden_unit"].id in units("pra")
+    assert known["hidden_unit"].id not in units("user")
+    mine = graph_as("hidden_unit_member").get("me/memberOf").json()["value"]
+    assert known["hidden_unit"].id in {i["id"] for i in mine}
 
 
 # ---------------------------------------------------------------- directory roles

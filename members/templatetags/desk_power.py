@@ -1,0 +1,32 @@
+"""Template filters for issue 10's partials."""
+
+from django import template
+
+from members.directory import Outcome
+from members.permissions import accepted_member_types
+
+register = template.Library()
+
+
+@register.filter
+def done_entries(rows_or_ids) -> list[int]:
+    """The journal entries of the changes made: of ``changes.Row``s those done, or a list of entry ids as is."""
+    ids = []
+    for item in rows_or_ids or []:
+        if isinstance(item, int):
+            ids.append(item)
+        elif item.result.outcome is Outcome.DONE:
+            ids.append(item.entry.pk)
+    return ids
+
+
+TYPE_CHOICES = (("user", "Users"), ("group", "Groups"), ("device", "Devices"))
+
+
+@register.filter
+def member_type_choices(container) -> list[tuple[str, str]]:
+    """The member types a container can hold, for the member list's type filter."""
+    if container is None or not hasattr(container, "kind"):
+        return list(TYPE_CHOICES)
+    accepted = accepted_member_types(container)
+    return [(value, label) for value, label in TYPE_CHOICES if value in accepted]

@@ -1,0 +1,110 @@
+"""Undo and revert: the inverse of journaled changes, made through the change workflow (issue 10).
+
+An Undo right after a change and a Revert from the journal later are the same operation: for each
+journal entry that changed something (outcome done), make the inverse ``$ref`` call, unless the
+state has moved on since. That is checked first, in this order: a later change of the same
+membership in the journal (reverting would silently undo it too), then the membership as Graph
+has it now (one bulk read). Those entries are refused with the reason, nothing sent for them; the
+others are changed back by ``changes.apply`` (journaled like any change), one call per action,
+each new entry pointing at the one it reverts. Never sees a request.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+
+from django.utils import formats
+
+from members import changes, explain
+from members.directory import Action, ContainerInfo, Outcome
+from members.explain import Message
+from members.graph import GraphClient, GraphError
+from members.models import AuditEntry
+from members.refs import Container
+
+
+@dataclass(frozen=True)
+class Reverted:
+    """One entry asked to be reverted: the inverse change's row, or why nothing was sent."""
+
+    entry: AuditEntry
+    row: changes.Row | None = None
+    refusal: Message | None = None
+
+    @property
+    def message(self) -> Message:
+        return self.refusal if self.row is None else self.row.message
+
+    @property
+    def done(self) -> bool:
+        return self.row is not None and self.row.result.outcome is Outcome.DONE
+
+    @property
+    def done_text(self) -> str:
+        return explain.reverted(Action(self.entry.action))
+
+
+def revert(graph: GraphClient, actor, container: Container, entries: list[AuditEntry], known: changes.Known,
+           note: changes.Note | None = None) -> tuple[ContainerInfo | None, list[Reverted]]:
+    """Revert these entries of one container, in their order; see the module's docstring.
+    ``note``: the ticket and reason the person gave with the revert."""
+    note = note or changes.Note()
+    refused: dict[int, Message] = {}
+    candidates = []
+    for entry in entries:
+        if entry.outcome != Outcome.DONE or entry.container_id != container.id:
+            refused[entry.pk] = explain.revert_nothing()
+        else:
+            candidates.append(entry)
+    refused.update(_changed_since(candidates))
+    candidates = [entry for entry in candidates if entry.pk not in refused]
+    refused.update(_moved_on(graph, container, candidates))
+    rows: dict[int, changes.Row] = {}
+    info = known.info
+    by_action: dict[Action, list[AuditEntry]] = defaultdict(list)
+    for entry in candidates:
+        if entry.pk not in refused:
+            by_action[Action(entry.action)].append(entry)
+    for action, group in by_action.items():
+        reverts = replace(note, reverts={entry.member_id: entry.pk for entry in group})
+        info, done = changes.apply(graph, actor, action.inverse, container, [e.member_id for e in group], known, reverts)
+        rows.update((entry.pk, row) for entry, row in zip(group, done, strict=True))
+    return info, [Reverted(entry, rows.get(entry.pk), refused.get(entry.pk)) for entry in entries]
+
+
+def _changed_since(entries: list[AuditEntry]) -> dict[int, Message]:
+    """Entries whose membership a later journal entry changed (an earlier revert of it among them)."""
+    if not entries:
+        return {}
+    later = AuditEntry.objects.filter(container_id=entries[0].container_id, outcome=Outcome.DONE,
+                                      member_id__in=[e.member_id for e in entries],
+                                      pk__gt=min(e.pk for e in entries)).order_by("pk")
+    refused = {}
+    for entry in entries:
+        newer = next((e for e in later if e.member_id == entry.member_id and e.pk > entry.pk), None)
+        if newer is None:
+            continue
+        when = formats.date_format(newer.created_at, "DATETIME_FORMAT")
+        if newer.reverts_id == entry.pk:
+            refused[entry.pk] = explain.revert_already(newer.actor_upn, when)
+        else:
+            refused[entry.pk] = explain.revert_changed_since(Action(newer.action), newer.actor_upn, when)
+    return refused
+
+
+def _moved_on(graph: GraphClient, container: Container, entries: list[AuditEntry]) -> dict[int, Message]:
+    """Entries whose membership is not as their change left it, read from Graph in bulk."""
+    if not entries:
+        return {}
+    try:
+        state = graph.members_among(container, [entry.member_id for entry in entries])
+    except GraphError:
+        state = {}
+    refused = {}
+    for entry in entries:
+        is_member = state.get(entry.member_id)
+        action = Action(entry.action)
+        if is_member is None:
+            refused[entry.pk] = explain.revert_unreadable()
+        elif is_member != (action is Action.ADD):
+            refused[entry.pk] = explain.revert_moved_on(action, is_member)
+    return refused

@@ -1,0 +1,78 @@
+"""See what Entra shows on a container page (issue 10): members of one type, and for a group all its
+members with the nested groups' (``transitiveMembers``), read-only for the nested ones, each saying
+through which group it comes. ``GET /<kind>/<id>/members/view/?show=direct|all&type=user|group|device``
+answers the member table (htmx); "Load more" follows Graph's next link kept in the session.
+
+Shares views.py's seam (``views.graph_for``, which tests monkeypatch) and helpers.
+"""
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from members import explain, memo, views
+from members.directory import DirectoryItem, Kind
+from members.graph import GraphClient, GraphError
+from members.permissions import ALLOWED, accepted_member_types
+from members.refs import Container
+
+TABLE = "members/_member_view_table.html"
+TYPES = ("user", "group", "device")
+
+
+@dataclass(frozen=True)
+class ViewRow:
+    """A member as Entra shows it: direct (changeable here), or nested, through a group of the group."""
+
+    member: DirectoryItem
+    direct: bool = True
+    via_id: str | None = None
+    via_name: str = ""
+
+
+@require_GET
+def member_view(request: HttpRequest, kind, container_id: str) -> HttpResponse:
+    """The member table as asked: direct or all (groups), of one type or all types."""
+    container = Container(kind, container_id)
+    if not views._is_fragment(request):
+        return redirect(views._detail_url(container))
+    show = "all" if request.GET.get("show") == "all" and container.kind is Kind.GROUPS else "direct"
+    member_type = request.GET.get("type", "") if request.GET.get("type", "") in TYPES else ""
+    more = request.GET.get("more", "")
+    graph = views.graph_for(request)
+    try:
+        context = views._detail_context(request, graph, container, fresh=False)
+    except GraphError as exc:
+        return render(request, TABLE, {"kind": container.kind, "address": container, "verdict": ALLOWED,
+                                       "members_error": explain.load_failed(exc, f"this {container.kind.label}")})
+    rows, next_link, error = [], None, None
+    try:
+        if not member_type or member_type in accepted_member_types(context["container"]):  # else: none, no need to ask
+            rows, next_link = _rows(request, graph, context["address"], show, member_type,
+                                    memo.recall_next(request.session, more))
+    except GraphError as exc:
+        error = views._hidden_members(request, graph, container, exc) or explain.load_failed(
+            exc, f"the members of this {container.kind.label}")
+    memo.remember_items(request.session, [row.member for row in rows])
+    context.update({"rows": rows, "show": show, "member_type": member_type, "members_error": error,
+                    "more": memo.remember_next(request.session, next_link), "explain_nested": explain.nested_member()})
+    return render(request, TABLE + ("#view-rows" if more else ""), context)
+
+
+def _rows(request: HttpRequest, graph: GraphClient, container: Container, show: str, member_type: str,
+          next_link: str | None) -> tuple[list[ViewRow], str | None]:
+    if show == "all":
+        page, nested = graph.transitive_page(container, member_type=member_type, next_link=next_link)
+        where = graph.nesting(container, [m.id for m in page.items], nested)
+        names = {g.id: g.display_name for g in nested}
+        return [ViewRow(m, where.get(m.id) == "", where.get(m.id) or None, names.get(where.get(m.id) or "", ""))
+                for m in page.items], page.next_link
+    if next_link:
+        page = graph.next_page(next_link, DirectoryItem.from_graph, eventual=bool(member_type))
+    elif member_type:
+        page = graph.list_members_of_type(container, member_type)
+    else:
+        page = graph.list_members(container)
+    return [ViewRow(m) for m in page.items], page.next_link

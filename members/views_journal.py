@@ -1,0 +1,54 @@
+"""The journal page (``/activity/``) and its CSV (``/activity/?format=csv``): thin views over ``members.journal``.
+
+Both take the same filters; a person reads their own entries, auditors (a Django group named by
+``JOURNAL_AUDITORS_GROUP``) and staff read all; an entry's member stays hidden where the viewer may
+not list the unit's members. The CSV streams from the database (``StreamingHttpResponse``).
+"""
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from members import csvstream, explain, journal, views
+from members.directory import Kind
+
+
+@require_GET
+def activity(request: HttpRequest) -> HttpResponse:
+    """The journal, newest first, filtered; the viewer's own open entries are settled first (a few per visit)."""
+    views._settle_my_open_entries(request)
+    form = journal.JournalFilter(request.GET)
+    if not form.is_valid():
+        message = (explain.bad_container_filter() if "container" in form.errors
+                   else explain.bad_journal_filter(" ".join(error for errors in form.errors.values() for error in errors)))
+        return render(request, "members/activity.html", {"bad_container": message}, status=400)
+    everything = journal.reads_everything(request.user)
+    entries = form.apply(journal.visible_entries(request.user), request.user)
+    if request.GET.get("format") == "csv":
+        return _csv(request, entries)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    shown = journal.redact(lambda: views.graph_for(request), request.session, page.object_list)
+    query = request.GET.copy()
+    query.pop("page", None)
+    container = form.cleaned_data["container"]
+    return render(request, "members/activity.html", {
+        "page": page, "entries": shown, "form": form, "everything": everything, "query": query.urlencode(),
+        "container": container, "named": shown[0] if container and shown else None,
+        "hidden_reason": explain.journal_hidden(),
+        "csv_query": _with(query, format="csv"), "filtered": any(form.cleaned_data.values())})
+
+
+def _with(query, **values) -> str:
+    query = query.copy()
+    for name, value in values.items():
+        query[name] = value
+    return query.urlencode()
+
+
+def _csv(request: HttpRequest, entries) -> HttpResponse:
+    units = entries.filter(container_kind=Kind.UNITS).values_list("container_id", flat=True).distinct()
+    hidden = journal.hidden_containers(views.graph_for(request), request.session, units) if units.exists() else set()
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return csvstream.response(journal.csv_rows(entries, hidden), f"membership-journal-{stamp}.csv")

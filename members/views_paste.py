@@ -1,0 +1,113 @@
+"""Pasting a list: the dry run, then the run of what it resolved (thin views over ``members.paste``).
+
+``POST /<kind>/<id>/members/paste/`` (fields ``action`` add|remove, ``lines``) answers the dry run:
+one row per entry, classified, nothing written; the plan it resolved stays in the session
+(``members.memo``) behind an opaque key. ``POST …/paste/run/`` (field ``plan``) changes those ids
+through the journal (``views._change`` -> ``members.changes``), a slice at a time: each answer shows
+the progress and asks for the next slice itself, the last one shows every entry's result. Without
+htmx each answer is a whole page (and the run goes in one request).
+
+Shares views.py's seam (``views.graph_for``, which tests monkeypatch) and helpers.
+"""
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_POST
+from django_htmx.http import trigger_client_event
+
+from members import explain, memo, paste, views
+from members.directory import Action, Outcome
+from members.explain import Message
+from members.graph import GraphError
+from members.refs import Container
+from portal.auth import granted_scopes
+
+RESULTS = "members/_paste_results.html"
+PAGE = "members/paste_page.html"
+SLICE = 100  # members a run request changes (five round trips at most): the page shows progress between
+
+
+class PasteForm(forms.Form):
+    action = forms.ChoiceField(choices=[(Action.ADD.value, "Add"), (Action.REMOVE.value, "Remove")])
+    # Room for 1,000 of the longest addresses and their separators; more is refused before reading.
+    lines = forms.CharField(max_length=paste.MAX_ENTRIES * 260)
+
+
+def _answer(request: HttpRequest, context: dict, *, status: int = 200) -> HttpResponse:
+    """The results fragment to htmx; a page of its own otherwise."""
+    return render(request, RESULTS if views._is_fragment(request) else PAGE, context, status=status)
+
+
+def _failed(request: HttpRequest, container: Container, message: Message) -> HttpResponse:
+    return _answer(request, {"kind": container.kind, "address": container, "failure": message},
+                   status=200 if request.htmx else 400)
+
+
+@require_POST
+def member_paste(request: HttpRequest, kind, container_id: str) -> HttpResponse:
+    """The dry run: every pasted entry resolved and classified in a few Graph round trips; nothing written."""
+    container = Container(kind, container_id)
+    form = PasteForm(request.POST)
+    if not form.is_valid():
+        text = explain.paste_too_long() if form.has_error("lines", "max_length") else explain.paste_nothing()
+        return _failed(request, container, Message("error", text))
+    action = Action(form.cleaned_data["action"])
+    graph = views.graph_for(request)
+    try:
+        context = views._detail_context(request, graph, container, fresh=False)
+        remembered = memo.recall_container(request.session, context["address"])
+        lines = paste.preview(graph, action, context["address"], context["container"], context["access"],
+                              granted_scopes(request), remembered[1] if remembered else None,
+                              form.cleaned_data["lines"])
+    except paste.TooManyEntries as exc:
+        return _failed(request, container, Message("error", str(exc)))
+    except GraphError as exc:
+        return _failed(request, container, explain.load_failed(exc, "the pasted entries"))
+    plan = paste.plan_of(context["address"], action, lines)
+    context.update({"action": action, "lines": lines, "counts": _counts(lines), "to_change": len(plan["queue"]),
+                    "plan": memo.remember_plan(request.session, plan), "dry_run": True})
+    return _answer(request, context)
+
+
+def _counts(lines: list[paste.Line]) -> list[tuple[str, str, int]]:
+    return [(status, paste.Status(status).label, count) for status, count in paste.counts(lines).items()]
+
+
+@require_POST
+def member_paste_run(request: HttpRequest, kind, container_id: str) -> HttpResponse:
+    """Run a dry run's plan: the ids it resolved (never the text again), a slice per request.
+
+    ``retry=busy`` runs again the members Graph was too busy for (after their Retry-After).
+    """
+    container = Container(kind, container_id)
+    key = request.POST.get("plan", "")
+    plan = memo.recall_plan(request.session, key)
+    if plan is None or plan["kind"] != container.kind.value or plan["id"] != container.id:
+        return _failed(request, container, Message("error", explain.paste_expired()))
+    if request.POST.get("retry") == "busy":
+        paste.retry_busy(plan)
+    action = Action(plan["action"])
+    end = plan["done"] + SLICE if request.htmx else len(plan["queue"])
+    todo = plan["queue"][plan["done"]:end]
+    info = None
+    if todo:
+        info, rows = views._change(request, action, container, todo, items=paste.plan_items(plan))
+        paste.record(plan, rows)
+        memo.remember_items(request.session, [row.member for row in rows])  # an Undo needs no second read
+    plan["done"] += len(todo)
+    memo.update_plan(request.session, key, plan)
+    context = {"kind": container.kind, "address": container, "action": action, "plan": key,
+               "done": plan["done"], "total": len(plan["queue"])}
+    if plan["done"] < len(plan["queue"]):
+        response = _answer(request, {**context, "running": True})
+    else:
+        tally = paste.tally(plan)
+        context.update({"lines": paste.plan_results(plan), "container": info, "busy": tally[Outcome.BUSY],
+                        "summary": explain.paste_run_summary(action, tally), "finished": True,
+                        "undo": paste.done_entries(plan),
+                        "failed": sum(n for outcome, n in tally.items() if not outcome.took_effect)})
+        response = _answer(request, context)
+    if todo and any(plan["results"][m][0] == Outcome.DONE for m in todo):
+        trigger_client_event(response, "membersChanged")
+    return response

@@ -1,0 +1,160 @@
+"""A person's memberships (``/people/<id>/``): a user's, group's or device's direct groups, units and
+roles, each with Remove as allowed; several (or all) removed in one step, the helpdesk's offboarding
+task; and "add to several groups" at once. Every change goes through the journal (``views._change``).
+
+``POST /people/<id>/remove/`` (field ``container``, repeated, ``<kind>:<id>``) and ``POST
+/people/<id>/add/`` (field ``group``, repeated) answer each container's outcome (with Undo), and the
+memberships read again out of band. ``GET /people/<id>/groups/?q=`` is the group picker.
+Shares views.py's seam (``views.graph_for``, which tests monkeypatch) and helpers.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from members import changes, explain, memo, views
+from members.access import access_for
+from members.directory import Action, ContainerInfo, DirectoryItem, Kind
+from members.graph import GraphClient, GraphError
+from members.permissions import Verdict, change_verdict
+from members.refs import Container, InvalidId, object_id
+from portal.auth import granted_scopes
+
+PAGE = "members/person.html"
+PERSON_TYPES = ("user", "group", "device")
+KIND_ORDER = {Kind.GROUPS: 0, Kind.UNITS: 1, Kind.ROLES: 2}
+
+
+@dataclass(frozen=True)
+class Membership:
+    """One container the person is a direct member of, and whether this user may take them out."""
+
+    container: ContainerInfo
+    verdict: Verdict
+    reason: str
+
+    @property
+    def value(self) -> str:
+        return f"{self.container.kind.value}:{self.container.id}"
+
+
+@dataclass(frozen=True)
+class Change:
+    """What became of the person in one container."""
+
+    container: ContainerInfo | Container
+    address: Container
+    row: changes.Row
+
+    @property
+    def rows(self) -> list[changes.Row]:
+        return [self.row]
+
+
+def _memberships(request: HttpRequest, graph: GraphClient, person_id: str) -> tuple[DirectoryItem | None, list[Membership]]:
+    """The person and their memberships, remembered for the clicks that follow (names, container facts)."""
+    person, containers = graph.person_memberships(person_id)
+    if person is None:
+        return None, []
+    memo.remember_items(request.session, [person])
+    ordered = sorted(containers, key=lambda c: (KIND_ORDER[c.kind], c.display_name.lower()))
+    return person, _judged(request, graph, ordered)
+
+
+def _judged(request: HttpRequest, graph: GraphClient, containers: list[ContainerInfo]) -> list[Membership]:
+    """Each container with whether this user may change its members (and remembered for the click)."""
+    access, scopes = access_for(request.session, graph), granted_scopes(request)
+    rows = []
+    for info in containers:
+        memo.remember_container(request.session, Container(info.kind, info.id), info, None)
+        verdict = change_verdict(info, access, scopes)
+        rows.append(Membership(info, verdict, explain.disabled_reason(verdict, info.kind)))
+    return rows
+
+
+@require_GET
+def person_detail(request: HttpRequest, person_id: str) -> HttpResponse:
+    """The page (``?part=memberships``: just the memberships, which refresh after an Undo)."""
+    graph = views.graph_for(request)
+    try:
+        person, rows = _memberships(request, graph, person_id)
+    except GraphError as exc:
+        return render(request, PAGE, {"load_error": explain.load_failed(exc, "this object and its memberships")})
+    if person is None:
+        return render(request, PAGE, {"load_error": explain.person_missing()}, status=404)
+    context = {"person": person, "memberships": rows, "supported": person.type in PERSON_TYPES}
+    if views._is_fragment(request) and request.GET.get("part") == "memberships":
+        return render(request, PAGE + "#memberships", context)
+    return render(request, PAGE, context)
+
+
+def _containers(values: list[str]) -> list[Container]:
+    """``<kind>:<id>`` values, checked (InvalidId otherwise)."""
+    found = []
+    for value in values:
+        kind, _, container_id = value.partition(":")
+        found.append(Container.of(kind, container_id))
+    return list(dict.fromkeys(found))
+
+
+@require_POST
+def person_remove(request: HttpRequest, person_id: str) -> HttpResponse:
+    """Take the person out of the selected containers (field ``container``), one journaled change each."""
+    try:
+        targets = _containers(request.POST.getlist("container"))
+    except InvalidId as exc:
+        return HttpResponseBadRequest(str(exc))
+    return _change_all(request, person_id, Action.REMOVE, targets)
+
+
+@require_POST
+def person_add(request: HttpRequest, person_id: str) -> HttpResponse:
+    """Add the person to the selected groups (field ``group``), one journaled change each."""
+    try:
+        targets = [Container(Kind.GROUPS, object_id(value)) for value in dict.fromkeys(request.POST.getlist("group"))]
+    except InvalidId as exc:
+        return HttpResponseBadRequest(str(exc))
+    return _change_all(request, person_id, Action.ADD, targets)
+
+
+def _change_all(request: HttpRequest, person_id: str, action: Action, targets: list[Container]) -> HttpResponse:
+    if len(targets) > changes.MAX_MEMBERS_PER_CHANGE:
+        return HttpResponseBadRequest("Too many containers at once.")
+    person = memo.recall_items(request.session, [person_id]).get(person_id)
+    items = {person_id: person} if person else None
+    done = []
+    for address in targets:
+        info, [row] = views._change(request, action, address, [person_id], items=items)
+        done.append(Change(info or address, address, row))
+    if not request.htmx:
+        for change in done:
+            name = getattr(change.container, "display_name", change.address.id)
+            level = messages.ERROR if change.row.message.tone == "error" else messages.SUCCESS
+            messages.add_message(request, level, f"{name}: {change.row.message.text} {change.row.message.fix}".strip())
+        return redirect(reverse("members:person", args=[person_id]))
+    context = {"action": action, "changes": done, "nothing_selected": not targets, "oob": True}
+    try:
+        person, rows = _memberships(request, views.graph_for(request), person_id)
+        context.update({"person": person, "memberships": rows, "supported": True})
+    except GraphError as exc:
+        context["memberships_error"] = explain.load_failed(exc, "the memberships as they are now")
+    return render(request, PAGE + "#results", context)
+
+
+@require_GET
+def person_groups(request: HttpRequest, person_id: str) -> HttpResponse:
+    """The group picker of "add to several groups": groups whose name matches (two letters at least)."""
+    query = request.GET.get("q", "").strip()
+    groups, error = [], None
+    if len(query) >= 2:
+        graph = views.graph_for(request)
+        try:
+            found = graph.list_containers(Kind.GROUPS, search=query, top=15).items
+            groups = _judged(request, graph, [g for g in found if g.id != person_id])
+        except GraphError as exc:
+            error = explain.load_failed(exc, "groups")
+    return render(request, PAGE + "#group-candidates", {"groups": groups, "query": query, "error": error})

@@ -1,0 +1,20 @@
+// Issue 10's small behaviours (served from 'self': the CSP forbids inline script).
+// 1. The ticket reference and reason typed in #change-note go with every change a page sends
+//    (htmx POSTs and DELETEs), so the journal keeps them with each entry.
+document.addEventListener("htmx:configRequest", (event) => {
+  const note = document.getElementById("change-note");
+  if (!note || event.detail.verb === "get") return;
+  for (const name of ["ticket", "reason"]) {
+    const field = note.querySelector(`[name="${name}"]`);
+    const value = field ? field.value.trim() : "";
+    if (value && !event.detail.parameters[name]) event.detail.parameters[name] = value;
+  }
+});
+
+// 2. "Select all" boxes that name what they select: <input class="select-all" data-selects="container">.
+document.addEventListener("change", (event) => {
+  const box = event.target;
+  if (!box.matches("input.select-all[data-selects]")) return;
+  box.closest("table").querySelectorAll(`tbody input[type="checkbox"][name="${box.dataset.selects}"]:not(:disabled)`)
+    .forEach((row) => { row.checked = box.checked; });
+});

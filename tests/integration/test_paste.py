@@ -1,0 +1,178 @@
+"""Pasting a list against the live sandbox: the dry run classifies and writes nothing, the run changes
+what the dry run resolved, and both take a handful of Graph round trips (from the sandbox's log)."""
+
+import re
+from html import unescape
+
+from members.models import AuditEntry
+from sandbox import knobs
+from sandbox.models import DirectoryObject, Link
+
+JUNK = "not-an-entry"
+UNKNOWN_UPN = "nobody.here@contoso.example"
+UNKNOWN_ID = "00000000-1111-4222-8333-444444444444"
+
+
+def members_of(container_id: str) -> set[str]:
+    return {str(m) for m in Link.objects.filter(container_id=container_id, relation="members").values_list("member_id", flat=True)}
+
+
+def upn(object_id: str) -> str:
+    return DirectoryObject.objects.get(id=object_id).data["userPrincipalName"]
+
+
+def users_outside(container_id: str, count: int) -> list[DirectoryObject]:
+    inside = members_of(container_id)
+    users = DirectoryObject.objects.filter(kind="user", deleted_at=None).exclude(id__in=inside).order_by("display_name")
+    return [u for u in users if "@contoso.example" in u.principal_name][:count]
+
+
+def devices_outside(container_id: str, count: int) -> list[DirectoryObject]:
+    return list(DirectoryObject.objects.filter(kind="device").exclude(id__in=members_of(container_id)).order_by("id")[:count])
+
+
+def line(html: str, number: int) -> str:
+    match = re.search(rf'<tr id="paste-line-{number}".*?</tr>', html, re.S)
+    assert match, f"no line {number}"
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(0))))
+
+
+def plan_key(html: str) -> str:
+    return re.search(r'name="plan" value="([^"]+)"', html).group(1)
+
+
+def graph_round_trips() -> int:
+    return len(knobs.request_log())
+
+
+def test_the_dry_run_classifies_each_entry_and_writes_nothing(sign_in, tenant):
+    group = tenant["group_outside_unit"]  # Paris Helpdesk, a security group
+    newcomer = tenant["spare_users"][0]
+    member = DirectoryObject.objects.get(id=sorted(members_of(group.id))[0])
+    desk = sign_in("helpdesk@contoso.example")
+    desk.get(f"{desk.base_url}/groups/{group.id}/")
+    pasted = "\n".join([
+        upn(newcomer.id),                      # 1 will change
+        f"{member.id}, {UNKNOWN_UPN}",         # 2 already so, 3 not found
+        f"{UNKNOWN_ID}; {JUNK}",               # 4 not found, 5 not a valid entry
+        tenant["service_principal"].id,        # 6 not allowed: adding an app needs Application.ReadWrite.All
+        group.id,                              # 7 not allowed: the group itself
+        newcomer.id.upper(),                   # 8 repeated (same as 1)
+        f"<{upn(tenant['spare_users'][1].id).upper()}>",  # 9 will change (case and brackets don't matter)
+    ])
+    before, writes_before = members_of(group.id), AuditEntry.objects.count()
+    knobs.clear_request_log()
+    answer = desk.htmx("POST", f"/groups/{group.id}/members/paste/", data={"action": "add", "lines": pasted})
+    html = answer.text
+    assert answer.status_code == 200
+    assert "Will change" in line(html, 1) and newcomer.display_name in line(html, 1)
+    assert "Already so" in line(html, 2) and "Already a member." in line(html, 2)
+    assert "Not found" in line(html, 3) and "Not found" in line(html, 4)
+    assert "Not a valid entry" in line(html, 5)
+    assert "Not allowed" in line(html, 6) and "Application.ReadWrite.All" in line(html, 6)
+    assert "Not allowed" in line(html, 7) and "itself" in line(html, 7)
+    assert "Repeated" in line(html, 8) and "entry 1" in line(html, 8)
+    assert "Will change" in line(html, 9)
+    assert "Add 2 members" in html
+    assert members_of(group.id) == before and AuditEntry.objects.count() == writes_before
+    assert all(entry.method == "GET" or all(item[0] in {"GET", "POST"} and "$ref" not in item[1] for item in entry.items)
+               for entry in knobs.request_log())
+    assert graph_round_trips() <= 3
+
+
+def test_the_run_adds_what_the_dry_run_resolved_not_the_text_again(sign_in, tenant):
+    group = tenant["helpdesk_group"]
+    newcomers = tenant["spare_users"][:3]
+    desk = sign_in("helpdesk@contoso.example")
+    desk.get(f"{desk.base_url}/groups/{group.id}/")
+    dry = desk.htmx("POST", f"/groups/{group.id}/members/paste/",
+                    data={"action": "add", "lines": " ".join(upn(u.id) for u in newcomers) + f" {JUNK}"})
+    key = plan_key(dry.text)
+    knobs.clear_request_log()
+    run = desk.htmx("POST", f"/groups/{group.id}/members/paste/run/", data={"plan": key})
+    assert run.status_code == 200 and "3 added." in unescape(run.text)
+    assert "Not sent" in line(run.text, 4)
+    assert {u.id for u in newcomers} <= members_of(group.id)
+    assert [e.method for e in knobs.request_log()] == ["PATCH"]  # no look-up again: the plan's ids
+    assert sorted(AuditEntry.objects.values_list("member_id", "outcome")) == sorted((u.id, "done") for u in newcomers)
+    assert run.headers.get("HX-Trigger") and "membersChanged" in run.headers["HX-Trigger"]
+
+
+def test_a_plan_is_good_for_its_container_only_and_expires_with_the_session(sign_in, tenant):
+    group, other = tenant["helpdesk_group"], tenant["owned_group"]
+    desk = sign_in("helpdesk@contoso.example")
+    dry = desk.htmx("POST", f"/groups/{group.id}/members/paste/", data={"action": "add", "lines": upn(tenant["spare_users"][0].id)})
+    answer = desk.htmx("POST", f"/groups/{other.id}/members/paste/run/", data={"plan": plan_key(dry.text)})
+    assert answer.status_code == 200 and "expired" in unescape(answer.text)
+    assert desk.htmx("POST", f"/groups/{group.id}/members/paste/run/", data={"plan": "forged"}).status_code == 200
+    assert not AuditEntry.objects.exists()
+
+
+def test_too_many_entries_are_refused_before_any_look_up(sign_in, tenant):
+    group = tenant["helpdesk_group"]
+    desk = sign_in("helpdesk@contoso.example")
+    knobs.clear_request_log()
+    answer = desk.htmx("POST", f"/groups/{group.id}/members/paste/", data={"action": "add", "lines": "x@y.example " * 1001})
+    assert answer.status_code == 200 and "at most 1,000" in unescape(answer.text)
+    assert not [e for e in knobs.request_log() if e.path.endswith("$batch")]
+    assert desk.htmx("POST", f"/groups/{group.id}/members/paste/", data={"action": "explode", "lines": "a"}).status_code == 200
+    assert desk.post(f"{desk.base_url}/groups/{group.id}/members/paste/", data={"lines": ""},
+                     headers={"X-CSRFToken": desk.cookies["csrftoken"]}).status_code == 400
+
+
+def test_a_hundred_line_paste_takes_at_most_six_round_trips_each_way(sign_in, tenant):
+    """Dry run, then add to a group, then dry run and remove the same hundred: each <= 6 round trips."""
+    group = tenant["helpdesk_group"]
+    users = users_outside(group.id, 40)
+    devices = devices_outside(group.id, 100 - len(users))
+    pasted = "\n".join([upn(u.id) for u in users] + [str(d.id) for d in devices])
+    assert len(pasted.split()) == 100
+    desk = sign_in("helpdesk@contoso.example")
+    desk.get(f"{desk.base_url}/groups/{group.id}/")
+
+    knobs.clear_request_log()
+    dry = desk.htmx("POST", f"/groups/{group.id}/members/paste/", data={"action": "add", "lines": pasted})
+    assert "Add 100 members" in dry.text
+    assert graph_round_trips() <= 6, [e.path for e in knobs.request_log()]
+
+    knobs.clear_request_log()
+    run = desk.htmx("POST", f"/groups/{group.id}/members/paste/run/", data={"plan": plan_key(dry.text)})
+    assert "100 added." in unescape(run.text)
+    assert graph_round_trips() <= 6, [e.path for e in knobs.request_log()]
+    assert {str(o.id) for o in users + devices} <= members_of(group.id)
+
+    knobs.clear_request_log()
+    dry = desk.htmx("POST", f"/groups/{group.id}/members/paste/", data={"action": "remove", "lines": pasted})
+    assert "Remove 100 members" in dry.text
+    assert graph_round_trips() <= 6
+    knobs.clear_request_log()
+    run = desk.htmx("POST", f"/groups/{group.id}/members/paste/run/", data={"plan": plan_key(dry.text)})
+    assert "100 removed." in unescape(run.text)
+    assert graph_round_trips() <= 6, [e.path for e in knobs.request_log()]
+    assert not {str(o.id) for o in users + devices} & members_of(group.id)
+
+
+def test_a_run_larger_than_a_slice_reports_progress_then_finishes(sign_in, tenant):
+    group = tenant["helpdesk_group"]
+    devices = devices_outside(group.id, 130)
+    desk = sign_in("helpdesk@contoso.example")
+    dry = desk.htmx("POST", f"/groups/{group.id}/members/paste/", data={"action": "add", "lines": " ".join(str(d.id) for d in devices)})
+    key = plan_key(dry.text)
+    first = desk.htmx("POST", f"/groups/{group.id}/members/paste/run/", data={"plan": key})
+    assert "100 of 130 done" in unescape(first.text) and 'hx-trigger="load"' in first.text
+    last = desk.htmx("POST", f"/groups/{group.id}/members/paste/run/", data={"plan": key})
+    assert "130 added." in unescape(last.text)
+    assert {str(d.id) for d in devices} <= members_of(group.id)
+
+
+def test_without_htmx_the_dry_run_and_the_run_are_pages(sign_in, tenant):
+    group = tenant["helpdesk_group"]
+    newcomer = tenant["spare_users"][0]
+    desk = sign_in("helpdesk@contoso.example")
+    token = {"X-CSRFToken": desk.cookies["csrftoken"]}
+    dry = desk.post(f"{desk.base_url}/groups/{group.id}/members/paste/", data={"action": "add", "lines": upn(newcomer.id)},
+                    headers=token)
+    assert dry.status_code == 200 and "<html" in dry.text and "Will change" in dry.text
+    run = desk.post(f"{desk.base_url}/groups/{group.id}/members/paste/run/", data={"plan": plan_key(dry.text)}, headers=token)
+    assert run.status_code == 200 and "1 added." in unescape(run.text)
+    assert newcomer.id in members_of(group.id)
