@@ -69,7 +69,7 @@ class LoopbackOriginMiddleware:
             response = self.get_response(request)
         finally:
             _request_origin.reset(token)
-        if response.streaming and not response.is_async:
+        if getattr(response, "streaming", False) and not response.is_async:
             # A streamed answer may call Graph while it is being sent (an export's next pages).
             response.streaming_content = _with_origin(origin, response.streaming_content)
         return response

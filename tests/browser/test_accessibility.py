@@ -74,7 +74,7 @@ def test_the_picker_an_add_and_a_removal_have_no_violations(person, tenant):
     expect(page.locator(f"#removed-{member.id}")).to_contain_text("Removed.")
     expect_accessible(page, "a removed row with its Undo")
     visit(page, f"/groups/{group.id}/")
-    expect(page.locator("#recent-heading + table tbody tr")).to_have_count(2)
+    expect(page.locator("#recent-changes table tbody tr")).to_have_count(2)
     expect_accessible(page, "a container page with its recent changes")
 
 

@@ -166,7 +166,8 @@ def test_a_3000_character_search_is_echoed_short(signed_in, monkeypatch):
 # --- the journal ------------------------------------------------------------------------------
 
 def journal_entry(**fields) -> AuditEntry:
-    values = {"actor_upn": "helpdesk@contoso.example", "action": "add", "container_kind": "groups",
+    # The signed-in helpdesk@'s own entry: a person reads their own journal (issue 10).
+    values = {"actor": get_user_model().objects.get(username="oid-1"), "actor_upn": "helpdesk@contoso.example", "action": "add", "container_kind": "groups",
               "container_id": GROUP, "container_name": "Helpdesk Tier 1", "member_id": people(1)[0].id,
               "member_name": "Person 0", "outcome": "already", "graph_status": 400, "graph_code": "Request_BadRequest",
               "message": "Already a member.", "request_id": "rid-1", **fields}
