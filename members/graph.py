@@ -554,8 +554,11 @@ class GraphClient:
     def member_lists_readable(self, containers: list[Container]) -> dict[str, bool | None]:
         """Whether the signed-in user may list each container's members (a hidden-membership unit
         answers 403 to others): ``…/members?$top=1&$select=id`` in $batch. None: could not tell."""
-        answers = self.batch_requests({c.id: _get(refs.members_path(c, self.base_url), {"$top": "1", "$select": "id"})
-                                       for c in containers}) if containers else {}
+        try:
+            answers = self.batch_requests({c.id: _get(refs.members_path(c, self.base_url), {"$top": "1", "$select": "id"})
+                                           for c in containers}) if containers else {}
+        except GraphError:  # the batch itself failed: can't tell (the journal then keeps members hidden)
+            return {c.id: None for c in containers}
         return {c.id: (None if not answers[c.id].is_permission_denied else False)
                 if isinstance(answers[c.id], GraphError) else True for c in containers}
 

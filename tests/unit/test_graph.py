@@ -433,3 +433,8 @@ def test_a_single_add_or_remove_answered_with_a_server_error_is_read_back(graph_
     graph_api.get(f"{GRAPH}/directory/administrativeUnits/{UNIT}/members/{USER}", status=404, json=NOT_FOUND)
     assert client.add_member(Container(Kind.GROUPS, GROUP), USER).outcome is Outcome.DONE
     assert client.remove_member(Container(Kind.UNITS, UNIT), USER).outcome is Outcome.DONE
+
+
+def test_whether_member_lists_are_readable_is_unknown_not_an_error_when_the_batch_fails(graph_api, client):
+    graph_api.post(f"{GRAPH}/$batch", status=500, json=graph_error("InternalServerError", "boom"))
+    assert client.member_lists_readable([Container(Kind.UNITS, UNIT)]) == {UNIT: None}
