@@ -3,6 +3,8 @@ with waits on the page itself (no string predicates, which the page's CSP may re
 
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.conftest import sign_in_as
+
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
@@ -21,14 +23,8 @@ def close(page: Page) -> None:
 
 
 def sign_in(page: Page, upn: str, start: str = "/") -> None:
-    """Through the sandbox's sign-in page and back; then the landing page has loaded (htmx, a
-    deferred script, has run by the load event)."""
-    page.goto(start)
-    expect(page.get_by_role("heading", name="Pick an account")).to_be_visible()
-    page.locator(f'input[name="upn"][value="{upn}"]').check()
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    page.wait_for_load_state("load")
+    """Through the sandbox's sign-in page and back, the landing page processed by htmx."""
+    sign_in_as(page, upn, start)
 
 
 def sign_out(page: Page) -> None:

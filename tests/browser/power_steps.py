@@ -1,18 +1,14 @@
 """Steps issue 10's browser tests share. They wait with ``expect`` and load states only: never
 ``wait_for_function`` with a string, which the page's CSP (no eval) can break while Playwright polls."""
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
+
+from tests.browser.conftest import sign_in_as
 
 
 def sign_in(page: Page, upn: str, start: str = "/") -> None:
-    """Through the app's redirect to the sandbox's sign-in page, pick the account, come back loaded
-    (the "load" event follows htmx's deferred script)."""
-    page.goto(start)
-    expect(page.get_by_role("heading", name="Pick an account")).to_be_visible()
-    page.locator(f'input[name="upn"][value="{upn}"]').check()
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    page.wait_for_load_state("load")
+    """Through the sandbox's sign-in page and back, the landing page processed by htmx."""
+    sign_in_as(page, upn, start)
 
 
 def open_page(page: Page, path: str) -> None:

@@ -3,31 +3,13 @@
 import json
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-import responses
-
-from members.graph import GraphClient, GraphError
+from members.graph import GraphError
 from members.refs import Container, Kind
 from tests.unit.test_graph import DENIED, GRAPH, GROUP, USER, USER2, graph_error
+from tests.unit.test_graph import client, graph_api, sleeps  # noqa: F401 (the HTTP-level fixtures, shared)
 
 THROTTLED_ITEM = {"status": 429, "headers": {"Retry-After": "2"},
                   "body": {"error": {"code": "TooManyRequests", "message": "Please retry again later."}}}
-
-
-@pytest.fixture
-def graph_api():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
-        yield rsps
-
-
-@pytest.fixture
-def sleeps():
-    return []
-
-
-@pytest.fixture
-def client(sleeps):
-    return GraphClient("tok", base_url=GRAPH, sleep=sleeps.append)
 
 
 def sent_items(call) -> list[dict]:
