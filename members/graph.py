@@ -26,7 +26,8 @@ from members import refs
 from members.directory import ContainerInfo, DirectoryItem, Kind, MyAccess, Outcome, Page
 from members.refs import Container
 
-__all__ = ["CallStats", "ContainerInfo", "DirectoryItem", "GraphClient", "GraphError", "Outcome", "Page", "Result"]
+__all__ = ["CallStats", "ContainerInfo", "ContainerRead", "DirectoryItem", "GraphClient", "GraphError", "Outcome", "Page",
+           "Result"]
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +40,19 @@ UNIT_FIELDS = "id,displayName,description,isMemberManagementRestricted,membershi
 ROLE_FIELDS = "id,displayName,description,roleTemplateId"
 CONTAINER_FIELDS = {Kind.UNITS: UNIT_FIELDS, Kind.GROUPS: GROUP_FIELDS, Kind.ROLES: ROLE_FIELDS}
 PAGE_SIZE = 50
-LIST_PAGE_SIZE = 20  # one $batch counts a whole page's members
+# A list page and each of its rows' member counts fill one $batch (20 requests): 1 + 19.
+LIST_PAGE_SIZE = 19
 PATCH_BIND_LIMIT = 20  # "A resource cannot contain more than 20 link changes"
 BATCH_LIMIT = 20
 CHANGE_CHUNK = 20  # members per write round trip, whichever way a kind is written
 EVENTUAL = {"ConsistencyLevel": "eventual"}
+# The signed-in user's standing (my_access): tenant-wide roles, unit-scoped roles, owned groups.
+ACCESS_PATHS = {
+    "roles": "/me/transitiveMemberOf/microsoft.graph.directoryRole?$select=id,roleTemplateId",
+    "scoped": "/me/scopedRoleMemberOf",
+    "activated": "/directoryRoles?$select=id,roleTemplateId",
+    "owned": "/me/ownedObjects/microsoft.graph.group?$select=id",
+}
 RETRYABLE_STATUSES = {429, 503, 504}
 UNCERTAIN_STATUSES = {0, 503, 504}  # a write may or may not have happened
 GUID_IN_PATH = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -119,6 +128,23 @@ class CallStats:
 
 
 @dataclass(frozen=True)
+class ContainerRead:
+    """What a container's page reads in one $batch (``GraphClient.read_container``).
+
+    ``error`` is the container's own read failing (then nothing else matters); the other parts
+    fail on their own: a members page refused shows its error, a count or units not read are None.
+    """
+
+    info: ContainerInfo | None = None
+    error: GraphError | None = None
+    members: Page | None = None
+    members_error: GraphError | None = None
+    member_count: int | None = None
+    group_units: frozenset[str] | None = None  # for a group: the units holding it, when asked and read
+    access: MyAccess | None = None  # the user's standing, when asked (known=False if it couldn't be read)
+
+
+@dataclass(frozen=True)
 class BatchAnswer:
     """One item's answer in a $batch response (status 0: the item had no answer)."""
 
@@ -179,28 +205,84 @@ class GraphClient:
     def list_containers(self, kind: Kind, *, search: str = "", top: int = LIST_PAGE_SIZE) -> Page:
         """One page of AUs, groups or (activated) directory roles, optionally searched by name."""
         kind = refs.parse_kind(kind)
+        path, params, headers = self._list_request(kind, search, top)
+        page = self._page(path, params, headers, ContainerInfo.from_graph, kind)
+        return _searched_roles(page, search) if kind is Kind.ROLES else page
+
+    def read_list(self, kind: Kind, *, search: str = "", counted: Iterable[str] = (), top: int = LIST_PAGE_SIZE) -> Page:
+        """A list page with each row's member count: the page and the counts of ``counted`` (the ids
+        the session saw on this page before) in one $batch; rows not guessed are counted in a second."""
+        kind = refs.parse_kind(kind)
+        path, params, headers = self._list_request(kind, search, top)
+        guessed = list(dict.fromkeys(refs.object_id(i) for i in counted))[:BATCH_LIMIT - 1]
+        paths = {"page": f"{path}?{urlencode(params)}", **{f"count-{i}": self._count_path(kind, i) for i in guessed}}
+        answers = self.batch_get(paths, headers_for={"page": headers, **{f"count-{i}": EVENTUAL for i in guessed}})
+        if isinstance(answers["page"], GraphError):
+            raise answers["page"]
+        page = _page_of(answers["page"], lambda item: ContainerInfo.from_graph(kind, item))
+        if kind is Kind.ROLES:
+            page = _searched_roles(page, search)
+        counts = {i: _count_of(answers[f"count-{i}"]) for i in guessed}
+        counted_page = Page([replace(info, member_count=counts[info.id]) for info in page.items if info.id in counts],
+                            page.next_link, page.count)
+        rest = self.with_member_counts(Page([info for info in page.items if info.id not in counts]))
+        by_id = {info.id: info for info in counted_page.items + rest.items}
+        return Page([by_id[info.id] for info in page.items], page.next_link, page.count)
+
+    def _list_request(self, kind: Kind, search: str, top: int) -> tuple[str, dict, dict]:
+        """The path, query and headers of a list page (roles: all of them, searched here)."""
         params = {"$select": CONTAINER_FIELDS[kind]}
-        headers = {}
         if kind is Kind.ROLES:
             # /directoryRoles supports neither $top nor $search: a tenant has few activated roles.
-            page = self._page(refs.collection_path(kind, self.base_url), params, headers, ContainerInfo.from_graph, kind)
-            if search:
-                needle = search.lower()
-                page = Page([c for c in page.items if needle in c.display_name.lower()], None, None)
-            return page
+            return refs.collection_path(kind, self.base_url), params, {}
         params["$top"] = str(top)
         params["$count"] = "true"
-        headers.update(EVENTUAL)
         if search:
             params["$search"] = search_clause(search, ["displayName", "description"])
         else:
             params["$orderby"] = "displayName"
-        return self._page(refs.collection_path(kind, self.base_url), params, headers, ContainerInfo.from_graph, kind)
+        return refs.collection_path(kind, self.base_url), params, dict(EVENTUAL)
+
+    def _count_path(self, kind: Kind, container_id: str) -> str:
+        """A member count read as the list's @odata.count of a one-id page (ConsistencyLevel: eventual)."""
+        return f"{refs.members_path(Container(kind, refs.object_id(container_id)), self.base_url)}?$count=true&$top=1&$select=id"
 
     def get_container(self, container: Container) -> ContainerInfo:
         path = refs.container_path(container, self.base_url)
         item = self._get_json(path, params={"$select": CONTAINER_FIELDS[container.kind]})
         return ContainerInfo.from_graph(container.kind, item)
+
+    def read_container(self, container: Container, *, members: bool = True, units: bool = False,
+                       access: bool = False, top: int = PAGE_SIZE) -> ContainerRead:
+        """What a container's page needs, in one $batch of GETs: the container's facts and, as asked,
+        the first page of its members and their count, the units holding a group (they decide a
+        unit-scoped admin's reach), and the signed-in user's standing (``my_access``)."""
+        base = refs.container_path(container, self.base_url)
+        paths = {"container": f"{base}?$select={CONTAINER_FIELDS[container.kind]}"}
+        headers = {}
+        if members:
+            paths["members"] = f"{base}/members?{urlencode({'$select': MEMBER_FIELDS, '$top': str(top)})}"
+            paths["count"] = f"{base}/members?$count=true&$top=1&$select=id"
+            headers["count"] = EVENTUAL
+        if units and container.kind is Kind.GROUPS and not container.by_template:
+            paths["units"] = f"{base}/memberOf/microsoft.graph.administrativeUnit?$select=id"
+        if access:
+            paths.update({f"access-{name}": path for name, path in ACCESS_PATHS.items()})
+        answers = self.batch_get(paths, headers_for=headers)
+        read = ContainerRead(access=self._access_from({n: answers[f"access-{n}"] for n in ACCESS_PATHS})
+                             if access else None)
+        if isinstance(answers["container"], GraphError):
+            return replace(read, error=answers["container"])
+        read = replace(read, info=ContainerInfo.from_graph(container.kind, answers["container"]))
+        if members:
+            if isinstance(answers["members"], GraphError):
+                read = replace(read, members_error=answers["members"])
+            else:
+                read = replace(read, members=_page_of(answers["members"], DirectoryItem.from_graph))
+            read = replace(read, member_count=_count_of(answers["count"]))
+        if "units" in paths and not isinstance(answers["units"], GraphError):
+            read = replace(read, group_units=frozenset(item["id"] for item in answers["units"].get("value", [])))
+        return read
 
     def list_members(self, container: Container, *, search: str = "", top: int = PAGE_SIZE) -> Page:
         """The first page of a container's members (never the whole of a large group)."""
@@ -262,14 +344,16 @@ class GraphClient:
 
     def my_access(self) -> MyAccess:
         """Roles (tenant-wide and per unit) and owned groups, in one $batch."""
-        answers = self.batch_get({
-            "roles": "/me/transitiveMemberOf/microsoft.graph.directoryRole?$select=id,roleTemplateId",
-            "scoped": "/me/scopedRoleMemberOf",
-            "activated": "/directoryRoles?$select=id,roleTemplateId",
-            "owned": "/me/ownedObjects/microsoft.graph.group?$select=id",
-        })
+        answers = self.batch_get(ACCESS_PATHS)
         if isinstance(answers["roles"], GraphError):
             raise answers["roles"]
+        return self._access_from(answers)
+
+    @staticmethod
+    def _access_from(answers: dict[str, dict | GraphError]) -> MyAccess:
+        """The user's standing from the answers to ``ACCESS_PATHS``; not known if the roles weren't read."""
+        if isinstance(answers["roles"], GraphError):
+            return MyAccess(known=False)
         template_of = {}
         if not isinstance(answers["activated"], GraphError):
             template_of = {r["id"]: r.get("roleTemplateId", "") for r in answers["activated"].get("value", [])}
@@ -342,20 +426,24 @@ class GraphClient:
         """The page's containers with their member counts, read in one $batch per 20."""
         if not page.items:
             return page
-        paths = {info.id: f"{refs.members_path(Container(info.kind, info.id), self.base_url)}?$count=true&$top=1&$select=id"
-                 for info in page.items}
+        paths = {info.id: self._count_path(info.kind, info.id) for info in page.items}
         answers = self.batch_get(paths, headers=EVENTUAL)
-        items = [replace(info, member_count=None if isinstance(answers[info.id], GraphError)
-                         else answers[info.id].get("@odata.count")) for info in page.items]
+        items = [replace(info, member_count=_count_of(answers[info.id])) for info in page.items]
         return Page(items, page.next_link, page.count)
 
-    def batch_get(self, paths: dict[str, str], *, headers: dict | None = None) -> dict[str, dict | GraphError]:
-        """Several GETs in one $batch (<= 20 each); each answer is its JSON body or a GraphError."""
+    def batch_get(self, paths: dict[str, str], *, headers: dict | None = None,
+                  headers_for: dict[str, dict] | None = None) -> dict[str, dict | GraphError]:
+        """Several GETs in one $batch (<= 20 each); each answer is its JSON body or a GraphError.
+
+        ``headers`` go with every item, ``headers_for`` with the named ones (ConsistencyLevel is per item).
+        """
         names = list(paths)
         answers: dict[str, dict | GraphError] = {}
         for chunk in _chunks(names, BATCH_LIMIT):
-            items = {str(n): {"method": "GET", "url": paths[name], **({"headers": headers} if headers else {})}
-                     for n, name in enumerate(chunk)}
+            items = {}
+            for n, name in enumerate(chunk):
+                item_headers = {**(headers or {}), **(headers_for or {}).get(name, {})}
+                items[str(n)] = {"method": "GET", "url": paths[name], **({"headers": item_headers} if item_headers else {})}
             batch, _ = self._batch(items)
             for n, name in enumerate(chunk):
                 answer = batch[str(n)]
@@ -604,6 +692,22 @@ def _result_of_error(member_id: str, error: GraphError, *, already: bool = False
 def _page_of(body: dict, parse: Callable[[dict], object]) -> Page:
     """A collection answer as a Page: its items parsed, its nextLink and count as Graph gave them."""
     return Page([parse(item) for item in body.get("value", [])], body.get("@odata.nextLink"), body.get("@odata.count"))
+
+
+def _count_of(answer: dict | GraphError) -> int | None:
+    """A collection's @odata.count, or None when it couldn't be read (a count is a detail of a page)."""
+    if isinstance(answer, GraphError):
+        return None
+    count = answer.get("@odata.count")
+    return count if isinstance(count, int) else None
+
+
+def _searched_roles(page: Page, search: str) -> Page:
+    """Directory roles filtered by name here (/directoryRoles supports no $search)."""
+    if not search:
+        return page
+    needle = search.lower()
+    return Page([c for c in page.items if needle in c.display_name.lower()], None, None)
 
 
 def search_clause(text: str, fields: list[str]) -> str:

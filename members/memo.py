@@ -66,10 +66,15 @@ class SessionMemo:
 
 # --- the memos the pages keep --------------------------------------------------------------
 
+# Lifetimes: what changes within minutes at most. A container's facts and the user's standing are
+# read again after 5 minutes (in the same $batch as the page that needs them: it costs no round
+# trip), and forgotten at once when Graph refuses a change they said was allowed, or makes one
+# they said was not (members.pages.forget_contradicted).
 NEXT_LINKS = ("memo:next", 40, None)  # Graph nextLinks behind opaque keys (ids-only URLs)
 CONTAINERS = ("memo:containers", 40, 300)  # a container's facts and units, for its fragments and clicks
 ITEMS = ("memo:items", 500, None)  # members and picker hits a page showed, for the names of a change
-ACCESS = ("memo:access", 1, None)  # the user's roles, scoped roles and owned groups
+ACCESS = ("memo:access", 1, 300)  # the user's roles, scoped roles and owned groups
+LISTS = ("memo:lists", 20, 300)  # the ids a list page showed, so its counts ride in the page's $batch
 
 
 def _memo(session: SessionBase, spec: tuple[str, int, float | None]) -> SessionMemo:
@@ -131,3 +136,12 @@ def remember_access(session: SessionBase, access: MyAccess) -> None:
 
 def forget_access(session: SessionBase) -> None:
     _memo(session, ACCESS).forget()
+
+
+def remember_list(session: SessionBase, kind: str, query: str, ids: Iterable[str]) -> None:
+    """The rows a list page showed (first page of a kind, for a search), to count them with the next read."""
+    _memo(session, LISTS).put(f"{kind}:{query}", list(ids))
+
+
+def recall_list(session: SessionBase, kind: str, query: str) -> list[str]:
+    return _memo(session, LISTS).get(f"{kind}:{query}", [])

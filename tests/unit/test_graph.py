@@ -403,3 +403,96 @@ def test_graph_calls_are_logged_with_a_path_template_and_no_query_or_token(graph
     assert record.graph_call["path"] == "/v1.0/groups/{id}/members"
     assert (record.graph_call["method"], record.graph_call["status"], record.graph_call["request_id"]) == ("GET", 200, "rid-9")
     assert "adele" not in record.getMessage() and "tok" not in str(record.graph_call)
+
+
+# --- a page's reads in one $batch ------------------------------------------------------------
+
+def batch_answers(request_body: bytes, answer_for) -> dict:
+    """A $batch answer built per item by ``answer_for(item) -> (status, body)``, in reverse order (Graph
+    may answer in any order)."""
+    items = json.loads(request_body)["requests"]
+    return {"responses": [{"id": item["id"], **dict(zip(("status", "body"), answer_for(item)))} for item in reversed(items)]}
+
+
+def test_a_container_page_reads_facts_members_count_units_and_access_in_one_batch(graph_api, client):
+    sent = []
+
+    def answer_for(item):
+        url = item["url"]
+        if url.startswith(f"/groups/{GROUP}?"):
+            return 200, {"id": GROUP, "displayName": "Helpdesk Tier 1", "groupTypes": []}
+        if url.startswith(f"/groups/{GROUP}/members?$count=true"):
+            return 200, {"@odata.count": 42, "value": [{"id": USER}]}
+        if url.startswith(f"/groups/{GROUP}/members?"):
+            return 200, {"value": [{"@odata.type": "#microsoft.graph.user", "id": USER, "displayName": "Adele Vance"}],
+                         "@odata.nextLink": f"{GRAPH}/groups/{GROUP}/members?$skiptoken=x"}
+        if url.startswith(f"/groups/{GROUP}/memberOf/microsoft.graph.administrativeUnit"):
+            return 200, {"value": [{"id": UNIT}]}
+        if url.startswith("/me/transitiveMemberOf"):
+            return 200, {"value": [{"id": ROLE, "roleTemplateId": TEMPLATE}]}
+        if url.startswith("/me/scopedRoleMemberOf"):
+            return 200, {"value": [{"administrativeUnitId": UNIT, "roleId": ROLE}]}
+        if url.startswith("/directoryRoles"):
+            return 200, {"value": [{"id": ROLE, "roleTemplateId": TEMPLATE}]}
+        return 200, {"value": []}
+
+    def callback(request):
+        sent.extend(json.loads(request.body)["requests"])
+        return 200, {}, json.dumps(batch_answers(request.body, answer_for))
+
+    graph_api.add_callback(responses.POST, f"{GRAPH}/$batch", callback=callback)
+    read = client.read_container(Container(Kind.GROUPS, GROUP), members=True, units=True, access=True)
+    assert client.stats.calls == 1 and len(sent) == 8
+    count_item = next(item for item in sent if "$count=true" in item["url"])
+    assert count_item["headers"] == {"ConsistencyLevel": "eventual"}
+    assert (read.info.display_name, read.member_count, read.group_units) == ("Helpdesk Tier 1", 42, frozenset({UNIT}))
+    assert [m.display_name for m in read.members.items] == ["Adele Vance"] and read.members.next_link
+    assert read.access.roles == frozenset({TEMPLATE}) and read.access.scoped == frozenset({(UNIT, TEMPLATE)})
+    assert read.error is None and read.members_error is None
+
+
+def test_a_container_page_whose_container_is_gone_says_so_and_a_refused_member_list_alone_fails(graph_api, client):
+    graph_api.post(f"{GRAPH}/$batch", json={"responses": [{"id": "0", "status": 404, "body": NOT_FOUND},
+                                                         {"id": "1", "status": 404, "body": NOT_FOUND},
+                                                         {"id": "2", "status": 404, "body": NOT_FOUND}]})
+    gone = client.read_container(Container(Kind.UNITS, UNIT))
+    assert gone.error.is_not_found and gone.info is None
+    graph_api.post(f"{GRAPH}/$batch", json={"responses": [
+        {"id": "0", "status": 200, "body": {"id": UNIT, "displayName": "Hidden unit", "visibility": "HiddenMembership"}},
+        {"id": "1", "status": 403, "body": DENIED}, {"id": "2", "status": 403, "body": DENIED}]})
+    hidden = client.read_container(Container(Kind.UNITS, UNIT))
+    assert hidden.info.display_name == "Hidden unit" and hidden.members_error.is_permission_denied
+    assert hidden.members is None and hidden.member_count is None and hidden.access is None
+
+
+def test_a_role_by_template_reads_its_members_by_template_in_the_same_batch(graph_api, client):
+    graph_api.post(f"{GRAPH}/$batch", json={"responses": [
+        {"id": "0", "status": 200, "body": {"id": ROLE, "displayName": "Groups Administrator", "roleTemplateId": TEMPLATE}},
+        {"id": "1", "status": 200, "body": {"value": []}}, {"id": "2", "status": 200, "body": {"@odata.count": 0, "value": []}}]})
+    read = client.read_container(Container.role_template(TEMPLATE), units=True)
+    urls = [item["url"].split("?")[0] for item in json.loads(graph_api.calls[0].request.body)["requests"]]
+    path = f"/directoryRoles(roleTemplateId='{TEMPLATE}')"
+    assert urls == [path, f"{path}/members", f"{path}/members"]
+    assert (read.info.id, read.member_count) == (ROLE, 0)
+
+
+def test_a_list_page_counts_the_rows_it_guessed_in_its_own_batch_and_the_others_in_a_second(graph_api, client):
+    other = "5d9a0b8c-1e2f-4a3b-9c4d-5e6f7a8b9c0d"
+    batches = []
+
+    def answer_for(item):
+        if item["url"].startswith("/groups?"):
+            return 200, {"@odata.count": 2, "value": [{"id": GROUP, "displayName": "A"}, {"id": other, "displayName": "B"}]}
+        return 200, {"@odata.count": 7 if GROUP in item["url"] else 3, "value": []}
+
+    def callback(request):
+        batches.append([item["url"].split("?")[0] for item in json.loads(request.body)["requests"]])
+        return 200, {}, json.dumps(batch_answers(request.body, answer_for))
+
+    graph_api.add_callback(responses.POST, f"{GRAPH}/$batch", callback=callback)
+    page = client.read_list(Kind.GROUPS, counted=[GROUP, USER])  # USER: a row no longer on the page
+    assert batches == [["/groups", f"/groups/{GROUP}/members", f"/groups/{USER}/members"], [f"/groups/{other}/members"]]
+    assert [(info.display_name, info.member_count) for info in page.items] == [("A", 7), ("B", 3)] and page.count == 2
+    batches.clear()
+    client.read_list(Kind.GROUPS, counted=[GROUP, other])
+    assert len(batches) == 1 and len(batches[0]) == 3
