@@ -534,53 +534,71 @@ class GraphClient:
             if error.is_uncertain:
                 return self._read_back(container, ids, error, want_member=True)
             if error.status in {400, 404} and len(ids) > 1:
-                # All-or-nothing: one bad or existing member fails the lot; learn which, one by one.
-                return [self.add_member(container, m) for m in ids]
+                # All-or-nothing: one bad or existing member fails the lot; learn which, each its own
+                # item of one $batch (one more round trip, not one per member).
+                return self._batch_change(container, ids, add=True)
             return [_result_of_error(m, error) for m in ids]
         request_id = response.headers.get("request-id", "")
         return [Result(m, Outcome.DONE, request_id=request_id) for m in ids]
 
     def _batch_change(self, container: Container, ids: list[str], *, add: bool) -> list[Result]:
-        """One $batch of adds (POST .../members/$ref) or removes (DELETE .../members/{id}/$ref)."""
-        if add:
-            path = refs.members_ref_path(container, self.base_url)
-            items = {str(n): {"method": "POST", "url": path, "headers": {"Content-Type": "application/json"},
-                              "body": {"@odata.id": refs.directory_object_url(self.base_url, m)}}
-                     for n, m in enumerate(ids, start=1)}
-        else:
-            items = {str(n): {"method": "DELETE", "url": refs.member_ref_path(container, m, self.base_url)}
-                     for n, m in enumerate(ids, start=1)}
-        try:
-            answers, batch_request_id = self._batch(items)
-        except GraphError as error:
-            if error.is_uncertain:  # the $batch itself got no clear answer: any item may have run
-                return self._read_back(container, ids, error, want_member=add)
-            return [_result_of_error(m, error) for m in ids]
+        """One $batch of adds (POST .../members/$ref) or removes (DELETE .../members/{id}/$ref).
+
+        Items throttled (429; for a remove, 503/504 too: a DELETE is idempotent) were not done: SDKs
+        don't retry batch items, so they are sent again *together* in one more $batch after the
+        longest Retry-After, within the retry budget (GRAPH.md §6); then the rest are reported busy.
+        """
         results: dict[str, Result] = {}
         uncertain: dict[str, GraphError] = {}
-        for n, member_id in enumerate(ids, start=1):
-            answer = answers[str(n)]
-            if answer.ok:
-                # A 204 item carries no request-id of its own (GRAPH.md §6): the batch's identifies it.
-                request_id = {k.lower(): v for k, v in answer.headers.items()}.get("request-id") or batch_request_id
-                results[member_id] = Result(member_id, Outcome.DONE, request_id=request_id)
-                continue
-            error = answer.error()
-            if error.status == 429 or (not add and error.is_busy):
-                # Retried alone (SDKs don't retry batch items for us): a throttled item wasn't done, and
-                # a DELETE is idempotent. Until one stays busy: then the rest are reported busy at once.
-                gave_up = any(r.outcome is Outcome.BUSY for r in results.values())
-                results[member_id] = (_result_of_error(member_id, error) if gave_up else
-                                      self.add_member(container, member_id) if add else self.remove_member(container, member_id))
-            elif error.is_uncertain:
-                uncertain[member_id] = error
-            else:
-                already = error.is_already_member if add else error.is_not_found
-                results[member_id] = _result_of_error(member_id, error, already=already)
+        pending, attempt = list(ids), 0
+        while pending:
+            try:
+                answers, batch_request_id = self._batch(self._change_items(container, pending, add=add))
+            except GraphError as error:
+                if error.is_uncertain:  # the $batch itself got no clear answer: any item may have run
+                    results.update((r.member_id, r) for r in self._read_back(container, pending, error, want_member=add))
+                else:
+                    results.update((m, _result_of_error(m, error)) for m in pending)
+                break
+            throttled: dict[str, GraphError] = {}
+            for n, member_id in enumerate(pending, start=1):
+                answer = answers[str(n)]
+                if answer.ok:
+                    # A 204 item carries no request-id of its own (GRAPH.md §6): the batch's identifies it.
+                    request_id = {k.lower(): v for k, v in answer.headers.items()}.get("request-id") or batch_request_id
+                    results[member_id] = Result(member_id, Outcome.DONE, request_id=request_id)
+                    continue
+                error = answer.error()
+                if error.status == 429 or (not add and error.is_busy):
+                    throttled[member_id] = error
+                elif error.is_uncertain:
+                    uncertain[member_id] = error
+                else:
+                    already = error.is_already_member if add else error.is_not_found
+                    results[member_id] = _result_of_error(member_id, error, already=already)
+            wait = max((e.retry_after if e.retry_after is not None else 2.0 ** (attempt + 1) for e in throttled.values()),
+                       default=0.0)
+            if throttled and (attempt >= self.max_retries or wait > self.max_retry_wait):
+                results.update((m, _result_of_error(m, e)) for m, e in throttled.items())
+                break
+            if throttled:
+                attempt += 1
+                self.sleep(wait)
+            pending = list(throttled)
         if uncertain:
             read = self._read_back(container, list(uncertain), None, want_member=add, errors=uncertain)
             results.update({result.member_id: result for result in read})
         return [results[m] for m in ids]
+
+    def _change_items(self, container: Container, ids: list[str], *, add: bool) -> dict[str, dict]:
+        """The $batch items of adds or removes, numbered from 1 in the order of ``ids``."""
+        if add:
+            path = refs.members_ref_path(container, self.base_url)
+            return {str(n): {"method": "POST", "url": path, "headers": {"Content-Type": "application/json"},
+                             "body": {"@odata.id": refs.directory_object_url(self.base_url, m)}}
+                    for n, m in enumerate(ids, start=1)}
+        return {str(n): {"method": "DELETE", "url": refs.member_ref_path(container, m, self.base_url)}
+                for n, m in enumerate(ids, start=1)}
 
     def _read_back(self, container: Container, ids: list[str], error: GraphError | None, *, want_member: bool,
                    errors: dict[str, GraphError] | None = None) -> list[Result]:

@@ -90,3 +90,18 @@ def test_a_bulk_change_of_100_members_is_five_round_trips(sign_in, tenant):
                                             current=f"/groups/{group.id}/"))
     assert added.status_code == 200 and round_trips(added) == 5 and [c.method for c in calls] == ["PATCH"] * 5
     assert Link.objects.filter(container_id=group.id, member_id__in=ids).count() == 100
+
+
+def test_throttled_items_of_a_bulk_remove_go_again_together_after_retry_after(sign_in, tenant, settings):
+    desk = sign_in("helpdesk@contoso.example")
+    group = tenant["big_group"]
+    ids = members_page_ids(desk, group.id, pages=1)[:40]
+    settings.SANDBOX_WRITE_LIMIT = 25  # per second: the second $batch's last 15 items are throttled
+    settings.SANDBOX_WRITE_WINDOW = 1
+    knobs.reset_throttle()
+    removed, calls = logged(lambda: desk.htmx("POST", f"/groups/{group.id}/members/remove/", data={"member": ids},
+                                              current=f"/groups/{group.id}/"))
+    deletes = [[status for method, _, status in c.items] for c in calls if c.items and c.items[0][0] == "DELETE"]
+    assert deletes == [[204] * 20, [204] * 5 + [429] * 15, [204] * 15]
+    assert removed.status_code == 200 and 'role="alert"' not in removed.text
+    assert not Link.objects.filter(container_id=group.id, member_id__in=ids).exists()
