@@ -84,7 +84,7 @@ def add_member(call: Call, actor: authz.Actor, container: DirectoryObject) -> Re
     with transaction.atomic():
         if directory.is_member(container, object_id):
             raise errors.already_member()
-        Link.objects.create(container=container, member=member, relation=Link.MEMBERS)
+        Link.objects.create(container=container, member=member, relation=Link.MEMBERS, member_name=member.display_name)
         mark_management_restricted(container, member)
     return no_content()
 
@@ -146,7 +146,8 @@ def patch_group(call: Call, actor: authz.Actor, group: DirectoryObject) -> Resul
         duplicated = len(set(ids)) != len(ids)
         if duplicated or Link.objects.filter(container=group, member_id__in=ids, relation=Link.MEMBERS).exists():
             raise errors.already_member()
-        Link.objects.bulk_create([Link(container=group, member=member, relation=Link.MEMBERS) for member in members])
+        Link.objects.bulk_create([Link(container=group, member=member, relation=Link.MEMBERS, member_name=member.display_name)
+                                  for member in members])
     return no_content()
 
 
