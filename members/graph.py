@@ -597,8 +597,9 @@ class GraphClient:
             return {str(n): {"method": "POST", "url": path, "headers": {"Content-Type": "application/json"},
                              "body": {"@odata.id": refs.directory_object_url(self.base_url, m)}}
                     for n, m in enumerate(ids, start=1)}
-        return {str(n): {"method": "DELETE", "url": refs.member_ref_path(container, m, self.base_url)}
-                for n, m in enumerate(ids, start=1)}
+        items = {str(n): {"method": "DELETE", "url": refs.member_ref_path(container, m, self.base_url)}
+                 for n, m in enumerate(ids, start=1)}
+        return items
 
     def _read_back(self, container: Container, ids: list[str], error: GraphError | None, *, want_member: bool,
                    errors: dict[str, GraphError] | None = None) -> list[Result]:

@@ -44,6 +44,8 @@ def read_container(session: SessionBase, graph: GraphClient, container: Containe
         access = read.access
         if access.known:  # when the roles can't be read, nothing is remembered: Graph decides
             memo.remember_access(session, access)
+    if not access.scoped:  # read while the standing was unknown, and not needed after all
+        read = replace(read, group_units=None)
     if read.info is not None:
         memo.remember_container(session, container, read.info, read.group_units)
     return replace(read, access=access)

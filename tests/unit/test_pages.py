@@ -86,3 +86,13 @@ def test_the_users_standing_is_read_again_after_its_lifetime(signed_in, monkeypa
     monkeypatch.setattr("members.memo.time.time", lambda: now + 301)
     page(signed_in)
     assert len(reads) == 2
+
+
+def test_a_page_seen_again_does_not_rewrite_the_session(signed_in, monkeypatch):
+    from django.contrib.sessions.models import Session
+
+    graph_with(monkeypatch, ADMIN)
+    page(signed_in)
+    stored = Session.objects.get(session_key=signed_in.session.session_key).session_data
+    page(signed_in)
+    assert Session.objects.get(session_key=signed_in.session.session_key).session_data == stored
