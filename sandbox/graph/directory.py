@@ -85,6 +85,7 @@ def actor_for(call: Call) -> authz.Actor:
         unit_roles={unit: frozenset(roles) for unit, roles in unit_roles.items()},
         owned_groups=frozenset(str(group_id) for group_id in owned),
         units=frozenset(str(unit_id) for unit_id in units),
+        groups=frozenset(str(group_id) for group_id in group_ids),
     )
 
 
