@@ -8,7 +8,10 @@ without Content-Type) answer 400 as a whole.
 
 import re
 import uuid
+from contextlib import nullcontext
 from urllib.parse import parse_qsl, urlsplit
+
+from django.db import transaction
 
 from sandbox.graph import errors, routing
 from sandbox.graph.call import JSON_TYPE, MISSING, Call, Result
@@ -57,8 +60,12 @@ def run(outer: Call) -> tuple[Result, list[tuple[str, str, int]]]:
     statuses: dict[str, int] = {}
     responses = []
     shared = routing.SharedActor()  # one caller for every item: their standing is read once
-    for item in requests:
-        _run_with_dependencies(outer, item, by_id, statuses, responses, visiting=set(), shared=shared)
+    # Items that write are committed together at the end of the batch (one commit, not one each);
+    # each still succeeds or fails on its own (a failed item's changes are undone by its handler).
+    writes = any(item["method"].upper() in routing.WRITE_METHODS for item in requests)
+    with transaction.atomic() if writes else nullcontext():
+        for item in requests:
+            _run_with_dependencies(outer, item, by_id, statuses, responses, visiting=set(), shared=shared)
     log = [(item["method"].upper(), item["url"], statuses[item["id"].lower()]) for item in requests]
     return Result(body={"responses": responses}), log
 
