@@ -125,9 +125,15 @@ def after(queryset: QuerySet, position: tuple[str, str] | None) -> QuerySet:
     return queryset.filter(Q(display_name__gt=name) | Q(display_name=name, id__gt=object_id))
 
 
+def narrowed(queryset: QuerySet, predicate, prefix: str = "") -> QuerySet:
+    """Only the rows a search could match are read (odata.narrowing); the predicate still decides."""
+    condition = odata.narrowing(predicate, prefix)
+    return queryset if condition is None else queryset.filter(condition)
+
+
 def select_page(queryset: QuerySet, query: odata.Query) -> tuple[list[DirectoryObject], bool]:
     """The next ``$top`` matching rows and whether more follow."""
-    rows = after(queryset.order_by(*ORDER), query.after)
+    rows = narrowed(after(queryset.order_by(*ORDER), query.after), query.predicate)
     if query.predicate is None:
         found = list(rows[: query.top + 1])
     else:
@@ -143,13 +149,13 @@ def select_page(queryset: QuerySet, query: odata.Query) -> tuple[list[DirectoryO
 def count_matching(queryset: QuerySet, predicate) -> int:
     if predicate is None:
         return queryset.count()
-    return sum(1 for obj in queryset.iterator(chunk_size=500) if predicate(obj))
+    return sum(1 for obj in narrowed(queryset, predicate).iterator(chunk_size=500) if predicate(obj))
 
 
 def select_member_page(links: QuerySet, query: odata.Query) -> tuple[list[DirectoryObject], bool]:
     """A page of members, read in name order from the links' index (``Link.member_name``): it
     reads about ``$top`` rows whatever the container's size (a search still scans its members)."""
-    rows = links.order_by("member_name", "member_id")
+    rows = narrowed(links.order_by("member_name", "member_id"), query.predicate, "member__")
     if query.after is not None:
         name, object_id = query.after
         rows = rows.filter(Q(member_name__gt=name) | Q(member_name=name, member_id__gt=object_id))
@@ -170,7 +176,8 @@ def count_members(container: DirectoryObject, relation: str = Link.MEMBERS, kind
     """How many live members (of ``kind``, matching ``predicate``). Plain counts come from the
     index alone: every link, less the links to the few deleted objects (found from their side)."""
     if predicate is not None:
-        return sum(1 for link in member_links(container, relation, kind).iterator(chunk_size=500) if predicate(link.member))
+        links = narrowed(member_links(container, relation, kind), predicate, "member__")
+        return sum(1 for link in links.iterator(chunk_size=500) if predicate(link.member))
     if kind is not None:
         return member_links(container, relation, kind).count()
     every = Link.objects.filter(container=container, relation=relation)

@@ -57,3 +57,33 @@ def test_member_pages_follow_names_and_leave_out_deleted_members_from_pages_and_
     assert [(str(i), n) for i, n in names if i != gone] == seen
     count = graph.get(f"{group_path(sandbox_tenant, 'big_group')}/members/$count", headers=EVENTUAL)
     assert count.text == str(len(names) - 1)
+
+
+SEARCHES = [
+    '"displayName:adele"', '"displayName:Adele Vance"', '"displayName:vance adele"', '"displayName:SEA-LAPTOP"',
+    '"displayName:laptop 0042"', '"displayName:tier1"', '"displayName:HelpdeskTier"', '"description:office"',
+    '"mail:adele"', '"userPrincipalName:ADELE.V"', '"mail:nobody"', '"displayName:a" OR "mail:b"',
+    '"displayName:seattle" AND "description:users"', '("displayName:paris" OR "displayName:seattle") AND "mail:x"',
+    '"displayName:Élodie"', '"mail:é"', '"a__b:c"', '"id:4"', '"displayName:!!"', '"jobTitle:sales"',
+    '"displayName:all" OR "jobTitle:enginéer"',
+]
+
+
+def test_a_search_reads_only_rows_it_could_match_and_finds_what_a_full_scan_finds(sandbox_tenant):
+    everything = list(DirectoryObject.objects.all())
+    for search in SEARCHES:
+        predicate = odata.parse_search(search)
+        full = {str(obj.id) for obj in everything if predicate(obj)}
+        narrowed = {str(obj.id) for obj in directory.narrowed(DirectoryObject.objects.all(), predicate) if predicate(obj)}
+        assert narrowed == full, search
+
+
+def test_a_member_search_narrows_its_rows_in_sql(sandbox_tenant):
+    group = DirectoryObject.objects.get(id=sandbox_tenant["big_group"].id)
+    query = odata.parse_list_query({"$search": '"displayName:zz" OR "mail:zz"', "$top": "5"}, eventual=True,
+                                   resource="DirectoryObject")
+    with CaptureQueriesContext(connection) as queries:
+        page, more = directory.select_member_page(directory.member_links(group), query)
+        count = directory.count_members(group, predicate=query.predicate)
+    assert (page, more, count) == ([], False, 0)
+    assert all("LIKE" in q["sql"] for q in queries)
