@@ -431,6 +431,7 @@ class LoadResult:
     latencies: list[float] = field(default_factory=list)
     owns: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)
 
 
 def load(report: Report, base: str, users: int, seconds: float, think: tuple[float, float], known: dict,
@@ -456,29 +457,31 @@ def load(report: Report, base: str, users: int, seconds: float, think: tuple[flo
     deadline = time.monotonic() + seconds
     searches = ["Seattle", "Sales", "Engineering", "Paris", "Finance", "Ops"]
 
-    def record(response: requests.Response | None, started: float, error: str = "") -> requests.Response | None:
+    def record(response: requests.Response | None, started: float, error: str = "", path: str = "") -> requests.Response | None:
         elapsed = (time.perf_counter() - started) * 1000
+        detail = ""
         if response is not None and not error:
             if response.status_code != 200:
                 error = f"HTTP {response.status_code}"
-            elif 'role="alert"' in response.text or "Couldn't load" in response.text:
-                error = "an alert on the page"
+            elif alert := re.search(r'role="alert"[^>]*>(.{0,160})', response.text, re.S):
+                error, detail = "an alert on the page", re.sub(r"<[^>]+>|\s+", " ", alert.group(1)).strip()
         with lock:
             result.latencies.append(elapsed)
             if response is not None:
                 result.owns.append(timing(response)[2])
             if error:
                 result.errors.append(error)
+                result.details.append(f"{error} on {re.sub(r'[0-9a-f-]{36}', '{id}', path)}: {detail}")
         return response
 
     def click(desk: Desk, method: str, path: str, **kwargs) -> requests.Response | None:
         started = time.perf_counter()
         try:
             if method == "PAGE":
-                return record(desk.page(path), started)
-            return record(desk.htmx(method, path, **kwargs), started)
+                return record(desk.page(path), started, path=path)
+            return record(desk.htmx(method, path, **kwargs), started, path=f"{method} {path}")
         except requests.RequestException as exc:
-            record(None, started, type(exc).__name__)
+            record(None, started, type(exc).__name__, path=f"{method} {path}")
             return None
 
     def user(n: int) -> None:
@@ -531,6 +534,8 @@ def load(report: Report, base: str, users: int, seconds: float, think: tuple[flo
         + (f" ({', '.join(kinds)})" if kinds else "")
         + f"; server CPU {server_cpu / max(done, 1) * 1000:.0f} ms a request (app and sandbox), {server_cpu / wall:.2f} cores busy;"
           f" the load generator {own_cpu / wall:.2f} cores"))
+    for detail in sorted(set(result.details))[:5]:
+        report.notes.append(f"Load error: {detail}")
     report.check(f"load p95 <= {LOAD_P95_MS} ms at {users} users", p95 <= LOAD_P95_MS, f"{p95:.0f} ms")
     report.check("load without errors", not result.errors, f"{len(result.errors)} errors")
 

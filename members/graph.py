@@ -444,7 +444,7 @@ class GraphClient:
             for n, name in enumerate(chunk):
                 item_headers = {**(headers or {}), **(headers_for or {}).get(name, {})}
                 items[str(n)] = {"method": "GET", "url": paths[name], **({"headers": item_headers} if item_headers else {})}
-            batch, _ = self._batch(items)
+            batch, _ = self._batch(items, reads_only=True)
             for n, name in enumerate(chunk):
                 answer = batch[str(n)]
                 answers[name] = (answer.body if isinstance(answer.body, dict) else {}) if answer.ok else answer.error()
@@ -632,11 +632,11 @@ class GraphClient:
         body = self._request("GET", self._url(path), params=params, headers=headers).json()
         return _page_of(body, lambda item: parse(*args, item))
 
-    def _batch(self, items: dict[str, dict]) -> tuple[dict[str, BatchAnswer], str]:
+    def _batch(self, items: dict[str, dict], *, reads_only: bool = False) -> tuple[dict[str, BatchAnswer], str]:
         """The one $batch engine: ``items`` by their batch ids; each id's answer (status 0 if
-        missing from the response), and the batch's own request-id."""
+        missing from the response), and the batch's own request-id. ``reads_only``: all GETs."""
         body = {"requests": [{"id": item_id, **item} for item_id, item in items.items()]}
-        response = self._request("POST", self._url("/$batch"), json=body)
+        response = self._request("POST", self._url("/$batch"), json=body, reads_only=reads_only)
         try:
             listed = response.json().get("responses", [])
         except (ValueError, AttributeError):
@@ -649,13 +649,24 @@ class GraphClient:
         return answers, response.headers.get("request-id", "")
 
     @sensitive_variables()
-    def _request(self, method: str, url: str, **kwargs) -> requests.Response:
-        """Send with the bearer token and a timeout; retry 429/503/504 within bounds; raise GraphError."""
+    def _request(self, method: str, url: str, *, reads_only: bool = False, **kwargs) -> requests.Response:
+        """Send with the bearer token and a timeout; retry 429/503/504 within bounds; raise GraphError.
+
+        A read (a GET, or a ``$batch`` of GETs: ``reads_only``) whose connection broke before any
+        answer is sent again at once, within the same bounds: a kept-alive connection the server
+        had just closed. A write never is (its membership is read back instead).
+        """
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json",
                    "client-request-id": str(uuid.uuid4()), **kwargs.pop("headers", {})}
         attempt = 0
         while True:
-            response = self._send(method, url, headers, kwargs)
+            try:
+                response = self._send(method, url, headers, kwargs)
+            except GraphError as lost:
+                if lost.code != "ConnectionError" or not (reads_only or method == "GET") or attempt >= self.max_retries:
+                    raise
+                attempt += 1
+                continue
             if response.ok:
                 return response
             error = error_from(response)

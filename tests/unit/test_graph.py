@@ -527,3 +527,19 @@ def test_a_list_page_counts_the_rows_it_guessed_in_its_own_batch_and_the_others_
     batches.clear()
     client.read_list(Kind.GROUPS, counted=[GROUP, other])
     assert len(batches) == 1 and len(batches[0]) == 3
+
+
+def test_a_read_whose_kept_alive_connection_was_closed_is_sent_again_at_once(graph_api, client, sleeps):
+    graph_api.post(f"{GRAPH}/$batch", body=requests.ConnectionError("Connection aborted: RemoteDisconnected"))
+    graph_api.post(f"{GRAPH}/$batch", json={"responses": [{"id": "0", "status": 200, "body": {"id": GROUP, "displayName": "A"}},
+                                                         {"id": "1", "status": 200, "body": {"value": []}},
+                                                         {"id": "2", "status": 200, "body": {"@odata.count": 0, "value": []}}]})
+    read = client.read_container(Container(Kind.GROUPS, GROUP))
+    assert read.info.display_name == "A" and len(graph_api.calls) == 2 and sleeps == []
+
+
+def test_a_write_whose_connection_broke_is_never_sent_again(graph_api, client):
+    graph_api.delete(f"{GRAPH}/groups/{GROUP}/members/{USER}/$ref", body=requests.ConnectionError("reset"))
+    graph_api.get(f"{GRAPH}/groups/{GROUP}/members/{USER}", status=404, json=NOT_FOUND)
+    assert client.remove_member(Container(Kind.GROUPS, GROUP), USER).outcome is Outcome.DONE
+    assert [c.request.method for c in graph_api.calls] == ["DELETE", "GET"]
