@@ -244,6 +244,7 @@ class Report:
     checks: list[tuple[str, bool, str]] = field(default_factory=list)  # (target, met, measured)
     notes: list[str] = field(default_factory=list)
     profile: str = ""
+    spy: str = ""
 
     def check(self, target: str, met: bool, measured: str) -> None:
         self.checks.append((target, met, measured))
@@ -296,6 +297,7 @@ def pages(report: Report, base: str, runs: int, known: dict) -> list[float]:
     cases = [
         ("home (my roles, my units)", lambda: unitadmin.page("/"), None),
         ("groups list (19 + counts)", lambda: helpdesk.page("/groups/"), None),
+        ("groups list (cold: rows not seen before)", lambda: helpdesk.page("/groups/"), forget_memos(helpdesk, "memo:lists")),
         ("groups search (seen before)", lambda: helpdesk.page("/groups/?q=Seattle"), None),
         ("units list", lambda: pra.page("/units/"), None),
         ("roles list", lambda: pra.page("/roles/"), None),
@@ -435,7 +437,7 @@ class LoadResult:
 
 
 def load(report: Report, base: str, users: int, seconds: float, think: tuple[float, float], known: dict,
-         server: subprocess.Popen) -> None:
+         server: subprocess.Popen, workdir: Path) -> None:
     """``users`` threads, each its own signed-in session and its own group to change, for ``seconds``."""
     from sandbox.models import DirectoryObject, Link
 
@@ -520,9 +522,11 @@ def load(report: Report, base: str, users: int, seconds: float, think: tuple[flo
     started = time.perf_counter()
     for thread in threads:
         thread.start()
+    spies = spy_on(pids[1:], max(5, seconds - 10), workdir)
     for thread in threads:
         thread.join(timeout=seconds + 120)
     wall = time.perf_counter() - started
+    report.spy = spy_summary(spies)
     server_cpu, own_cpu = cpu_seconds(pids) - server_cpu, time.process_time() - own_cpu
     done = len(result.latencies)
     p50, p95, p99 = (percentile(result.latencies, p) for p in (50, 95, 99))
@@ -597,6 +601,57 @@ def profile(report: Report, base: str, env: dict, known: dict, runs: int = 30) -
                       f"the bench's process by the production WSGI handler. Per page: {total:.1f} ms, of which "
                       f"{graph:.1f} ms waiting on Graph and {total - graph:.1f} ms our own.\n\n| part | ms per page |\n|---|---|\n"
                       + "\n".join(lines))
+
+
+# What the server's workers do under load: py-spy (a dev dependency) samples them from outside.
+IDLE = ("_worker (concurrent/futures/thread.py", "select (selectors.py", "wait (threading.py", "recv_into",
+        "accept (socket.py", "sleep", "apply_latency", "poll (", "_wait_for_tstate_lock", "murder_keepalived")
+SPY_PARTS = [  # (what, marker in a frame): the first that matches a sample's stack counts it
+    ("the sandbox answering Graph calls (demo server only)", "(sandbox/graph_views.py"),
+    ("our pages' templates", "render (django/shortcuts.py"),
+    ("the journal of a change (members.changes)", "(members/changes.py"),
+    ("SQLite, elsewhere (sessions, the signed-in user)", "(django/db/backends/sqlite3/"),
+    ("calling Graph (requests, JSON)", "(members/graph.py"),
+]
+
+
+def spy_on(pids: list[int], seconds: float, workdir: Path) -> list[tuple[subprocess.Popen, Path]]:
+    """py-spy records each worker for ``seconds`` (nothing when py-spy is missing or not allowed)."""
+    spy = Path(PYTHON).parent / "py-spy"
+    if not spy.exists():
+        return []
+    runs = []
+    for pid in pids:
+        out = workdir / f"spy-{pid}.txt"
+        runs.append((subprocess.Popen([str(spy), "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "100",
+                                       "--format", "raw", "--nonblocking", "--output", str(out)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), out))
+    return runs
+
+
+def spy_summary(runs: list[tuple[subprocess.Popen, Path]]) -> str:
+    from collections import Counter
+
+    parts, busy = Counter(), 0
+    for process, out in runs:
+        try:
+            process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        if not out.exists():
+            continue
+        for line in out.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            frames = stack.split(";")
+            if not count.isdigit() or any(idle in frames[-1] for idle in IDLE):
+                continue
+            busy += int(count)
+            parts[next((what for what, marker in SPY_PARTS if marker in stack), "everything else")] += int(count)
+    if not busy:
+        return ""
+    rows = "\n".join(f"| {what} | {100 * parts[what] / busy:.0f} % |" for what, _ in SPY_PARTS + [("everything else", "")])
+    return ("py-spy sampled both workers (100 Hz) during the load; of the samples where a thread was not idle (it may be "
+            "running or waiting for the GIL or the CPU):\n\n| part | share |\n|---|---|\n" + rows)
 
 
 # --- 4. a 100-member group and a 100,000-member group --------------------------------------
@@ -712,13 +767,24 @@ def main() -> int:
             if "bulk" not in args.skip:
                 bulk(report, base, known)
             if "load" not in args.skip:
-                load(report, base, args.users, args.seconds, tuple(args.think), known, server)
+                load(report, base, args.users, args.seconds, tuple(args.think), known, server, workdir)
             if "big" not in args.skip:
                 big_and_small(report, base, env, max(10, args.runs // 2))
         finally:
             stop_server(server)
     write(report, args, host, started_at, command, env)
     return 0 if all(met for _, met, _ in report.checks) else 1
+
+
+# The starting point, measured with the previous bench (bench/round_trips.py at 87448ff: runserver,
+# DEBUG on, one page after the other, 50 ms latency, 5 runs; load: 8 sessions x 10 pages, no think time).
+BEFORE = """Before this work (87448ff, the previous `bench/round_trips.py --latency-ms 50`, runserver, same machine,
+load average ~11): group page (5,000 members) 3 round trips, median 427 ms; groups list 2 round trips, 724 ms;
+role by template id 3 round trips, 328 ms; units and roles lists 2 each; add 25 members 2 round trips;
+load 8 sessions x 10 page loads without think time: 11.1 req/s, median 668 ms, p95 1,675 ms. Bulk changes
+retried throttled members one by one and learnt which member failed a group PATCH one POST at a time; a
+page of a 100,000-member group made the sandbox sort the whole membership (240 ms) and count it with a
+join (300 ms) for every page."""
 
 
 def write(report: Report, args, host: str, started_at: datetime, command: str, env: dict) -> None:
@@ -747,8 +813,11 @@ request, our side only).
 """
     if report.profile:
         text += f"\n## Where our own time goes\n\n{report.profile}\n"
+    if report.spy:
+        text += f"\n## What the server does under load\n\n{report.spy}\n"
     if report.notes:
         text += "\n## Notes\n\n" + "\n".join(f"- {note}" for note in report.notes) + "\n"
+    text += f"\n## Before\n\n{BEFORE}\n"
     print(text)
     Path(args.results).write_text(text)
 
