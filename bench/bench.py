@@ -68,10 +68,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def fresh_database(url: str) -> None:
+    """Drop and create a PostgreSQL database named by ``url`` (SQLite files start fresh in the work dir)."""
+    import psycopg
+    from psycopg import sql
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as connection:
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
 def environment(workdir: Path, port: int, args) -> dict:
     """`make serve`'s environment for a demo server, with the bench's database and knobs."""
+    extra = {"REDIS_URL": args.redis_url} if args.redis_url else {}
     return {
-        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}", "DEMO_SERVER": "1", "DEBUG": "0",
+        **extra,
+        "DATABASE_URL": args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}", "DEMO_SERVER": "1", "DEBUG": "0",
         "LOG_FORMAT": "json", "HOST": "127.0.0.1", "PORT": str(port), "SANDBOX_LOOPBACK_URL": f"http://127.0.0.1:{port}",
         "SECRET_KEY": secrets.token_urlsafe(50), "STATIC_ROOT": str(workdir / "static"),
         "SANDBOX_LATENCY_MS": str(args.latency_ms), "WEB_CONCURRENCY": str(args.workers),
@@ -109,6 +122,13 @@ def stop_server(server: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait(timeout=10)
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU time of the whole machine so far, in clock ticks (from /proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return sum(fields) - idle, sum(fields)
 
 
 def server_pids(server: subprocess.Popen) -> list[int]:
@@ -246,8 +266,8 @@ class Report:
     profile: str = ""
     spy: str = ""
 
-    def check(self, target: str, met: bool, measured: str) -> None:
-        self.checks.append((target, met, measured))
+    def check(self, target: str, met: bool, measured: str, missed_by: str = "") -> None:
+        self.checks.append((target, met, measured + (f"; missed by {missed_by}" if not met and missed_by else "")))
 
     def table(self) -> str:
         head = ["measured", "Graph round trips", "median ms", "p95 ms", "our own p50 ms", "our own p95 ms", "other"]
@@ -423,7 +443,8 @@ def bulk(report: Report, base: str, known: dict) -> None:
                                other=f"{sdk_wall / wall:.1f}x the app's time"))
         report.check(f"bulk {action} 100 in at most {BULK_TRIPS} round trips", trips <= BULK_TRIPS, f"{trips}")
         report.check(f"bulk {action} 100 at least {BULK_SDK_RATIO}x faster than the msgraph-sdk loop",
-                     sdk_wall / wall >= BULK_SDK_RATIO, f"{sdk_wall / wall:.1f}x")
+                     sdk_wall / wall >= BULK_SDK_RATIO, f"{sdk_wall / wall:.1f}x",
+                     f"{(wall - sdk_wall / BULK_SDK_RATIO) * 1000:.0f} ms of the app's {wall * 1000:.0f} ms")
 
 
 # --- 3. load -------------------------------------------------------------------------------
@@ -518,7 +539,7 @@ def load(report: Report, base: str, users: int, seconds: float, think: tuple[flo
 
     threads = [threading.Thread(target=user, args=(n,), daemon=True) for n in range(users)]
     pids = server_pids(server)
-    server_cpu, own_cpu = cpu_seconds(pids), time.process_time()
+    server_cpu, own_cpu, machine = cpu_seconds(pids), time.process_time(), machine_busy()
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -528,6 +549,9 @@ def load(report: Report, base: str, users: int, seconds: float, think: tuple[flo
     wall = time.perf_counter() - started
     report.spy = spy_summary(spies)
     server_cpu, own_cpu = cpu_seconds(pids) - server_cpu, time.process_time() - own_cpu
+    busy, ticks = (after - before for after, before in zip(machine_busy(), machine))
+    cores = os.cpu_count() or 1
+    machine_cores = cores * busy / max(ticks, 1)
     done = len(result.latencies)
     p50, p95, p99 = (percentile(result.latencies, p) for p in (50, 95, 99))
     kinds = sorted(set(result.errors))
@@ -540,7 +564,23 @@ def load(report: Report, base: str, users: int, seconds: float, think: tuple[flo
           f" the load generator {own_cpu / wall:.2f} cores"))
     for detail in sorted(set(result.details))[:5]:
         report.notes.append(f"Load error: {detail}")
-    report.check(f"load p95 <= {LOAD_P95_MS} ms at {users} users", p95 <= LOAD_P95_MS, f"{p95:.0f} ms")
+    others = max(machine_cores - server_cpu / wall - own_cpu / wall, 0.0)
+    report.notes.append(
+        f"During the load the machine's {cores} CPUs were {100 * machine_cores / cores:.0f} % busy ({machine_cores:.2f} cores): "
+        f"the server {server_cpu / wall:.2f} (the app and, on this demo server, the sandbox answering its Graph calls), "
+        f"the load generator {own_cpu / wall:.2f}, other processes {others:.2f}; load average at the end "
+        + " ".join(f"{x:.1f}" for x in os.getloadavg()) + ".")
+    report.check(f"load p95 <= {LOAD_P95_MS} ms at {users} users", p95 <= LOAD_P95_MS, f"{p95:.0f} ms",
+                 f"{p95 - LOAD_P95_MS:.0f} ms ({100 * (p95 - LOAD_P95_MS) / LOAD_P95_MS:.0f} %)")
+    if p95 > LOAD_P95_MS:
+        sandbox = SPY_SHARES.get(SPY_PARTS[0][0])
+        report.notes.append(
+            f"What stands in the way of the load p95: requests wait for a CPU more than for anything of ours. Our own "
+            f"time (Server-Timing) was p50 {percentile(result.owns, 50):.0f} ms but p95 {percentile(result.owns, 95):.0f} ms "
+            f"under load, against {OWN_P95_MS} ms alone; the machine's CPUs were shared with other processes "
+            f"({others:.2f} cores of {cores}), and on this demo server the sandbox answers every Graph call inside the same "
+            f"two workers" + (f" ({100 * sandbox:.0f} % of their busy samples: work that Microsoft Graph does elsewhere)"
+                              if sandbox is not None else "") + ", behind the one GIL of each worker.")
     report.check("load without errors", not result.errors, f"{len(result.errors)} errors")
 
 
@@ -615,6 +655,9 @@ SPY_PARTS = [  # (what, marker in a frame): the first that matches a sample's st
 ]
 
 
+SPY_SHARES: dict[str, float] = {}  # the last spy_summary's shares, for the note on a missed load target
+
+
 def spy_on(pids: list[int], seconds: float, workdir: Path) -> list[tuple[subprocess.Popen, Path]]:
     """py-spy records each worker for ``seconds`` (nothing when py-spy is missing or not allowed)."""
     spy = Path(PYTHON).parent / "py-spy"
@@ -649,6 +692,7 @@ def spy_summary(runs: list[tuple[subprocess.Popen, Path]]) -> str:
             parts[next((what for what, marker in SPY_PARTS if marker in stack), "everything else")] += int(count)
     if not busy:
         return ""
+    SPY_SHARES.update({what: parts[what] / busy for what, _ in SPY_PARTS})
     rows = "\n".join(f"| {what} | {100 * parts[what] / busy:.0f} % |" for what, _ in SPY_PARTS + [("everything else", "")])
     return ("py-spy sampled both workers (100 Hz) during the load; of the samples where a thread was not idle (it may be "
             "running or waiting for the GIL or the CPU):\n\n| part | share |\n|---|---|\n" + rows)
@@ -728,6 +772,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=0, help="per worker (default: about twice the users per worker)")
     parser.add_argument("--skip", nargs="*", default=[], choices=["pages", "profile", "bulk", "load", "big"])
     parser.add_argument("--results", default=str(RESULTS), help="where to write the Markdown results")
+    parser.add_argument("--database-url", help="a PostgreSQL database to drop, create and use (default: SQLite, as make serve)")
+    parser.add_argument("--redis-url", help="REDIS_URL for the server (sessions in Redis, written through)")
     parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (database, server.log) instead of a temporary one")
     args = parser.parse_args()
     started_at = datetime.now(UTC)
@@ -739,6 +785,8 @@ def main() -> int:
         workdir.mkdir(parents=True, exist_ok=True)
         port = free_port()
         env = environment(workdir, port, args)
+        if args.database_url:
+            fresh_database(args.database_url)
         os.environ.update(env)
         os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
         import django
@@ -757,8 +805,10 @@ def main() -> int:
             if "pages" not in args.skip:
                 owns = pages(report, base, args.runs, known)
                 p50, p95 = statistics.median(owns), percentile(owns, 95)
-                report.check(f"our own time per page p50 <= {OWN_P50_MS} ms", p50 <= OWN_P50_MS, f"{p50:.1f} ms")
-                report.check(f"our own time per page p95 <= {OWN_P95_MS} ms", p95 <= OWN_P95_MS, f"{p95:.1f} ms")
+                report.check(f"our own time per page p50 <= {OWN_P50_MS} ms", p50 <= OWN_P50_MS, f"{p50:.1f} ms",
+                             f"{p50 - OWN_P50_MS:.1f} ms")
+                report.check(f"our own time per page p95 <= {OWN_P95_MS} ms", p95 <= OWN_P95_MS, f"{p95:.1f} ms",
+                             f"{p95 - OWN_P95_MS:.1f} ms")
                 trips = {row.what: row.trips for row in report.rows}
                 report.check("container page 1 Graph round trip warm, <= 2 cold",
                              trips["group page, 5,000 members (warm)"] == "1"
@@ -798,7 +848,7 @@ def write(report: Report, args, host: str, started_at: datetime, command: str, e
 {started_at:%Y-%m-%d %H:%M} UTC on {host}.
 
 `{command}`: gunicorn as `make serve` runs it (gthread, {env['WEB_CONCURRENCY']} workers x {env['THREADS']} threads,
-DEBUG off, JSON logs, SQLite), a demo server on the sandbox tenant (default size: ~3,800 users, 300
+DEBUG off, JSON logs, {"PostgreSQL" if args.database_url else "SQLite"}{" and Redis sessions" if args.redis_url else ""}), a demo server on the sandbox tenant (default size: ~3,800 users, 300
 groups, a 5,000-member All Employees), every Graph call delayed {args.latency_ms} ms by the sandbox
 (`SANDBOX_LATENCY_MS`). Times at the client over loopback; "our own" is the server's `Server-Timing`
 (total minus the time waiting on Graph); round trips are its `graph-calls`. Pages: {args.runs} runs each, one
