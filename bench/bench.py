@@ -639,7 +639,8 @@ def profile(report: Report, base: str, env: dict, known: dict, runs: int = 30) -
                  f"{total - sum(each.values()):.1f} |")
     report.profile = (f"pyinstrument (`bench.py`, step \"profile\"): {runs} loads of the 5,000-member group page, served in "
                       f"the bench's process by the production WSGI handler. Per page: {total:.1f} ms, of which "
-                      f"{graph:.1f} ms waiting on Graph and {total - graph:.1f} ms our own.\n\n| part | ms per page |\n|---|---|\n"
+                      f"{graph:.1f} ms waiting on Graph and {total - graph:.1f} ms our own (the profiler's sampling about doubles "
+                      f"the Python time: compare the page's own time in the table).\n\n| part | ms per page |\n|---|---|\n"
                       + "\n".join(lines))
 
 
