@@ -14,7 +14,7 @@ every Graph call waits ``--latency-ms`` (50) in the sandbox. Then, in order:
    p50/p95/p99, errors;
 4. the first page of a 100-member group and of a 100,000-member group (the tenant reseeded with
    ``SANDBOX_SEED_BIG_GROUP_MEMBERS=100000``): time and peak memory of the request, measured in this
-   process with Django's test client and ``tracemalloc`` against the same database and the same
+   process with Django's WSGI handler and ``tracemalloc`` against the same database and the same
    server's sandbox (so the memory is our side's alone; the sandbox's runs in the server).
 
 The table goes to stdout and to bench/RESULTS.md with the date and the machine. Each target of
@@ -855,8 +855,8 @@ groups, a 5,000-member All Employees), every Graph call delayed {args.latency_ms
 (total minus the time waiting on Graph); round trips are its `graph-calls`. Pages: {args.runs} runs each, one
 user at a time, after one untimed visit. Load: {args.users} users, each its own session and group, clicking
 at random (lists, searches, group pages, member search, picker, home, remove + undo) with a think time
-of {args.think[0]}-{args.think[1]} s. The two first pages are measured in the bench's process (Django's test
-client against the same database and the server's sandbox; memory = `tracemalloc` peak of the
+of {args.think[0]}-{args.think[1]} s. The two first pages are measured in the bench's process (Django's production
+WSGI handler against the same database and the server's sandbox; memory = `tracemalloc` peak of the
 request, our side only).
 
 {report.table()}
