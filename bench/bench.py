@@ -703,7 +703,7 @@ def spy_summary(runs: list[tuple[subprocess.Popen, Path]]) -> str:
 
 def big_and_small(report: Report, base: str, env: dict, runs: int) -> None:
     """Reseed with a 100,000-member All Employees, make a group of exactly 100, then time and
-    trace the first page of each in this process (Django's test client, our side only)."""
+    trace the first page of each in this process (Django's WSGI handler, our side only)."""
     from sandbox.models import DirectoryObject, Link
     from sandbox.seed import WELL_KNOWN, seed_tenant
 
