@@ -72,8 +72,9 @@ services:
 test: $(VENV)/dev chromium services
 	REQUIRE_SERVICES=$$(command -v pg_ctlcluster >/dev/null && command -v redis-server >/dev/null && echo 1) $(PY) -m pytest
 
+# Against its own gunicorn demo server with 50 ms of Graph latency; writes bench/RESULTS.md (a few minutes).
 bench: $(VENV)/dev
-	$(PY) bench/round_trips.py
+	$(PY) bench/bench.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3

@@ -26,7 +26,8 @@ from members import refs
 from members.directory import ContainerInfo, DirectoryItem, Kind, MyAccess, Outcome, Page
 from members.refs import Container
 
-__all__ = ["CallStats", "ContainerInfo", "DirectoryItem", "GraphClient", "GraphError", "Outcome", "Page", "Result"]
+__all__ = ["CallStats", "ContainerInfo", "ContainerRead", "DirectoryItem", "GraphClient", "GraphError", "Outcome", "Page",
+           "Result"]
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,8 @@ UNIT_FIELDS = "id,displayName,description,isMemberManagementRestricted,membershi
 ROLE_FIELDS = "id,displayName,description,roleTemplateId"
 CONTAINER_FIELDS = {Kind.UNITS: UNIT_FIELDS, Kind.GROUPS: GROUP_FIELDS, Kind.ROLES: ROLE_FIELDS}
 PAGE_SIZE = 50
-LIST_PAGE_SIZE = 20  # one $batch counts a whole page's members
+# A list page and each of its rows' member counts fill one $batch (20 requests): 1 + 19.
+LIST_PAGE_SIZE = 19
 PATCH_BIND_LIMIT = 20  # "A resource cannot contain more than 20 link changes"
 BATCH_LIMIT = 20
 CHANGE_CHUNK = 20  # members per write round trip, whichever way a kind is written
@@ -59,6 +61,13 @@ EXPORT_FIELDS = "id,displayName,userPrincipalName,mail"
 EXPORT_PAGE_SIZE = 999  # Graph's largest page of members
 NESTED_GROUPS_CHECKED = 10  # nested groups asked "is it yours?" per page of members (one $batch with 50 members)
 MEMBERSHIP_PAGES = 10  # of 999: nobody is in more than 10,000 groups; the loop stays bounded
+# The signed-in user's standing (my_access): tenant-wide roles, unit-scoped roles, owned groups.
+ACCESS_PATHS = {
+    "roles": "/me/transitiveMemberOf/microsoft.graph.directoryRole?$select=id,roleTemplateId",
+    "scoped": "/me/scopedRoleMemberOf",
+    "activated": "/directoryRoles?$select=id,roleTemplateId",
+    "owned": "/me/ownedObjects/microsoft.graph.group?$select=id",
+}
 RETRYABLE_STATUSES = {429, 503, 504}
 GUID_IN_PATH = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -131,6 +140,23 @@ class CallStats:
 
     calls: int = 0
     seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ContainerRead:
+    """What a container's page reads in one $batch (``GraphClient.read_container``).
+
+    ``error`` is the container's own read failing (then nothing else matters); the other parts
+    fail on their own: a members page refused shows its error, a count or units not read are None.
+    """
+
+    info: ContainerInfo | None = None
+    error: GraphError | None = None
+    members: Page | None = None
+    members_error: GraphError | None = None
+    member_count: int | None = None
+    group_units: frozenset[str] | None = None  # for a group: the units holding it, when asked and read
+    access: MyAccess | None = None  # the user's standing, when asked (known=False if it couldn't be read)
 
 
 @dataclass(frozen=True)
@@ -210,28 +236,84 @@ class GraphClient:
     def list_containers(self, kind: Kind, *, search: str = "", top: int = LIST_PAGE_SIZE) -> Page:
         """One page of AUs, groups or (activated) directory roles, optionally searched by name."""
         kind = refs.parse_kind(kind)
+        path, params, headers = self._list_request(kind, search, top)
+        page = self._page(path, params, headers, ContainerInfo.from_graph, kind)
+        return _searched_roles(page, search) if kind is Kind.ROLES else page
+
+    def read_list(self, kind: Kind, *, search: str = "", counted: Iterable[str] = (), top: int = LIST_PAGE_SIZE) -> Page:
+        """A list page with each row's member count: the page and the counts of ``counted`` (the ids
+        the session saw on this page before) in one $batch; rows not guessed are counted in a second."""
+        kind = refs.parse_kind(kind)
+        path, params, headers = self._list_request(kind, search, top)
+        guessed = list(dict.fromkeys(refs.object_id(i) for i in counted))[:BATCH_LIMIT - 1]
+        paths = {"page": f"{path}?{urlencode(params)}", **{f"count-{i}": self._count_path(kind, i) for i in guessed}}
+        answers = self.batch_get(paths, headers_for={"page": headers, **{f"count-{i}": EVENTUAL for i in guessed}})
+        if isinstance(answers["page"], GraphError):
+            raise answers["page"]
+        page = _page_of(answers["page"], lambda item: ContainerInfo.from_graph(kind, item))
+        if kind is Kind.ROLES:
+            page = _searched_roles(page, search)
+        counts = {i: _count_of(answers[f"count-{i}"]) for i in guessed}
+        counted_page = Page([replace(info, member_count=counts[info.id]) for info in page.items if info.id in counts],
+                            page.next_link, page.count)
+        rest = self.with_member_counts(Page([info for info in page.items if info.id not in counts]))
+        by_id = {info.id: info for info in counted_page.items + rest.items}
+        return Page([by_id[info.id] for info in page.items], page.next_link, page.count)
+
+    def _list_request(self, kind: Kind, search: str, top: int) -> tuple[str, dict, dict]:
+        """The path, query and headers of a list page (roles: all of them, searched here)."""
         params = {"$select": CONTAINER_FIELDS[kind]}
-        headers = {}
         if kind is Kind.ROLES:
             # /directoryRoles supports neither $top nor $search: a tenant has few activated roles.
-            page = self._page(refs.collection_path(kind, self.base_url), params, headers, ContainerInfo.from_graph, kind)
-            if search:
-                needle = search.lower()
-                page = Page([c for c in page.items if needle in c.display_name.lower()], None, None)
-            return page
+            return refs.collection_path(kind, self.base_url), params, {}
         params["$top"] = str(top)
         params["$count"] = "true"
-        headers.update(EVENTUAL)
         if search:
             params["$search"] = search_clause(search, ["displayName", "description"])
         else:
             params["$orderby"] = "displayName"
-        return self._page(refs.collection_path(kind, self.base_url), params, headers, ContainerInfo.from_graph, kind)
+        return refs.collection_path(kind, self.base_url), params, dict(EVENTUAL)
+
+    def _count_path(self, kind: Kind, container_id: str) -> str:
+        """A member count read as the list's @odata.count of a one-id page (ConsistencyLevel: eventual)."""
+        return f"{refs.members_path(Container(kind, refs.object_id(container_id)), self.base_url)}?$count=true&$top=1&$select=id"
 
     def get_container(self, container: Container) -> ContainerInfo:
         path = refs.container_path(container, self.base_url)
         item = self._get_json(path, params={"$select": CONTAINER_FIELDS[container.kind]})
         return ContainerInfo.from_graph(container.kind, item)
+
+    def read_container(self, container: Container, *, members: bool = True, units: bool = False,
+                       access: bool = False, top: int = PAGE_SIZE) -> ContainerRead:
+        """What a container's page needs, in one $batch of GETs: the container's facts and, as asked,
+        the first page of its members and their count, the units holding a group (they decide a
+        unit-scoped admin's reach), and the signed-in user's standing (``my_access``)."""
+        base = refs.container_path(container, self.base_url)
+        paths = {"container": f"{base}?$select={CONTAINER_FIELDS[container.kind]}"}
+        headers = {}
+        if members:
+            paths["members"] = f"{base}/members?{urlencode({'$select': MEMBER_FIELDS, '$top': str(top)})}"
+            paths["count"] = f"{base}/members?$count=true&$top=1&$select=id"
+            headers["count"] = EVENTUAL
+        if units and container.kind is Kind.GROUPS and not container.by_template:
+            paths["units"] = f"{base}/memberOf/microsoft.graph.administrativeUnit?$select=id"
+        if access:
+            paths.update({f"access-{name}": path for name, path in ACCESS_PATHS.items()})
+        answers = self.batch_get(paths, headers_for=headers)
+        read = ContainerRead(access=self._access_from({n: answers[f"access-{n}"] for n in ACCESS_PATHS})
+                             if access else None)
+        if isinstance(answers["container"], GraphError):
+            return replace(read, error=answers["container"])
+        read = replace(read, info=ContainerInfo.from_graph(container.kind, answers["container"]))
+        if members:
+            if isinstance(answers["members"], GraphError):
+                read = replace(read, members_error=answers["members"])
+            else:
+                read = replace(read, members=_page_of(answers["members"], DirectoryItem.from_graph))
+            read = replace(read, member_count=_count_of(answers["count"]))
+        if "units" in paths and not isinstance(answers["units"], GraphError):
+            read = replace(read, group_units=frozenset(item["id"] for item in answers["units"].get("value", [])))
+        return read
 
     def list_members(self, container: Container, *, search: str = "", top: int = PAGE_SIZE) -> Page:
         """The first page of a container's members (never the whole of a large group)."""
@@ -293,14 +375,16 @@ class GraphClient:
 
     def my_access(self) -> MyAccess:
         """Roles (tenant-wide and per unit) and owned groups, in one $batch."""
-        answers = self.batch_get({
-            "roles": "/me/transitiveMemberOf/microsoft.graph.directoryRole?$select=id,roleTemplateId",
-            "scoped": "/me/scopedRoleMemberOf",
-            "activated": "/directoryRoles?$select=id,roleTemplateId",
-            "owned": "/me/ownedObjects/microsoft.graph.group?$select=id",
-        })
+        answers = self.batch_get(ACCESS_PATHS)
         if isinstance(answers["roles"], GraphError):
             raise answers["roles"]
+        return self._access_from(answers)
+
+    @staticmethod
+    def _access_from(answers: dict[str, dict | GraphError]) -> MyAccess:
+        """The user's standing from the answers to ``ACCESS_PATHS``; not known if the roles weren't read."""
+        if isinstance(answers["roles"], GraphError):
+            return MyAccess(known=False)
         template_of = {}
         if not isinstance(answers["activated"], GraphError):
             template_of = {r["id"]: r.get("roleTemplateId", "") for r in answers["activated"].get("value", [])}
@@ -373,21 +457,25 @@ class GraphClient:
         """The page's containers with their member counts, read in one $batch per 20."""
         if not page.items:
             return page
-        paths = {info.id: f"{refs.members_path(Container(info.kind, info.id), self.base_url)}?$count=true&$top=1&$select=id"
-                 for info in page.items}
+        paths = {info.id: self._count_path(info.kind, info.id) for info in page.items}
         answers = self.batch_get(paths, headers=EVENTUAL)
-        items = [replace(info, member_count=None if isinstance(answers[info.id], GraphError)
-                         else answers[info.id].get("@odata.count")) for info in page.items]
+        items = [replace(info, member_count=_count_of(answers[info.id])) for info in page.items]
         return Page(items, page.next_link, page.count)
 
-    def batch_get(self, paths: dict[str, str], *, headers: dict | None = None) -> dict[str, dict | GraphError]:
-        """Several GETs in one $batch (<= 20 each); each answer is its JSON body or a GraphError."""
+    def batch_get(self, paths: dict[str, str], *, headers: dict | None = None,
+                  headers_for: dict[str, dict] | None = None) -> dict[str, dict | GraphError]:
+        """Several GETs in one $batch (<= 20 each); each answer is its JSON body or a GraphError.
+
+        ``headers`` go with every item, ``headers_for`` with the named ones (ConsistencyLevel is per item).
+        """
         names = list(paths)
         answers: dict[str, dict | GraphError] = {}
         for chunk in _chunks(names, BATCH_LIMIT):
-            items = {str(n): {"method": "GET", "url": paths[name], **({"headers": headers} if headers else {})}
-                     for n, name in enumerate(chunk)}
-            batch, _ = self._batch(items)
+            items = {}
+            for n, name in enumerate(chunk):
+                item_headers = {**(headers or {}), **(headers_for or {}).get(name, {})}
+                items[str(n)] = {"method": "GET", "url": paths[name], **({"headers": item_headers} if item_headers else {})}
+            batch, _ = self._batch(items, reads_only=True)
             for n, name in enumerate(chunk):
                 answer = batch[str(n)]
                 answers[name] = answer.body if answer.ok and isinstance(answer.body, dict) else answer.error()
@@ -721,53 +809,72 @@ class GraphClient:
             if error.is_uncertain:
                 return self._read_back(container, ids, error, want_member=True)
             if error.status in {400, 404} and len(ids) > 1:
-                # All-or-nothing: one bad or existing member fails the lot; learn which, one by one.
-                return [self.add_member(container, m) for m in ids]
+                # All-or-nothing: one bad or existing member fails the lot; learn which, each its own
+                # item of one $batch (one more round trip, not one per member).
+                return self._batch_change(container, ids, add=True)
             return [_result_of_error(m, error) for m in ids]
         request_id = response.headers.get("request-id", "")
         return [Result(m, Outcome.DONE, request_id=request_id) for m in ids]
 
     def _batch_change(self, container: Container, ids: list[str], *, add: bool) -> list[Result]:
-        """One $batch of adds (POST .../members/$ref) or removes (DELETE .../members/{id}/$ref)."""
-        if add:
-            path = refs.members_ref_path(container, self.base_url)
-            items = {str(n): {"method": "POST", "url": path, "headers": {"Content-Type": "application/json"},
-                              "body": {"@odata.id": refs.directory_object_url(self.base_url, m)}}
-                     for n, m in enumerate(ids, start=1)}
-        else:
-            items = {str(n): {"method": "DELETE", "url": refs.member_ref_path(container, m, self.base_url)}
-                     for n, m in enumerate(ids, start=1)}
-        try:
-            answers, batch_request_id = self._batch(items)
-        except GraphError as error:
-            if error.is_uncertain:  # the $batch itself got no clear answer: any item may have run
-                return self._read_back(container, ids, error, want_member=add)
-            return [_result_of_error(m, error) for m in ids]
+        """One $batch of adds (POST .../members/$ref) or removes (DELETE .../members/{id}/$ref).
+
+        Items throttled (429; for a remove, 503/504 too: a DELETE is idempotent) were not done: SDKs
+        don't retry batch items, so they are sent again *together* in one more $batch after the
+        longest Retry-After, within the retry budget (GRAPH.md §6); then the rest are reported busy.
+        """
         results: dict[str, Result] = {}
         uncertain: dict[str, GraphError] = {}
-        for n, member_id in enumerate(ids, start=1):
-            answer = answers[str(n)]
-            if answer.ok:
-                # A 204 item carries no request-id of its own (GRAPH.md §6): the batch's identifies it.
-                request_id = {k.lower(): v for k, v in answer.headers.items()}.get("request-id") or batch_request_id
-                results[member_id] = Result(member_id, Outcome.DONE, request_id=request_id)
-                continue
-            error = answer.error()
-            if error.status == 429 or (not add and error.is_busy):
-                # Retried alone (SDKs don't retry batch items for us): a throttled item wasn't done, and
-                # a DELETE is idempotent. Until one stays busy: then the rest are reported busy at once.
-                gave_up = any(r.outcome is Outcome.BUSY for r in results.values())
-                results[member_id] = (_result_of_error(member_id, error) if gave_up else
-                                      self.add_member(container, member_id) if add else self.remove_member(container, member_id))
-            elif error.is_uncertain:
-                uncertain[member_id] = error
-            else:
-                already = error.is_already_member if add else error.is_not_found
-                results[member_id] = _result_of_error(member_id, error, already=already)
+        pending, attempt = list(ids), 0
+        while pending:
+            try:
+                answers, batch_request_id = self._batch(self._change_items(container, pending, add=add))
+            except GraphError as error:
+                if error.is_uncertain:  # the $batch itself got no clear answer: any item may have run
+                    results.update((r.member_id, r) for r in self._read_back(container, pending, error, want_member=add))
+                else:
+                    results.update((m, _result_of_error(m, error)) for m in pending)
+                break
+            throttled: dict[str, GraphError] = {}
+            for n, member_id in enumerate(pending, start=1):
+                answer = answers[str(n)]
+                if answer.ok:
+                    # A 204 item carries no request-id of its own (GRAPH.md §6): the batch's identifies it.
+                    request_id = {k.lower(): v for k, v in answer.headers.items()}.get("request-id") or batch_request_id
+                    results[member_id] = Result(member_id, Outcome.DONE, request_id=request_id)
+                    continue
+                error = answer.error()
+                if error.status == 429 or (not add and error.is_busy):
+                    throttled[member_id] = error
+                elif error.is_uncertain:
+                    uncertain[member_id] = error
+                else:
+                    already = error.is_already_member if add else error.is_not_found
+                    results[member_id] = _result_of_error(member_id, error, already=already)
+            wait = max((e.retry_after if e.retry_after is not None else 2.0 ** (attempt + 1) for e in throttled.values()),
+                       default=0.0)
+            if throttled and (attempt >= self.max_retries or wait > self.max_retry_wait):
+                results.update((m, _result_of_error(m, e)) for m, e in throttled.items())
+                break
+            if throttled:
+                attempt += 1
+                self.sleep(wait)
+            pending = list(throttled)
         if uncertain:
             read = self._read_back(container, list(uncertain), None, want_member=add, errors=uncertain)
             results.update({result.member_id: result for result in read})
         return [results[m] for m in ids]
+
+    def _change_items(self, container: Container, ids: list[str], *, add: bool) -> dict[str, dict]:
+        """The $batch items of adds or removes, numbered from 1 in the order of ``ids``."""
+        if add:
+            path = refs.members_ref_path(container, self.base_url)
+            return {str(n): {"method": "POST", "url": path, "headers": {"Content-Type": "application/json"},
+                             "body": {"@odata.id": refs.directory_object_url(self.base_url, m)}}
+                    for n, m in enumerate(ids, start=1)}
+        items = {str(n): {"method": "DELETE", "url": refs.member_ref_path(container, m, self.base_url)}
+                 for n, m in enumerate(ids, start=1)}
+        return items
 
     def _read_back(self, container: Container, ids: list[str], error: GraphError | None, *, want_member: bool,
                    errors: dict[str, GraphError] | None = None) -> list[Result]:
@@ -803,11 +910,11 @@ class GraphClient:
         body = _json_object(self._request("GET", self._url(path), params=params, headers=headers))
         return _page_of(body, lambda item: parse(*args, item))
 
-    def _batch(self, items: dict[str, dict]) -> tuple[dict[str, BatchAnswer], str]:
+    def _batch(self, items: dict[str, dict], *, reads_only: bool = False) -> tuple[dict[str, BatchAnswer], str]:
         """The one $batch engine: ``items`` by their batch ids; each id's answer (status 0 if
-        missing from the response), and the batch's own request-id."""
+        missing from the response), and the batch's own request-id. ``reads_only``: all GETs."""
         body = {"requests": [{"id": item_id, **item} for item_id, item in items.items()]}
-        response = self._request("POST", self._url("/$batch"), json=body)
+        response = self._request("POST", self._url("/$batch"), json=body, reads_only=reads_only)
         try:
             listed = response.json().get("responses", [])
         except (ValueError, AttributeError):
@@ -820,13 +927,24 @@ class GraphClient:
         return answers, response.headers.get("request-id", "")
 
     @sensitive_variables()
-    def _request(self, method: str, url: str, **kwargs) -> requests.Response:
-        """Send with the bearer token and a timeout; retry 429/503/504 within bounds; raise GraphError."""
+    def _request(self, method: str, url: str, *, reads_only: bool = False, **kwargs) -> requests.Response:
+        """Send with the bearer token and a timeout; retry 429/503/504 within bounds; raise GraphError.
+
+        A read (a GET, or a ``$batch`` of GETs: ``reads_only``) whose connection broke before any
+        answer is sent again at once, within the same bounds: a kept-alive connection the server
+        had just closed. A write never is (its membership is read back instead).
+        """
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json",
                    "client-request-id": str(uuid.uuid4()), **kwargs.pop("headers", {})}
         attempt = 0
         while True:
-            response = self._send(method, url, headers, kwargs)
+            try:
+                response = self._send(method, url, headers, kwargs)
+            except GraphError as lost:
+                if lost.code != "ConnectionError" or not (reads_only or method == "GET") or attempt >= self.max_retries:
+                    raise
+                attempt += 1
+                continue
             if response.ok:
                 return response
             error = error_from(response)
@@ -882,6 +1000,22 @@ def _result_of_error(member_id: str, error: GraphError, *, already: bool = False
 def _page_of(body: dict, parse: Callable[[dict], object]) -> Page:
     """A collection answer as a Page: its items parsed, its nextLink and count as Graph gave them."""
     return Page([parse(item) for item in body.get("value", [])], body.get("@odata.nextLink"), body.get("@odata.count"))
+
+
+def _count_of(answer: dict | GraphError) -> int | None:
+    """A collection's @odata.count, or None when it couldn't be read (a count is a detail of a page)."""
+    if isinstance(answer, GraphError):
+        return None
+    count = answer.get("@odata.count")
+    return count if isinstance(count, int) else None
+
+
+def _searched_roles(page: Page, search: str) -> Page:
+    """Directory roles filtered by name here (/directoryRoles supports no $search)."""
+    if not search:
+        return page
+    needle = search.lower()
+    return Page([c for c in page.items if needle in c.display_name.lower()], None, None)
 
 
 def search_clause(text: str, fields: list[str]) -> str:

@@ -6,7 +6,8 @@ read. Each memo lives under one session key, keeps its newest ``limit`` entries,
 entry ``ttl`` seconds after it was written. Values must be JSON-ready (the session serializes them).
 """
 
-import secrets
+import base64
+import hashlib
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -41,12 +42,18 @@ class SessionMemo:
         self.put_many({name: value})
 
     def put_many(self, values: Mapping[str, Any]) -> None:
-        """Write entries (newest last), dropping expired ones and the oldest beyond ``limit``."""
+        """Write entries (newest last), dropping expired ones and the oldest beyond ``limit``.
+
+        An entry whose value is unchanged and fresh is left as it is (with its age): a page seen
+        again rewrites nothing, so the session is not saved for nothing.
+        """
+        now = time.time()
+        current = self.session.get(self.key, {})
+        values = {name: value for name, value in values.items()
+                  if name not in current or current[name][1] != value or self._expired(current[name][0], now)}
         if not values:
             return
-        now = time.time()
-        stored = {name: entry for name, entry in self.session.get(self.key, {}).items()
-                  if name not in values and not self._expired(entry[0], now)}
+        stored = {name: entry for name, entry in current.items() if name not in values and not self._expired(entry[0], now)}
         stored.update({name: [now, value] for name, value in values.items()})
         self.session[self.key] = dict(list(stored.items())[-self.limit:])
 
@@ -66,10 +73,15 @@ class SessionMemo:
 
 # --- the memos the pages keep --------------------------------------------------------------
 
+# Lifetimes: what changes within minutes at most. A container's facts and the user's standing are
+# read again after 5 minutes (in the same $batch as the page that needs them: it costs no round
+# trip), and forgotten at once when Graph refuses a change they said was allowed, or makes one
+# they said was not (members.pages.forget_contradicted).
 NEXT_LINKS = ("memo:next", 40, None)  # Graph nextLinks behind opaque keys (ids-only URLs)
 CONTAINERS = ("memo:containers", 40, 300)  # a container's facts and units, for its fragments and clicks
 ITEMS = ("memo:items", 500, None)  # members and picker hits a page showed, for the names of a change
-ACCESS = ("memo:access", 1, None)  # the user's roles, scoped roles and owned groups
+ACCESS = ("memo:access", 1, 300)  # the user's roles, scoped roles and owned groups
+LISTS = ("memo:lists", 20, 300)  # the ids a list page showed, so its counts ride in the page's $batch
 
 
 def _memo(session: SessionBase, spec: tuple[str, int, float | None]) -> SessionMemo:
@@ -78,10 +90,11 @@ def _memo(session: SessionBase, spec: tuple[str, int, float | None]) -> SessionM
 
 
 def remember_next(session: SessionBase, next_link: str | None) -> str:
-    """Keep a Graph nextLink server-side; the browser only sees an opaque key."""
+    """Keep a Graph nextLink server-side; the browser only sees an opaque key (a digest of the
+    link: the same page seen again gives the same key, and the session needs no rewrite)."""
     if not next_link:
         return ""
-    key = secrets.token_urlsafe(9)
+    key = base64.urlsafe_b64encode(hashlib.blake2b(next_link.encode(), digest_size=9).digest()).decode()
     _memo(session, NEXT_LINKS).put(key, next_link)
     return key
 
@@ -176,3 +189,11 @@ def recall_readable(session: SessionBase, container_ids: Iterable[str]) -> dict[
 
 def remember_readable(session: SessionBase, readable: Mapping[str, bool]) -> None:
     _memo(session, READABLE).put_many(dict(readable))
+
+def remember_list(session: SessionBase, kind: str, query: str, ids: Iterable[str]) -> None:
+    """The rows a list page showed (first page of a kind, for a search), to count them with the next read."""
+    _memo(session, LISTS).put(f"{kind}:{query}", list(ids))
+
+
+def recall_list(session: SessionBase, kind: str, query: str) -> list[str]:
+    return _memo(session, LISTS).get(f"{kind}:{query}", [])

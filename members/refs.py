@@ -21,7 +21,7 @@ GUID_PATTERN = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 def object_id(value: object) -> str:
     """The canonical lower-case GUID form of ``value``, or ``InvalidId``."""
-    text = str(value).strip() if value is not None else ""
+    text = str(value) if value is not None else ""  # no trimming: an id is exactly its canonical form
     try:
         parsed = uuid.UUID(text)
     except ValueError:

@@ -19,11 +19,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import trigger_client_event
 
-from members import changes, explain, journal, memo, notsent
+from members import changes, explain, journal, memo, notsent, pages
 from members.access import access_for
 from members.client import graph_for
 from members.directory import Action, ContainerInfo, DirectoryItem, Kind, MyAccess, Outcome, Page, Trait
-from members.graph import GraphClient, GraphError
+from members.graph import ContainerRead, GraphClient, GraphError
 from members.models import AuditEntry
 from members.permissions import ALLOWED, ROLE_NAMES, Verdict, change_verdict, picker_types, role_names
 from members.refs import Container, InvalidId, object_id
@@ -83,9 +83,9 @@ def container_list(request: HttpRequest, kind: Kind) -> HttpResponse:
     try:
         if link := memo.recall_next(request.session, more):
             page = graph.next_page(link, lambda item: ContainerInfo.from_graph(kind, item), eventual=True)
+            page = graph.with_member_counts(page)
         else:
-            page = graph.list_containers(kind, search=query)
-        page = graph.with_member_counts(page)
+            page = pages.read_list(request.session, graph, kind, query)  # one $batch when warm
     except GraphError as exc:
         error = explain.load_failed(exc, kind.plural_label.lower())
     shown, total = _tally(request, page)
@@ -98,22 +98,26 @@ def container_list(request: HttpRequest, kind: Kind) -> HttpResponse:
     return render(request, template, context)
 
 
-def _detail_context(request: HttpRequest, graph: GraphClient, container: Container, *, fresh: bool = True) -> dict:
-    """The container's facts and whether the user may change it; fragments may reuse the page's read."""
-    access = access_for(request.session, graph)
-    remembered = None if fresh else memo.recall_container(request.session, container)
-    if remembered is None:
-        info, group_units = _read_container(graph, container, access)
-        memo.remember_container(request.session, container, info, group_units)
-    else:
-        info, group_units = remembered
+def _detail_context(request: HttpRequest, graph: GraphClient, container: Container, *, fresh: bool = True,
+                    members: bool = False) -> dict:
+    """The container's facts and whether the user may change it; fragments may reuse the page's read.
+    ``members``: the first page of members and their count too, read in the same $batch."""
+    read = pages.read_container(request.session, graph, container, members=members, fresh=fresh)
+    if read.error is not None:
+        raise read.error
+    info, access = read.info, read.access
     resolved = Container(container.kind, info.id)  # a role addressed by template id has an object id too
-    verdict = change_verdict(info, access, granted_scopes(request), group_units)
-    return {"kind": resolved.kind, "container": info, "address": resolved, "verdict": verdict,
-            "disabled_reason": explain.disabled_reason(verdict, resolved.kind, _role_verdict(verdict, info, access, group_units)),
-            "access": access,
-            "strong_confirm": resolved.kind is Kind.ROLES or "role_assignable" in info.traits,
-            "no_way_back": _no_way_back(request, resolved.kind)}
+    verdict = change_verdict(info, access, granted_scopes(request), read.group_units)
+    context = {"kind": resolved.kind, "container": info, "address": resolved, "verdict": verdict,
+               "disabled_reason": explain.disabled_reason(verdict, resolved.kind,
+                                                          _role_verdict(verdict, info, access, read.group_units)),
+               "access": access,
+               "strong_confirm": resolved.kind is Kind.ROLES or "role_assignable" in info.traits,
+               "no_way_back": _no_way_back(request, resolved.kind)}
+    if members:
+        context["member_count"] = read.member_count
+        context.update(_members_context(request, graph, resolved, read=read, member_count=read.member_count))
+    return context
 
 
 def _no_way_back(request: HttpRequest, kind: Kind) -> dict[str, str]:
@@ -149,29 +153,23 @@ def _count_param(request: HttpRequest, name: str) -> int | None:
     return value if 0 <= value < 10**9 else None
 
 
-def _read_container(graph: GraphClient, container: Container, access: MyAccess) -> tuple[ContainerInfo, frozenset[str] | None]:
-    info = graph.get_container(container)
-    group_units = None
-    if container.kind is Kind.GROUPS and access.scoped:
-        try:
-            group_units = graph.units_of_group(info.id)
-        except GraphError:
-            group_units = None
-    return info, group_units
-
 
 def _members_context(request: HttpRequest, graph: GraphClient, container: Container, query: str = "",
-                     more: str = "", member_count: int | None = None) -> dict:
+                     more: str = "", *, read: ContainerRead | None = None, member_count: int | None = None) -> dict:
+    """A page of members: the one ``read`` with the page, else searched or followed from ``more``."""
+    page, failure = (read.members, read.members_error) if read is not None else (None, None)
+    if read is None:
+        try:
+            if link := memo.recall_next(request.session, more):
+                page = graph.next_page(link, DirectoryItem.from_graph, eventual=bool(query))
+            else:
+                page = graph.list_members(container, search=query)
+        except GraphError as exc:
+            failure = exc
     error = None
-    page = None
-    try:
-        if link := memo.recall_next(request.session, more):
-            page = graph.next_page(link, DirectoryItem.from_graph, eventual=bool(query))
-        else:
-            page = graph.list_members(container, search=query)
-    except GraphError as exc:
-        error = _hidden_members(request, graph, container, exc) or explain.load_failed(
-            exc, f"the members of this {container.kind.label}")
+    if failure is not None:
+        error = _hidden_members(request, graph, container, failure) or explain.load_failed(
+            failure, f"the members of this {container.kind.label}")
     memo.remember_items(request.session, page.items if page else [])
     shown, total = _tally(request, page, None if query else member_count)
     return {"members": page.items if page else [], "members_error": error, "query": query,
@@ -220,13 +218,11 @@ def role_by_template(request: HttpRequest, template_id: str) -> HttpResponse:
 def _render_detail(request: HttpRequest, container: Container) -> HttpResponse:
     graph = graph_for(request)
     try:
-        context = _detail_context(request, graph, container)
+        context = _detail_context(request, graph, container, members=True)  # one Graph round trip
     except GraphError as exc:
         status = 404 if exc.is_not_found else 200
         return render(request, DETAIL, {"kind": container.kind, "load_error": explain.container_load_failed(exc, container)},
                       status=status)
-    context["member_count"] = graph.count_members(context["address"])
-    context.update(_members_context(request, graph, context["address"], member_count=context["member_count"]))
     notsent.journal_interrupted(request)  # a click made while the session was gone, before signing in
     context["not_sent"] = notsent.to_offer(request, graph, context["address"], context["container"].display_name)
     context["recent"] = _recent(request, context["address"], hide_members=bool(context["members_error"]))
@@ -282,9 +278,9 @@ def _change(request: HttpRequest, action: Action, container: Container, member_i
                                 notsent.remembered(request, container, member_ids))
         raise
     known = _known(request, graph, container, member_ids)
-    if items:
-        known = replace(known, items={**items, **known.items})
-    return changes.apply(graph, request.user, action, container, member_ids, known, _note(request))
+    info, rows = changes.apply(graph, request.user, action, container, member_ids, known, _note(request))
+    pages.forget_contradicted(request.session, container, known, rows)
+    return info, rows
 
 
 def _note(request: HttpRequest) -> changes.Note:

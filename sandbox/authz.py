@@ -109,6 +109,7 @@ class Actor:
     unit_roles: dict[str, frozenset[str]] = field(default_factory=dict)  # AU id -> roleTemplateIds scoped to it
     owned_groups: frozenset[str] = frozenset()
     units: frozenset[str] = frozenset()  # AUs the user is a member of
+    groups: frozenset[str] = frozenset()  # groups the user is a direct member of (roles reach through them)
 
     def has_scope(self, accepted: frozenset[str]) -> bool:
         return bool(self.scopes & accepted)

@@ -17,6 +17,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from sandbox.graph import errors
 
 DEFAULT_PAGE_SIZE = 100
@@ -103,9 +105,39 @@ def _search_clause(prop: str, text: str) -> Predicate:
             have = tokens(_value(obj, prop) or "")
             return bool(wanted) and all(any(h.startswith(w) for h in have) for w in wanted)
 
-        return matches
+        # Tokens are ASCII letters and digits: a wanted token starts a token of the value, so the
+        # value contains it, whatever the case.
+        column = "display_name" if prop == "displayName" else f"data__{prop}"
+        return _narrowed(matches, (lambda prefix: _all(Q(**{f"{prefix}{column}__icontains": w}) for w in wanted))
+                         if wanted else None)
     needle = text.lower()
-    return lambda obj: isinstance(_value(obj, prop), str) and _value(obj, prop).lower().startswith(needle)
+    matches = lambda obj: isinstance(_value(obj, prop), str) and _value(obj, prop).lower().startswith(needle)  # noqa: E731
+    plain = PLAIN_PROPERTY.fullmatch(prop) and prop != "id" and text.isascii()
+    return _narrowed(matches, (lambda prefix: Q(**{f"{prefix}data__{prop}__istartswith": text})) if plain else None)
+
+
+# --- narrowing: a search's necessary condition in SQL, so rows that can't match are never loaded
+
+PLAIN_PROPERTY = re.compile(r"[A-Za-z][A-Za-z0-9]*")  # a JSON key Django won't read as a path
+
+
+def _narrowed(predicate: Predicate, narrow: Callable[[str], Q] | None) -> Predicate:
+    predicate.narrow = narrow
+    return predicate
+
+
+def narrowing(predicate: Predicate | None, prefix: str = "") -> Q | None:
+    """A filter every row ``predicate`` accepts passes (fields below ``prefix``, e.g. ``member__``),
+    None when there is none to offer ($filter, NOT, an unusual property). The predicate still decides."""
+    narrow = getattr(predicate, "narrow", None)
+    return narrow(prefix) if narrow is not None else None
+
+
+def _all(conditions) -> Q:
+    combined = Q()
+    for condition in conditions:
+        combined &= condition
+    return combined
 
 
 _SEARCH_TOKEN = re.compile(r'\s*(?:(")((?:[^"\\]|\\.)*)"|(\()|(\))|(AND|OR)(?=[\s("]))')
@@ -174,11 +206,14 @@ def _parse_atom(items):
 
 
 def _both(a: Predicate, b: Predicate) -> Predicate:
-    return lambda obj: a(obj) and b(obj)
+    narrows = [n for n in (getattr(a, "narrow", None), getattr(b, "narrow", None)) if n is not None]
+    return _narrowed(lambda obj: a(obj) and b(obj), (lambda prefix: _all(n(prefix) for n in narrows)) if narrows else None)
 
 
 def _either(a: Predicate, b: Predicate) -> Predicate:
-    return lambda obj: a(obj) or b(obj)
+    first, second = getattr(a, "narrow", None), getattr(b, "narrow", None)
+    return _narrowed(lambda obj: a(obj) or b(obj),
+                     (lambda prefix: first(prefix) | second(prefix)) if first is not None and second is not None else None)
 
 
 # ---------------------------------------------------------------- $filter

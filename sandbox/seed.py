@@ -538,7 +538,8 @@ class _TenantBuilder:
         DirectoryObject.objects.bulk_create(self.objects.values(), batch_size=500)
         unique_links = list(dict.fromkeys(self.links))
         Link.objects.bulk_create(
-            [Link(container_id=container, member_id=member, relation=relation) for container, member, relation in unique_links],
+            [Link(container_id=container, member_id=member, relation=relation, member_name=self.objects[member].display_name)
+             for container, member, relation in unique_links],
             batch_size=900,
         )
         ScopedRoleMembership.objects.bulk_create([

@@ -116,7 +116,8 @@ class SandboxAdapter(HTTPAdapter):
 
 def mount(session: requests.Session) -> requests.Session:
     """Mount the adapter on a session for both sandbox hosts; returns the session."""
-    adapter = SandboxAdapter(pool_connections=2, pool_maxsize=16)
+    # One kept-alive connection per thread that may wait on the sandbox at once (gunicorn THREADS).
+    adapter = SandboxAdapter(pool_connections=2, pool_maxsize=64)
     for host in PREFIXES:
         session.mount(f"https://{host}/", adapter)
     session.trust_env = False  # no proxy between the app and its own loopback port

@@ -1,7 +1,9 @@
 """A small stand-in for GraphClient (same methods the views call), told what to answer."""
 
+from dataclasses import replace
+
 from members.directory import MyAccess
-from members.graph import CallStats, ContainerInfo, DirectoryItem, GraphError, Outcome, Page, Result
+from members.graph import CallStats, ContainerInfo, ContainerRead, DirectoryItem, GraphError, Outcome, Page, Result
 from members.refs import Container, Kind
 
 INNER_REQUEST_ID = "aa324f0f-b4a3-4af6-9c4f-996e19590000"
@@ -52,6 +54,27 @@ class FakeGraph:
 
     def with_member_counts(self, page: Page) -> Page:
         return page
+
+    def read_container(self, container: Container, *, members: bool = True, units: bool = False,
+                       access: bool = False, top: int = 50) -> ContainerRead:
+        """As GraphClient's one $batch, made of this fake's single reads (so their calls are recorded)."""
+        read = ContainerRead(access=self.my_access() if access else None)
+        try:
+            read = replace(read, info=self.get_container(container))
+        except GraphError as error:
+            return replace(read, error=error)
+        if members:
+            try:
+                read = replace(read, members=self.list_members(container, top=top))
+            except GraphError as error:
+                read = replace(read, members_error=error)
+            read = replace(read, member_count=self.count_members(container))
+        if units and container.kind is Kind.GROUPS:
+            read = replace(read, group_units=self.units_of_group(container.id))
+        return read
+
+    def read_list(self, kind: Kind, *, search: str = "", counted=(), top: int = 19) -> Page:
+        return self.with_member_counts(self.list_containers(kind, search=search, top=top))
 
     def next_page(self, link, parse, *, eventual=False) -> Page:
         return Page([])

@@ -6,14 +6,19 @@ answers 200. Malformed batches (not JSON, > 20 items, duplicate ids, unknown dep
 without Content-Type) answer 400 as a whole.
 """
 
+import re
 import uuid
 from dataclasses import replace
+from contextlib import nullcontext
 from urllib.parse import parse_qsl, urlsplit
+
+from django.db import transaction
 
 from sandbox.graph import errors, routing
 from sandbox.graph.call import JSON_TYPE, MISSING, Call, Result
 
 MAX_REQUESTS = 20
+GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def bad_batch(message: str) -> errors.GraphError:
@@ -58,13 +63,18 @@ def run(outer: Call) -> tuple[Result, list[tuple[str, str, int]]]:
     by_id = {item["id"].lower(): item for item in requests}
     statuses: dict[str, int] = {}
     responses = []
-    for item in requests:
-        _run_with_dependencies(outer, item, by_id, statuses, responses, visiting=set())
+    shared = routing.SharedActor()  # one caller for every item: their standing is read once
+    # Items that write are committed together at the end of the batch (one commit, not one each);
+    # each still succeeds or fails on its own (a failed item's changes are undone by its handler).
+    writes = any(item["method"].upper() in routing.WRITE_METHODS for item in requests)
+    with transaction.atomic() if writes else nullcontext():
+        for item in requests:
+            _run_with_dependencies(outer, item, by_id, statuses, responses, visiting=set(), shared=shared)
     log = [(item["method"].upper(), item["url"], statuses[item["id"].lower()]) for item in requests]
     return Result(body={"responses": responses}), log
 
 
-def _run_with_dependencies(outer, item, by_id, statuses, responses, visiting) -> None:
+def _run_with_dependencies(outer, item, by_id, statuses, responses, visiting, shared=None) -> None:
     key = item["id"].lower()
     if key in statuses:
         return
@@ -73,11 +83,11 @@ def _run_with_dependencies(outer, item, by_id, statuses, responses, visiting) ->
     visiting.add(key)
     dependencies = [str(dependency).lower() for dependency in item.get("dependsOn") or []]
     for dependency in dependencies:
-        _run_with_dependencies(outer, by_id[dependency], by_id, statuses, responses, visiting)
+        _run_with_dependencies(outer, by_id[dependency], by_id, statuses, responses, visiting, shared)
     if any(not 200 <= statuses[dependency] < 300 for dependency in dependencies):
         response = failed_dependency(item)
     else:
-        response = run_item(outer, item)
+        response = run_item(outer, item, shared)
     statuses[key] = response["status"]
     responses.append(response)
 
@@ -90,6 +100,19 @@ def failed_dependency(item: dict) -> dict:
         "headers": {"Content-Type": JSON_TYPE},
         "body": {"error": {"code": "FailedDependency", "message": "Request failed due to a failed dependency."}},
     }
+
+
+def written_members(call: Call) -> set[str] | None:
+    """The members whose links a write changed: ``…/members/{id}/$ref``, a ``$ref`` body's
+    ``@odata.id`` or a PATCH's ``members@odata.bind`` (None when it can't be told)."""
+    found = GUID.findall(call.path.split("/members/", 1)[1]) if "/members/" in call.path else []
+    body = call.body if isinstance(call.body, dict) else {}
+    references = [body.get("@odata.id")] + list(body.get("members@odata.bind") or [])
+    found += [match for ref in references if isinstance(ref, str) for match in GUID.findall(ref)[-1:]]
+    try:
+        return {str(uuid.UUID(value)) for value in found} or None
+    except ValueError:
+        return None
 
 
 def item_call(outer: Call, item: dict) -> Call:
@@ -112,13 +135,15 @@ def item_call(outer: Call, item: dict) -> Call:
     )
 
 
-def run_item(outer: Call, item: dict) -> dict:
+def run_item(outer: Call, item: dict, shared: routing.SharedActor | None = None) -> dict:
     call = item_call(outer, item)
     if call.path.strip("/") == "$batch":
         result = Result(status=400, body=errors.error_body(bad_batch("Nested batch requests are not supported."),
                                                            call.request_id, call.client_request_id))
     else:
-        result = routing.dispatch(call)
+        result = routing.dispatch(call, shared)
+        if shared is not None and call.method in routing.WRITE_METHODS and 200 <= result.status < 300:
+            shared.written(written_members(call))
     headers = {"Cache-Control": "no-cache", "x-ms-resource-unit": "1", **result.headers}
     if result.content_type:
         headers["Content-Type"] = result.content_type

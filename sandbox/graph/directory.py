@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
 from django.db.models import Q, QuerySet
@@ -10,6 +11,8 @@ from sandbox import authz, odata
 from sandbox.graph import errors
 from sandbox.graph.call import Call, Result
 from sandbox.models import DirectoryObject, Kind, Link, ScopedRoleMembership
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def parse_id(raw: str) -> str:
@@ -44,8 +47,10 @@ def get_user(raw: str) -> DirectoryObject:
     return get_object(raw, Kind.USER)
 
 
-def members_of(container: DirectoryObject, relation: str = Link.MEMBERS) -> QuerySet:
-    return live_objects().filter(linked_from__container=container, linked_from__relation=relation)
+def member_links(container: DirectoryObject, relation: str = Link.MEMBERS, kind: str | None = None) -> QuerySet:
+    """The container's links to its live members (of one kind, for a cast), their members joined."""
+    links = Link.objects.filter(container=container, relation=relation, member__deleted_at=None).select_related("member")
+    return links if kind is None else links.filter(member__kind=kind)
 
 
 def transitive_members_of(group: DirectoryObject) -> QuerySet:
@@ -92,6 +97,7 @@ def actor_for(call: Call) -> authz.Actor:
         unit_roles={unit: frozenset(roles) for unit, roles in unit_roles.items()},
         owned_groups=frozenset(str(group_id) for group_id in owned),
         units=frozenset(str(unit_id) for unit_id in units),
+        groups=frozenset(str(group_id) for group_id in group_ids),
     )
 
 
@@ -131,9 +137,15 @@ def after(queryset: QuerySet, position: tuple[str, str] | None) -> QuerySet:
     return queryset.filter(Q(display_name__gt=name) | Q(display_name=name, id__gt=object_id))
 
 
+def narrowed(queryset: QuerySet, predicate, prefix: str = "") -> QuerySet:
+    """Only the rows a search could match are read (odata.narrowing); the predicate still decides."""
+    condition = odata.narrowing(predicate, prefix)
+    return queryset if condition is None else queryset.filter(condition)
+
+
 def select_page(queryset: QuerySet, query: odata.Query) -> tuple[list[DirectoryObject], bool]:
     """The next ``$top`` matching rows and whether more follow."""
-    rows = after(queryset.order_by(*ORDER), query.after)
+    rows = narrowed(after(queryset.order_by(*ORDER), query.after), query.predicate)
     if query.predicate is None:
         found = list(rows[: query.top + 1])
     else:
@@ -149,7 +161,41 @@ def select_page(queryset: QuerySet, query: odata.Query) -> tuple[list[DirectoryO
 def count_matching(queryset: QuerySet, predicate) -> int:
     if predicate is None:
         return queryset.count()
-    return sum(1 for obj in queryset.iterator(chunk_size=500) if predicate(obj))
+    return sum(1 for obj in narrowed(queryset, predicate).iterator(chunk_size=500) if predicate(obj))
+
+
+def select_member_page(links: QuerySet, query: odata.Query) -> tuple[list[DirectoryObject], bool]:
+    """A page of members, read in name order from the links' index (``Link.member_name``): it
+    reads about ``$top`` rows whatever the container's size (a search still scans its members)."""
+    rows = narrowed(links.order_by("member_name", "member_id"), query.predicate, "member__")
+    if query.after is not None:
+        name, object_id = query.after
+        rows = rows.filter(Q(member_name__gt=name) | Q(member_name=name, member_id__gt=object_id))
+    if query.predicate is None:
+        found = [link.member for link in rows[: query.top + 1]]
+    else:
+        found = []
+        for link in rows.iterator(chunk_size=500):
+            if query.predicate(link.member):
+                found.append(link.member)
+                if len(found) > query.top:
+                    break
+    return found[: query.top], len(found) > query.top
+
+
+def count_members(container: DirectoryObject, relation: str = Link.MEMBERS, kind: str | None = None,
+                  predicate=None) -> int:
+    """How many live members (of ``kind``, matching ``predicate``). Plain counts come from the
+    index alone: every link, less the links to the few deleted objects (found from their side)."""
+    if predicate is not None:
+        links = narrowed(member_links(container, relation, kind), predicate, "member__")
+        return sum(1 for link in links.iterator(chunk_size=500) if predicate(link.member))
+    if kind is not None:
+        return member_links(container, relation, kind).count()
+    every = Link.objects.filter(container=container, relation=relation)
+    # A range, not IS NOT NULL: SQLite reads the few deleted objects from the index on deleted_at.
+    deleted = DirectoryObject.objects.filter(deleted_at__gt=EPOCH).values("id")
+    return every.count() - every.filter(member_id__in=deleted).count()
 
 
 def next_link(call: Call, last: DirectoryObject) -> str:
@@ -166,12 +212,19 @@ def page_result(
     query: odata.Query,
     context: str,
     render_item: Callable[[DirectoryObject], dict],
+    *,
+    select: Callable = select_page,
+    count: Callable | None = None,
 ) -> Result:
-    """A collection page: context, count, nextLink (before value, as Graph emits it), value."""
-    items, more = select_page(queryset, query)
+    """A collection page: context, count, nextLink (before value, as Graph emits it), value.
+
+    ``select(queryset, query)`` picks the page and ``count(predicate)`` counts (defaults: over
+    directory objects; member lists pass their own, over the links' index).
+    """
+    items, more = select(queryset, query)
     body: dict = {"@odata.context": context}
     if query.count:
-        body["@odata.count"] = count_matching(queryset, query.predicate)
+        body["@odata.count"] = count(query.predicate) if count else count_matching(queryset, query.predicate)
     if more:
         body["@odata.nextLink"] = next_link(call, items[-1])
     body["value"] = [render_item(obj) for obj in items]

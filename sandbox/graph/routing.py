@@ -8,7 +8,7 @@ the path below the version.
 import re
 from collections.abc import Callable
 
-from sandbox import knobs
+from sandbox import authz, knobs
 from sandbox.graph import directory, errors, reads, writes
 from sandbox.graph.call import Call, Result
 from sandbox.models import DirectoryObject, Kind, Link
@@ -37,23 +37,41 @@ CONTAINER_PATHS = [
 ]
 
 
-def dispatch(call: Call) -> Result:
+class SharedActor:
+    """The signed-in user of a ``$batch``, worked out once for all its items (a few queries each
+    time otherwise), and again after an item changed the user's own memberships."""
+
+    def __init__(self) -> None:
+        self.actor: authz.Actor | None = None
+
+    def get(self, call: Call) -> authz.Actor:
+        if self.actor is None:
+            self.actor = directory.actor_for(call)
+        return self.actor
+
+    def written(self, members: set[str] | None) -> None:
+        """A write changed these members' links (None: unknown which)."""
+        if self.actor is not None and (members is None or members & ({self.actor.id} | self.actor.groups)):
+            self.actor = None
+
+
+def dispatch(call: Call, shared: SharedActor | None = None) -> Result:
     """Answer one Graph request (HTTP or $batch item): throttling, routing, errors as bodies."""
     try:
         if call.method in WRITE_METHODS:
             knobs.check_write_throttle()
-        return route(call)()
+        return route(call, shared)()
     except errors.GraphError as error:
         body = errors.error_body(error, call.request_id, call.client_request_id)
         return Result(status=error.status, body=body, headers=dict(error.headers))
 
 
-def route(call: Call) -> Callable[[], Result]:
+def route(call: Call, shared: SharedActor | None = None) -> Callable[[], Result]:
     """The handler for the call's method and path, or raise the 400/404/405 Graph would."""
     path = call.path.strip("/")
     if path.startswith("administrativeUnits") and call.version == "v1.0":
         raise errors.segment_not_found("administrativeUnits")  # v1.0 has only directory/administrativeUnits (E8)
-    actor = _lazy_actor(call)
+    actor = (lambda: shared.get(call)) if shared is not None else _lazy_actor(call)
     if path in COLLECTIONS:
         kind, entity_set = COLLECTIONS[path]
         _only(call, "GET")

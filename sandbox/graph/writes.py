@@ -84,7 +84,7 @@ def add_member(call: Call, actor: authz.Actor, container: DirectoryObject) -> Re
     with transaction.atomic():
         if directory.is_member(container, object_id):
             raise errors.already_member()
-        Link.objects.create(container=container, member=member, relation=Link.MEMBERS)
+        Link.objects.create(container=container, member=member, relation=Link.MEMBERS, member_name=member.display_name)
         mark_management_restricted(container, member)
     return no_content()
 
@@ -96,9 +96,10 @@ def remove_member(call: Call, actor: authz.Actor, container: DirectoryObject, ra
     deleted, _ = Link.objects.filter(container=container, member_id=member_id, relation=Link.MEMBERS).delete()
     if not deleted:
         raise errors.not_found(str(container.id))
-    member = DirectoryObject.objects.filter(id=member_id).first()
-    if member is not None:
-        mark_management_restricted(container, member)
+    if restricts_members(container):
+        member = DirectoryObject.objects.filter(id=member_id).first()
+        if member is not None:
+            mark_management_restricted(container, member)
     return no_content()
 
 
@@ -146,13 +147,19 @@ def patch_group(call: Call, actor: authz.Actor, group: DirectoryObject) -> Resul
         duplicated = len(set(ids)) != len(ids)
         if duplicated or Link.objects.filter(container=group, member_id__in=ids, relation=Link.MEMBERS).exists():
             raise errors.already_member()
-        Link.objects.bulk_create([Link(container=group, member=member, relation=Link.MEMBERS) for member in members])
+        Link.objects.bulk_create([Link(container=group, member=member, relation=Link.MEMBERS, member_name=member.display_name)
+                                  for member in members])
     return no_content()
+
+
+def restricts_members(container: DirectoryObject) -> bool:
+    """A restricted-management AU: its members' ``isManagementRestricted`` follows their membership."""
+    return container.kind == Kind.ADMINISTRATIVE_UNIT and bool(container.data.get("isMemberManagementRestricted"))
 
 
 def mark_management_restricted(container: DirectoryObject, member: DirectoryObject) -> None:
     """Objects in a restricted-management AU expose ``isManagementRestricted: true`` (GRAPH.md §4)."""
-    if container.kind != Kind.ADMINISTRATIVE_UNIT or not container.data.get("isMemberManagementRestricted"):
+    if not restricts_members(container):
         return
     restricted = directory.containers_of(str(member.id), Kind.ADMINISTRATIVE_UNIT).filter(
         data__isMemberManagementRestricted=True

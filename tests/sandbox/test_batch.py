@@ -100,3 +100,32 @@ def test_it_logs_a_batch_as_one_round_trip_listing_its_items(graph_as, known):
     graph.post("$batch", json={"requests": requests})
     [entry] = knobs.request_log()
     assert entry.path.endswith("/$batch") and [item[2] for item in entry.items] == [200, 200]
+
+
+def test_it_reads_the_callers_standing_once_for_all_the_items_of_a_batch(graph_as, known, monkeypatch):
+    from sandbox.graph import directory
+
+    reads = []
+    monkeypatch.setattr(directory, "actor_for", lambda call, original=directory.actor_for: reads.append(1) or original(call))
+    graph = graph_as("helpdesk")
+    members = [str(m) for m in Link.objects.filter(container_id=known["big_group"].id, relation="members")
+               .values_list("member_id", flat=True)[:20]]
+    requests = [{"id": str(n), "method": "DELETE", "url": f"/{group_path(known, 'big_group')}/members/{m}/$ref"}
+                for n, m in enumerate(members)]
+    items = by_id(graph.post("$batch", json={"requests": requests}))
+    assert {item["status"] for item in items.values()} == {204} and len(reads) == 1
+
+
+def test_an_item_that_changes_the_callers_own_roles_is_seen_by_the_items_after_it(graph_as, known):
+    from sandbox import authz
+    from tests.sandbox.conftest import role_path
+
+    graph = graph_as("pra")
+    requests = [  # the Privileged Role Administrator removes themself from that role, then adds someone to a role
+        {"id": "1", "method": "DELETE", "url": f"/{role_path(known, authz.PRIVILEGED_ROLE_ADMINISTRATOR)}/members/{known['pra'].id}/$ref"},
+        {"id": "2", "method": "POST", "url": f"/{role_path(known, authz.HELPDESK_ADMINISTRATOR)}/members/$ref",
+         "headers": {"Content-Type": "application/json"},
+         "body": {"@odata.id": f"{graph.base_url}/directoryObjects/{known['spare_users'][0].id}"}},
+    ]
+    items = by_id(graph.post("$batch", json={"requests": requests}))
+    assert (items["1"]["status"], items["2"]["status"]) == (204, 403)

@@ -87,7 +87,7 @@ def test_recent_changes_fragment_reads_the_journal_only(signed_in, monkeypatch):
     html = unescape(response.content.decode())
     assert html.strip().startswith('<div id="recent-changes"') and "Adele Vance" in html
     assert 'hx-trigger="membersChanged from:body"' in html and "<html" not in html
-    assert fake.calls == [] and response["Server-Timing"].endswith('"0 Graph round trips"')
+    assert fake.calls == [] and response["Server-Timing"].split(", ")[0].endswith('"0 Graph round trips"')
 
 
 APP = DirectoryItem("5f3a8a7e-2d4b-4b8e-9b1c-0c2d3e4f5a6b", "servicePrincipal", "Contoso Sync App", "8e53b9b1-0dc0-5905-852d-23a1884561a1")

@@ -157,7 +157,7 @@ def test_a_page_without_units_asks_graph_nothing(client, people, graph):
     entry(people["me"])
     client.force_login(people["me"])
     response = client.get("/activity/")
-    assert response["Server-Timing"] == 'graph;dur=0.0;desc="0 Graph round trips"' and graph.probed == []
+    assert response["Server-Timing"].split(", ")[0] == 'graph;dur=0.0;desc="0 Graph round trips"' and graph.probed == []
 
 
 def test_a_change_keeps_the_ticket_and_reason_it_was_sent_with_trimmed_to_size(client, people, monkeypatch):

@@ -413,7 +413,10 @@ def test_picker_offers_only_the_member_types_the_group_takes(signed_in, monkeypa
 
 def test_every_page_says_how_many_graph_round_trips_it_cost(signed_in, monkeypatch):
     use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}))
-    assert signed_in.get("/activity/")["Server-Timing"] == 'graph;dur=0.0;desc="0 Graph round trips"'
+    header = signed_in.get("/activity/")["Server-Timing"]
+    graph, calls, own = header.split(", ")
+    assert graph == 'graph;dur=0.0;desc="0 Graph round trips"' and calls == 'graph-calls;desc="0"'
+    assert re.fullmatch(r'app;dur=\d+\.\d;desc="Our own time"', own)
 
 
 def test_removing_a_member_the_page_showed_needs_no_second_read(signed_in, monkeypatch):

@@ -1,0 +1,75 @@
+"""What each page reads from Graph, in one round trip, with what the session remembers of it.
+
+- A container's page: its facts, the first page of its members and their count, for a group the
+  units holding it, and the user's standing when the session doesn't hold it: one ``$batch``
+  (``GraphClient.read_container``), warm or cold.
+- A list page and its rows' member counts: one ``$batch`` when the session showed the same list
+  before (the rows' ids are guessed from the memo), two otherwise (``GraphClient.read_list``).
+
+The session's memos (``members.memo``) hold the user's standing and a container's facts for a
+few minutes; ``forget_contradicted`` drops them as soon as Graph's answer to a change says they
+were wrong.
+"""
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from django.contrib.sessions.backends.base import SessionBase
+
+from members import memo
+from members.changes import Known, Row
+from members.directory import Kind, Outcome, Page
+from members.graph import ContainerRead, GraphClient
+from members.permissions import change_verdict
+from members.refs import Container
+
+
+def read_container(session: SessionBase, graph: GraphClient, container: Container, *, members: bool = False,
+                   fresh: bool = True) -> ContainerRead:
+    """A container's facts and the user's access (with ``members``: the first page and the count too).
+
+    Not ``fresh`` and nothing but facts asked: the memo answers when it holds both, without Graph.
+    Otherwise one $batch reads the container, what is asked, and the access the memo lacks; what
+    was read is remembered. ``read.error`` is the container's own read failing.
+    """
+    access = memo.remembered_access(session)
+    remembered = None if fresh or members else memo.recall_container(session, container)
+    if remembered is not None and access is not None:
+        info, group_units = remembered
+        return ContainerRead(info=info, group_units=group_units, access=access)
+    # A group's units only matter to a unit-scoped admin; cold, who is one isn't known yet.
+    units = container.kind is Kind.GROUPS and (access is None or bool(access.scoped))
+    read = graph.read_container(container, members=members, units=units, access=access is None)
+    if access is None:
+        access = read.access
+        if access.known:  # when the roles can't be read, nothing is remembered: Graph decides
+            memo.remember_access(session, access)
+    if not access.scoped:  # read while the standing was unknown, and not needed after all
+        read = replace(read, group_units=None)
+    if read.info is not None:
+        memo.remember_container(session, container, read.info, read.group_units)
+    return replace(read, access=access)
+
+
+def read_list(session: SessionBase, graph: GraphClient, kind: Kind, query: str) -> Page:
+    """The first page of a kind's list (searched by ``query``) with each row's member count."""
+    page = graph.read_list(kind, search=query, counted=memo.recall_list(session, kind, query))
+    memo.remember_list(session, kind, query, [info.id for info in page.items])
+    return page
+
+
+def forget_contradicted(session: SessionBase, container: Container, known: Known, rows: Iterable[Row]) -> None:
+    """Graph refused a change the remembered standing said was allowed, or made one it said was
+    not: forget the user's access and the container's facts, so the next page reads them anew
+    (in its own $batch: it costs no extra round trip)."""
+    results = [row.result for row in rows]
+    refused = any(r.outcome is Outcome.REFUSED and r.error is not None and r.error.is_permission_denied for r in results)
+    done = any(r.outcome is Outcome.DONE for r in results)
+    if known.info is None:
+        contradicted = refused  # nothing to judge by: a refusal is reason enough to read again
+    else:
+        allowed = change_verdict(known.info, known.access, known.scopes, known.group_units).allowed
+        contradicted = (refused and allowed) or (done and not allowed)
+    if contradicted:
+        memo.forget_access(session)
+        memo.forget_container(session, container)
