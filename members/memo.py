@@ -8,6 +8,7 @@ entry ``ttl`` seconds after it was written. Values must be JSON-ready (the sessi
 
 import base64
 import hashlib
+import secrets
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any

@@ -278,6 +278,8 @@ def _change(request: HttpRequest, action: Action, container: Container, member_i
                                 notsent.remembered(request, container, member_ids))
         raise
     known = _known(request, graph, container, member_ids)
+    if items:
+        known = replace(known, items={**items, **known.items})
     info, rows = changes.apply(graph, request.user, action, container, member_ids, known, _note(request))
     pages.forget_contradicted(request.session, container, known, rows)
     return info, rows

@@ -55,6 +55,7 @@ def member_paste(request: HttpRequest, kind, container_id: str) -> HttpResponse:
     action = Action(form.cleaned_data["action"])
     graph = views.graph_for(request)
     try:
+        paste.read(form.cleaned_data["lines"])  # too many entries: refused before Graph is asked anything
         context = views._detail_context(request, graph, container, fresh=False)
         remembered = memo.recall_container(request.session, context["address"])
         lines = paste.preview(graph, action, context["address"], context["container"], context["access"],

@@ -3,6 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
+from members.graph import LIST_PAGE_SIZE
 from tests.browser.conftest import sign_in_as
 
 pytestmark = pytest.mark.browser
@@ -25,9 +26,9 @@ def test_load_more_members_focuses_the_first_new_row(page, tenant):
 def test_load_more_containers_focuses_the_first_new_row(page, tenant):
     sign_in_as(page, "helpdesk@contoso.example", start="/groups/")
     rows = page.locator("table.containers tbody > tr").filter(has=page.get_by_role("link"))
-    expect(rows).to_have_count(20)
+    expect(rows).to_have_count(LIST_PAGE_SIZE)
     page.get_by_role("button", name="Load more").click()
-    first_new = rows.nth(20)
+    first_new = rows.nth(LIST_PAGE_SIZE)
     expect(first_new).to_be_visible()
     expect(first_new).to_be_focused()
     page.keyboard.press("Tab")
