@@ -18,7 +18,7 @@ def test_all_members_show_the_nested_ones_read_only_and_the_type_filter_narrows(
     sign_in(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
     expect(page.locator(f"#nested-{nested[0].id}")).to_have_count(0)
 
-    page.get_by_label("All members, with nested groups'").check()
+    page.get_by_label("All members, including nested groups' members").check()
     row = page.locator(f"#nested-{nested[0].id}")
     expect(row).to_contain_text(f"Through {leads.display_name}")
     expect(row.get_by_role("button")).to_have_count(0)
