@@ -171,6 +171,10 @@ class BatchAnswer:
     def ok(self) -> bool:
         return 200 <= self.status < 300
 
+    def read(self) -> dict | GraphError:
+        """A read's answer: its JSON object, or the GraphError (also for a success that isn't one)."""
+        return self.body if self.ok and isinstance(self.body, dict) else self.error()
+
     def error(self) -> GraphError:
         if self.ok:  # a success whose body isn't the JSON object a GET answers with
             return GraphError(self.status, "UnreadableAnswer", "Graph's answer could not be read.",
@@ -476,9 +480,7 @@ class GraphClient:
                 item_headers = {**(headers or {}), **(headers_for or {}).get(name, {})}
                 items[str(n)] = {"method": "GET", "url": paths[name], **({"headers": item_headers} if item_headers else {})}
             batch, _ = self._batch(items, reads_only=True)
-            for n, name in enumerate(chunk):
-                answer = batch[str(n)]
-                answers[name] = answer.body if answer.ok and isinstance(answer.body, dict) else answer.error()
+            answers.update((name, batch[str(n)].read()) for n, name in enumerate(chunk))
         return answers
 
     def read_membership(self, container: Container, member_ids: list[str]) -> dict[str, bool | None]:
@@ -522,11 +524,9 @@ class GraphClient:
             wait = 0.0
             for chunk in _chunks(pending, BATCH_LIMIT):
                 items = {str(n): requests_[name] for n, name in enumerate(chunk)}
-                batch, _ = self._batch(items)
+                batch, _ = self._batch(items, reads_only=True)
                 for n, name in enumerate(chunk):
-                    answer = batch[str(n)]
-                    answers[name] = (answer.body if isinstance(answer.body, dict) else {}) if answer.ok else answer.error()
-                    error = answers[name]
+                    answers[name] = error = batch[str(n)].read()
                     if isinstance(error, GraphError) and error.status in RETRYABLE_STATUSES:
                         busy.append(name)
                         wait = max(wait, error.retry_after if error.retry_after is not None else 2 ** (attempt + 1))

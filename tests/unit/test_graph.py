@@ -578,3 +578,9 @@ def test_a_write_whose_connection_broke_is_never_sent_again(graph_api, client):
     graph_api.get(f"{GRAPH}/groups/{GROUP}/members/{USER}", status=404, json=NOT_FOUND)
     assert client.remove_member(Container(Kind.GROUPS, GROUP), USER).outcome is Outcome.DONE
     assert [c.request.method for c in graph_api.calls] == ["DELETE", "GET"]
+
+
+def test_a_read_batch_item_answered_200_with_no_json_object_is_an_error_not_an_empty_answer(graph_api, client):
+    graph_api.post(f"{GRAPH}/$batch", json={"responses": [{"id": "0", "status": 200, "body": "<html>proxy</html>"}]})
+    [answer] = client.batch_requests({"users": {"method": "GET", "url": "/users?$top=1"}}).values()
+    assert isinstance(answer, GraphError) and answer.code == "UnreadableAnswer"
