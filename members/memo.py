@@ -7,6 +7,7 @@ entry ``ttl`` seconds after it was written. Values must be JSON-ready (the sessi
 """
 
 import base64
+import copy
 import hashlib
 import secrets
 import time
@@ -32,12 +33,15 @@ class SessionMemo:
         entry = self.session.get(self.key, {}).get(name)
         if entry is None or self._expired(entry[0]):
             return default
-        return entry[1]
+        # A copy: a caller that changes what it read and puts it back must not have changed the
+        # stored entry already (put_many would find it equal to itself and never mark the session modified).
+        return copy.deepcopy(entry[1])
 
     def get_many(self, names: Iterable[str]) -> dict[str, Any]:
         """The fresh entries among ``names``."""
         stored = self.session.get(self.key, {})
-        return {name: stored[name][1] for name in names if name in stored and not self._expired(stored[name][0])}
+        return {name: copy.deepcopy(stored[name][1]) for name in names
+                if name in stored and not self._expired(stored[name][0])}
 
     def put(self, name: str, value: Any) -> None:
         self.put_many({name: value})
@@ -55,7 +59,7 @@ class SessionMemo:
         if not values:
             return
         stored = {name: entry for name, entry in current.items() if name not in values and not self._expired(entry[0], now)}
-        stored.update({name: [now, value] for name, value in values.items()})
+        stored.update({name: [now, copy.deepcopy(value)] for name, value in values.items()})
         self.session[self.key] = dict(list(stored.items())[-self.limit:])
 
     def forget(self, name: str | None = None) -> None:

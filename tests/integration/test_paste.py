@@ -176,3 +176,20 @@ def test_without_htmx_the_dry_run_and_the_run_are_pages(sign_in, tenant):
     run = desk.post(f"{desk.base_url}/groups/{group.id}/members/paste/run/", data={"plan": plan_key(dry.text)}, headers=token)
     assert run.status_code == 200 and "1 added." in unescape(run.text)
     assert newcomer.id in members_of(group.id)
+
+
+def test_re_pasting_a_list_the_session_already_remembers_finishes(sign_in, tenant):
+    """The second run of a 200-line list (its members already remembered by the session) still moves on."""
+    group = tenant["helpdesk_group"]
+    devices = devices_outside(group.id, 200)
+    lines = "\n".join(str(d.id) for d in devices)
+    desk = sign_in("helpdesk@contoso.example")
+    for action, verb in (("add", "added"), ("remove", "removed")):
+        dry = desk.htmx("POST", f"/groups/{group.id}/members/paste/", data={"action": action, "lines": lines})
+        key = plan_key(dry.text)
+        first = desk.htmx("POST", f"/groups/{group.id}/members/paste/run/", data={"plan": key})
+        assert "100 of 200 done" in unescape(first.text)
+        last = desk.htmx("POST", f"/groups/{group.id}/members/paste/run/", data={"plan": key})
+        assert f"200 {verb}." in unescape(last.text), unescape(re.sub(r"<[^>]+>", " ", last.text))[:400]
+    assert not {str(d.id) for d in devices} & members_of(group.id)
+    assert AuditEntry.objects.filter(member_id__in=[d.id for d in devices]).count() == 400

@@ -33,3 +33,20 @@ def test_more_than_a_thousand_entries_are_refused_whole():
     assert len(paste.read("a@b.example " * 1000)) == 1000
     with pytest.raises(paste.TooManyEntries, match="at most 1,000"):
         paste.read("a@b.example " * 1001)
+
+
+def test_a_memo_entry_changed_in_place_after_reading_is_still_saved():
+    """What a caller reads is its own: changing it and putting it back marks the session modified."""
+    from django.contrib.sessions.backends.signed_cookies import SessionStore
+
+    from members.memo import SessionMemo
+
+    session = SessionStore()
+    memo = SessionMemo(session, "memo:test", limit=2)
+    memo.put("plan", {"done": 0, "queue": ["a", "b"]})
+    session.accessed = session.modified = False
+    plan = memo.get("plan")
+    plan["done"] += 1
+    assert memo.get("plan")["done"] == 0
+    memo.put("plan", plan)
+    assert session.modified and memo.get("plan")["done"] == 1
