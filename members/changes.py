@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from members import explain
@@ -35,6 +35,11 @@ SETTLED_FIELDS = ["outcome", "graph_status", "graph_code", "request_id", "client
 
 class TooManyMembers(ValueError):
     """More members in one change than ``MAX_MEMBERS_PER_CHANGE``; nothing was sent."""
+
+
+class AlreadyReverting(Exception):
+    """An entry this change would revert is being (or was) reverted by another entry, written since
+    the caller looked (a concurrent Undo); nothing was journaled or sent. ``members.undo`` looks again."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +113,13 @@ def _open(actor, action: Action, container: Container, ids: list[str], known: Kn
     entries = [_entry(actor, action, container, m, container_name=name, outcome=Outcome.PENDING,
                       member_name=known.items[m].display_name if m in known.items else "",
                       ticket=note.ticket, reason=note.reason, reverts_id=note.reverts.get(m)) for m in ids]
-    AuditEntry.objects.bulk_create(entries)
+    try:
+        with transaction.atomic():  # one statement: all of them or none
+            AuditEntry.objects.bulk_create(entries)
+    except IntegrityError:
+        if not note.reverts:
+            raise
+        raise AlreadyReverting() from None
     return {entry.member_id: entry for entry in entries}
 
 

@@ -415,6 +415,13 @@ def revert_already(by: str, when: str) -> Message:
     return Message("info", f"Already reverted by {by} on {when}.")
 
 
+def revert_in_progress(by: str, when: str) -> Message:
+    """Another Undo/Revert of the same change was sent and has no answer yet: this one sent nothing."""
+    who = f" by {by} (started {when})" if by else ""
+    return Message("info", f"Already being reverted{who}: nothing sent again.",
+                   "Its result shows in the journal (Activity).")
+
+
 def revert_changed_since(action: Action, by: str, when: str) -> Message:
     """A later change of the same membership is journaled: reverting would undo that one too."""
     return Message("error", f"Not reverted: this membership was changed again since ({action.past} by {by} on {when}).",

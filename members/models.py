@@ -9,6 +9,12 @@ from django.db import models
 
 from members.directory import Action, Outcome
 
+# The outcomes of an Undo/Revert entry that stand for "this change is (being) reverted": while one
+# entry in these reverts an entry, no second one may be written for it (the "only once" of a revert,
+# kept by the database so that concurrent Undos can't both pass the check). A refused, busy or
+# interrupted revert releases it: trying again is then right.
+REVERT_CLAIMS = [Outcome.PENDING, Outcome.UNKNOWN, Outcome.DONE, Outcome.ALREADY]
+
 
 class AuditEntry(models.Model):
     """Who tried to change which membership, when, and what Graph answered (never a token)."""
@@ -40,6 +46,10 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "audit entries"
+        constraints = [
+            models.UniqueConstraint(fields=["reverts"], condition=models.Q(outcome__in=[o.value for o in REVERT_CLAIMS]),
+                                    name="one_standing_revert_per_entry"),
+        ]
 
     @property
     def is_open(self) -> bool:

@@ -12,14 +12,18 @@ each new entry pointing at the one it reverts. Never sees a request.
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
+from django.db.models import Q
 from django.utils import formats
 
 from members import changes, explain
 from members.directory import Action, ContainerInfo, Outcome
 from members.explain import Message
 from members.graph import GraphClient, GraphError
-from members.models import AuditEntry
+from members.models import REVERT_CLAIMS, AuditEntry
 from members.refs import Container
+
+
+CLAIM_ATTEMPTS = 3  # an entry written by a concurrent Undo, then settled as not done, frees the way again
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,10 @@ def revert(graph: GraphClient, actor, container: Container, entries: list[AuditE
             candidates.append(entry)
     refused.update(_changed_since(candidates))
     candidates = [entry for entry in candidates if entry.pk not in refused]
-    refused.update(_moved_on(graph, container, candidates))
+    moved_on = _moved_on(graph, container, candidates)
+    refused.update(moved_on)
+    # A concurrent Undo may have reverted some of them during that read: say so, rather than "moved on".
+    refused.update(_changed_since([entry for entry in candidates if entry.pk in moved_on]))
     rows: dict[int, changes.Row] = {}
     info = known.info
     by_action: dict[Action, list[AuditEntry]] = defaultdict(list)
@@ -65,27 +72,45 @@ def revert(graph: GraphClient, actor, container: Container, entries: list[AuditE
         if entry.pk not in refused:
             by_action[Action(entry.action)].append(entry)
     for action, group in by_action.items():
-        reverts = replace(note, reverts={entry.member_id: entry.pk for entry in group})
-        info, done = changes.apply(graph, actor, action.inverse, container, [e.member_id for e in group], known, reverts)
-        rows.update((entry.pk, row) for entry, row in zip(group, done, strict=True))
+        for _ in range(CLAIM_ATTEMPTS):
+            reverts = replace(note, reverts={entry.member_id: entry.pk for entry in group})
+            try:
+                info, done = changes.apply(graph, actor, action.inverse, container, [e.member_id for e in group], known,
+                                           reverts)
+            except changes.AlreadyReverting:
+                # Another Undo of some of these wrote its entry since we looked: the database let
+                # only one through. Look again, and revert the others.
+                refused.update(_changed_since(group))
+                group = [entry for entry in group if entry.pk not in refused]
+                if group:
+                    continue
+            else:
+                rows.update((entry.pk, row) for entry, row in zip(group, done, strict=True))
+            break
+        else:
+            refused.update((entry.pk, explain.revert_in_progress("", "")) for entry in group)
     return info, [Reverted(entry, rows.get(entry.pk), refused.get(entry.pk)) for entry in entries]
 
 
 def _changed_since(entries: list[AuditEntry]) -> dict[int, Message]:
-    """Entries whose membership a later journal entry changed (an earlier revert of it among them)."""
+    """Entries whose membership a later journal entry changed, or that an entry reverts (done, or
+    still in flight: a concurrent Undo)."""
     if not entries:
         return {}
-    later = AuditEntry.objects.filter(container_id=entries[0].container_id, outcome=Outcome.DONE,
-                                      member_id__in=[e.member_id for e in entries],
-                                      pk__gt=min(e.pk for e in entries)).order_by("pk")
+    later = AuditEntry.objects.filter(
+        Q(outcome=Outcome.DONE) | Q(reverts__in=[e.pk for e in entries], outcome__in=REVERT_CLAIMS),
+        container_id=entries[0].container_id, member_id__in=[e.member_id for e in entries],
+        pk__gt=min(e.pk for e in entries)).order_by("pk")
     refused = {}
     for entry in entries:
         newer = next((e for e in later if e.member_id == entry.member_id and e.pk > entry.pk), None)
         if newer is None:
             continue
         when = formats.date_format(newer.created_at, "DATETIME_FORMAT")
-        if newer.reverts_id == entry.pk:
+        if newer.reverts_id == entry.pk and Outcome(newer.outcome).settled:
             refused[entry.pk] = explain.revert_already(newer.actor_upn, when)
+        elif newer.reverts_id == entry.pk:
+            refused[entry.pk] = explain.revert_in_progress(newer.actor_upn, when)
         else:
             refused[entry.pk] = explain.revert_changed_since(Action(newer.action), newer.actor_upn, when)
     return refused

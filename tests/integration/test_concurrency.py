@@ -5,6 +5,7 @@ token and Graph views write to the same database file, as in `make demo`.
 """
 
 import threading
+from html import unescape
 from concurrent.futures import ThreadPoolExecutor
 
 from members.models import AuditEntry
@@ -46,3 +47,23 @@ def test_concurrent_sign_ins_then_concurrent_adds_all_succeed_and_are_audited(li
     assert set(newcomers) <= {str(member) for member in added}
     trail = sorted(AuditEntry.objects.values_list("member_id", "actor_upn", "action", "outcome"))
     assert trail == sorted((member, upn, "add", "done") for member, upn in zip(newcomers, upns))
+
+
+def test_three_concurrent_undos_of_one_removal_write_one_reverting_entry(sign_in, tenant):
+    group = tenant["helpdesk_group"].id
+    member = next(str(m) for m in Link.objects.filter(container_id=group, relation="members")
+                  .values_list("member_id", flat=True))
+    desk = sign_in("helpdesk@contoso.example")
+    removed = desk.htmx("DELETE", f"/groups/{group}/members/{member}/", current=f"/groups/{group}/")
+    assert "Removed." in removed.text
+    entry = AuditEntry.objects.get(action="remove", member_id=member)
+
+    answers = all_at_once(lambda _: desk.htmx("POST", f"/groups/{group}/members/undo/", current=f"/groups/{group}/",
+                                              data={"entry": entry.pk}), range(3))
+
+    assert [answer.status_code for answer in answers] == [200] * 3
+    reverting = AuditEntry.objects.filter(reverts=entry)
+    assert [(e.action, e.outcome) for e in reverting] == [("add", "done")]
+    assert sum("Added back." in unescape(answer.text) for answer in answers) == 1
+    assert sum("Already reverted" in unescape(answer.text) or "Already being reverted" in unescape(answer.text)
+               for answer in answers) == 2
