@@ -384,6 +384,14 @@ def paste_nothing() -> str:
     return "Paste at least one entry, and choose whether to add or to remove."
 
 
+def paste_nul(line: int) -> Message:
+    """A NUL in the pasted text: Django refuses the field whole, and guessing what it stood for could change an entry."""
+    return Message("error", f"Line {line:,} of the pasted text contains a NUL character (an invisible control "
+                   "character). Nothing was checked or changed.",
+                   "It usually comes from copying out of a UTF-16 or binary file: save the list as plain text "
+                   "(UTF-8) and paste it again.")
+
+
 def paste_too_long() -> str:
     return "The pasted text is too long for 1,000 entries. Nothing was checked or changed."
 

@@ -50,6 +50,9 @@ def member_paste(request: HttpRequest, kind, container_id: str) -> HttpResponse:
     container = Container(kind, container_id)
     form = PasteForm(request.POST)
     if not form.is_valid():
+        if form.has_error("lines", "null_characters_not_allowed"):
+            text = request.POST.get("lines", "")
+            return _failed(request, container, explain.paste_nul(text.count("\n", 0, text.find("\x00")) + 1))
         text = explain.paste_too_long() if form.has_error("lines", "max_length") else explain.paste_nothing()
         return _failed(request, container, Message("error", text))
     action = Action(form.cleaned_data["action"])
