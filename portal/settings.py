@@ -168,8 +168,10 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 0
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG or DEMO_SERVER else "")
 if SANDBOX_MODE:
-    # The sandbox transport keeps the public Host (login/graph.sandbox.test) on loopback calls.
-    ALLOWED_HOSTS += [".sandbox.test"]
+    # The sandbox transport keeps the public Host (login/graph.sandbox.test) on loopback calls: those two
+    # names exactly (not any *.sandbox.test a client makes up), and only for the sandbox's own paths
+    # (sandbox.transport.LoopbackOriginMiddleware), so no page or sign-in redirect URI is built from them.
+    ALLOWED_HOSTS += ["login.sandbox.test", "graph.sandbox.test"]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 CSRF_FAILURE_VIEW = "portal.errors.csrf_failure"
 # Tokens never reach an error page, DEBUG or not (DESIGN.md invariant 3).

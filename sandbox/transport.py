@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
+from django.http import HttpResponseBadRequest
 from requests.adapters import HTTPAdapter
 
 LOGIN_HOST = "login.sandbox.test"
@@ -60,6 +61,8 @@ class LoopbackOriginMiddleware:
         self.warned = False
 
     def __call__(self, request):
+        if refused := _public_host_off_its_paths(request):
+            return refused
         origin = None if settings.SANDBOX_LOOPBACK_URL else bound_origin(request.META)
         if origin is None:
             self._warn_unconfigured(request.META)
@@ -80,6 +83,17 @@ class LoopbackOriginMiddleware:
         self.warned = True
         log.warning("SANDBOX_LOOPBACK_URL is not set and %s does not report its bound port: the sandbox "
                     "is reached on %s", meta.get("SERVER_SOFTWARE") or "this server", DEFAULT_LOOPBACK)
+
+
+def _public_host_off_its_paths(request) -> HttpResponseBadRequest | None:
+    """The reserved public hosts name the sandbox's endpoints only: a request with one of them as its
+    Host for any other path (the app's pages, its sign-in, whose redirect URI is built from the Host)
+    did not come through the adapter, and is refused as Django refuses a host it does not serve."""
+    host = request.META.get("HTTP_HOST", "").rsplit(":", 1)[0].lower()
+    if host in PREFIXES and not request.path_info.startswith(f"{PREFIXES[host]}/"):
+        return HttpResponseBadRequest("This host name serves the sandbox tenant's endpoints only.",
+                                      content_type="text/plain")
+    return None
 
 
 def _with_origin(origin: str, chunks: Iterable) -> Iterator:

@@ -121,7 +121,7 @@ def test_demo_server_serves_the_sandbox_with_debug_off_on_plain_http():
         "  'ssl_redirect': settings.SECURE_SSL_REDIRECT, 'secure_cookie': settings.SESSION_COOKIE_SECURE,\n"
         "  'hosts': settings.ALLOWED_HOSTS, 'loopback': settings.SANDBOX_LOOPBACK_URL}))\n", DEMO)
     assert found == {"debug": False, "sandbox": True, "ssl_redirect": False, "secure_cookie": False,
-                     "hosts": ["127.0.0.1", "localhost", ".sandbox.test"], "loopback": "http://127.0.0.1:8791"}
+                     "hosts": ["127.0.0.1", "localhost", "login.sandbox.test", "graph.sandbox.test"], "loopback": "http://127.0.0.1:8791"}
 
 
 def test_demo_server_refuses_to_start_with_a_real_tenant():

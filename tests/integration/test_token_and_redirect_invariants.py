@@ -61,3 +61,15 @@ def test_a_replayed_callback_is_refused(live_server, tenant):
     assert desk.get(callback).status_code == 200  # signs in, lands on /
     replay = DeskSession(live_server.url).get(callback)
     assert replay.status_code == 400 and "already been used or has expired" in replay.text
+
+
+def test_sign_in_redirect_uri_comes_from_a_configured_host_never_a_made_up_sandbox_one(live_server, tenant):
+    import requests
+    from urllib.parse import parse_qs, urlsplit
+
+    answer = requests.get(f"{live_server.url}/accounts/sign-in/", allow_redirects=False, timeout=30)
+    assert answer.status_code == 302
+    assert parse_qs(urlsplit(answer.headers["Location"]).query)["redirect_uri"] == [f"{live_server.url}/accounts/callback/"]
+    for host in ("evil.sandbox.test", "login.sandbox.test"):
+        refused = requests.get(f"{live_server.url}/accounts/sign-in/", headers={"Host": host}, allow_redirects=False, timeout=30)
+        assert refused.status_code == 400 and host not in refused.headers.get("Location", "")
