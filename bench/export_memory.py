@@ -4,8 +4,9 @@ Seeds the sandbox tenant in a fresh SQLite database with the big group ("All Emp
 size, serves the app on a free loopback port in this process, signs in over plain HTTP, and
 downloads the group's CSV as a stream; ``tracemalloc`` measures the peak of the whole process
 (the server's thread, the sandbox it calls, and the reading client alike) during each download.
-A streamed export holds one Graph page (999 members) at a time, so its peak must not grow with
-the group. Only loopback is contacted; every loop is bounded.
+An export holds one Graph page (999 members) at a time and writes the file (in memory up to 4 MB,
+then a temporary file) before sending it, so its peak grows with the file's bytes at most, not with
+the group's objects. Only loopback is contacted; every loop is bounded.
 
     .venv/bin/python bench/export_memory.py [--sizes 1000 5000] [--runs 3]
 """

@@ -477,10 +477,12 @@ def person_missing() -> Message:
     return Message("error", "No directory object has this id (any more).", "It may have been deleted: search for it again.")
 
 
-def export_incomplete(error: GraphError) -> str:
-    """The last line of an export Graph stopped answering part way."""
-    return (f"# Incomplete: Graph stopped answering before the last member ({error.status or 'no answer'} "
-            f"{error.code}; request id {error.request_id or error.client_request_id}). Export again.")
+def export_incomplete(error: GraphError, rows: int) -> Message:
+    """Why an export Graph stopped answering part way gives no file at all."""
+    wait = f"in {int(error.retry_after + 0.999)} s" if error.retry_after else "in a moment"
+    return Message("error", f"No file: Graph stopped answering after {rows:,} members, before the last one "
+                   f"({error.status or 'no answer'} {error.code}). A shorter list could be taken for the whole one.",
+                   f"Export again {wait}.", error.request_id or error.client_request_id)
 
 
 def nested_member() -> str:

@@ -1,9 +1,11 @@
 """Export a container's members: ``/<kind>/<id>/members.csv`` (id, type, display name, UPN or mail).
 
-Streamed page by page from Graph (``GraphClient.member_pages``: ``$top=999`` and the next links),
-so a 5,000-member group is never held in memory: each page is read as the answer is sent. The
-first page is read before answering, so a refusal is a page that says why, not a broken file; a
-later page that fails ends the file with a line saying it is incomplete.
+Read page by page from Graph (``GraphClient.member_pages``: ``$top=999`` and the next links), one
+page in memory at a time, and written in full (``csvstream.built``: memory, then a temp file) before
+the answer starts. So the answer is either the whole list, with its length, or a page saying why
+not, with a status that is not 200 — never a shorter file. A helpdesk user opens the file in Excel
+and sees rows, not its end: an "incomplete" line after row 3,000 of 5,000 (what a stream can do once
+it has started) would be read past, and a list that looks whole but isn't is worse than none.
 """
 
 from collections.abc import Iterator
@@ -23,7 +25,7 @@ HEADER = ["id", "type", "display_name", "upn_or_mail"]
 
 @require_GET
 def member_export(request: HttpRequest, kind, container_id: str) -> HttpResponse:
-    """Every member as CSV, streamed."""
+    """Every member as CSV, or a page saying why not (never a partial file)."""
     container = Container(kind, container_id)
     graph = views.graph_for(request)
     pages = graph.member_pages(container)
@@ -31,24 +33,44 @@ def member_export(request: HttpRequest, kind, container_id: str) -> HttpResponse
         first = next(pages)
         name = views._detail_context(request, graph, container, fresh=False)["container"].display_name
     except GraphError as exc:
-        status = exc.status if exc.status in {403, 404} else 200
-        return render(request, views.DETAIL, {"kind": container.kind, "load_error": explain.load_failed(
-            exc, f"the members of this {container.kind.label}")}, status=status)
+        return _failed(request, container, exc, explain.load_failed(exc, f"the members of this {container.kind.label}"))
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return csvstream.response(_rows(first, pages), f"{slugify(name) or container.id}-members-{stamp}.csv")
+    try:
+        return csvstream.built(_rows(first, pages), f"{slugify(name) or container.id}-members-{stamp}.csv")
+    except IncompleteExport as incomplete:
+        return _failed(request, container, incomplete.error, explain.export_incomplete(incomplete.error, incomplete.rows))
+
+
+class IncompleteExport(Exception):
+    """Graph failed on a later page: ``rows`` members had been read."""
+
+    def __init__(self, error: GraphError, rows: int) -> None:
+        super().__init__(str(error))
+        self.error, self.rows = error, rows
+
+
+def _failed(request: HttpRequest, container: Container, error: GraphError, message) -> HttpResponse:
+    """The container page with why there is no file. Not 200, so that neither a browser's download
+    nor a script saves the page as the CSV: Graph's 403/404 as they are; Graph busy or silent, 503
+    (with its Retry-After); anything else from Graph, 502."""
+    status = error.status if error.status in {403, 404} else 503 if error.is_busy else 502
+    answer = render(request, views.DETAIL, {"kind": container.kind, "load_error": message}, status=status)
+    if status == 503 and error.retry_after:
+        answer["Retry-After"] = str(int(error.retry_after + 0.999))
+    return answer
 
 
 def _rows(first: Page, pages: Iterator[Page]) -> Iterator[list]:
     yield HEADER
-    page = first
+    page, count = first, 0
     while True:
         for member in page.items:
             yield [member.id, member.type, member.display_name, member.principal]
+        count += len(page.items)
         page.items.clear()  # let this page go before the next is read: one page in memory at a time
         try:
             page = next(pages)
         except StopIteration:
             return
-        except GraphError as exc:  # the answer has started: the file itself must say it stops short
-            yield [explain.export_incomplete(exc)]
-            return
+        except GraphError as exc:
+            raise IncompleteExport(exc, count) from exc

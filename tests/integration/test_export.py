@@ -51,3 +51,28 @@ def test_a_small_group_exports_with_names_and_sign_in_names(sign_in, tenant):
     assert by_name["Ulrich Berg"]["upn_or_mail"] == "user@contoso.example" and by_name["Ulrich Berg"]["type"] == "user"
     assert by_name["Vendor Contact"]["upn_or_mail"] == "vendor@fabrikam.example"
     assert by_name["Helpdesk Tier 1 Leads"]["type"] == "group"
+
+
+def test_an_export_under_read_faults_is_the_whole_list_or_no_file(live_server, full_size_big_group, settings):
+    """Under 40% read faults each of 10 exports is all 5,000 members (with its length) or a page,
+    not 200, saying there is no file: never a shorter file, never HTML served as 200."""
+    group = full_size_big_group["big_group"].id
+    desk = sign_in_over_http(live_server.url, "helpdesk@contoso.example")
+    desk.get(f"{desk.base_url}/groups/{group}/")  # the page first, as a person would (its reads unfaulted)
+    settings.SANDBOX_FAULT_RATE = 0.4
+    settings.SANDBOX_FAULTS = ["503", "504", "drop"]
+    settings.SANDBOX_FAULT_SEED = 14
+    settings.SANDBOX_FAULT_RETRY_AFTER = 0
+    answers = [desk.get(f"{desk.base_url}/groups/{group}/members.csv") for _ in range(10)]
+    settings.SANDBOX_FAULT_RATE = 0.0
+    whole = [a for a in answers if a.status_code == 200]
+    refused = [a for a in answers if a.status_code != 200]
+    for answer in whole:
+        assert answer.headers["Content-Type"] == "text/csv; charset=utf-8"
+        assert int(answer.headers["Content-Length"]) == len(answer.content)
+        assert len(answer.text.splitlines()) == 5001
+    for answer in refused:
+        assert answer.status_code in {502, 503} and "text/html" in answer.headers["Content-Type"]
+        assert "Content-Disposition" not in answer.headers
+        assert "No file: Graph stopped answering" in answer.text or "Couldn&#x27;t load" in answer.text
+    assert whole and refused, [a.status_code for a in answers]  # both happened: the test can tell them apart

@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 
+from members import csvstream
 from members.graph import ContainerInfo, DirectoryItem, GraphError, Page
 from members.refs import Kind
 from tests.fakes import DENIED, FakeGraph
@@ -41,10 +42,45 @@ def test_a_refused_first_page_is_a_page_not_a_file(signed_in, monkeypatch):
     assert answer.status_code == 403 and b"Graph refused to list it" in answer.content and not answer.streaming
 
 
-def test_a_page_that_fails_mid_way_ends_the_file_saying_so(signed_in, monkeypatch):
-    lost = GraphError(503, "UnknownError", "", "rid-9")
+def test_a_first_page_graph_could_not_serve_is_a_page_not_200(signed_in, monkeypatch):
+    busy = GraphError(503, "UnknownError", "", "rid-1", retry_after=7)
+    answer = export(signed_in, monkeypatch, [busy])
+    assert answer.status_code == 503 and answer["Retry-After"] == "7" and not answer.streaming
+    assert "text/html" in answer["Content-Type"] and "Content-Disposition" not in answer
+    assert b"Graph is busy" in answer.content
+
+
+def test_a_page_that_fails_mid_way_gives_no_file_but_a_page_saying_so(signed_in, monkeypatch):
+    lost = GraphError(0, "", "", client_request_id="crid-9")
     answer = export(signed_in, monkeypatch, [Page([ADELE], "next"), lost])
-    assert answer.streaming and answer["Content-Disposition"].startswith('attachment; filename="sales-team-members-')
-    lines = b"".join(answer.streaming_content).decode().splitlines()
-    assert lines[:2] == ["id,type,display_name,upn_or_mail", f"{ADELE.id},user,Adele Vance,adele@contoso.example"]
-    assert lines[2].startswith("# Incomplete: Graph stopped answering") and "rid-9" in lines[2]
+    assert answer.status_code == 503 and "Content-Disposition" not in answer and "text/html" in answer["Content-Type"]
+    text = answer.content.decode()
+    assert "No file: Graph stopped answering after 1 members" in text and "crid-9" in text
+    assert ADELE.id not in text
+
+
+def test_a_whole_export_is_one_file_with_its_length(signed_in, monkeypatch):
+    bob = DirectoryItem("c11b732b-0e16-46c1-b0fa-bd32c8a42455", "user", "=HYPERLINK(\"x\")", "bob@contoso.example")
+    answer = export(signed_in, monkeypatch, [Page([ADELE], "next"), Page([bob], None)])
+    assert answer.status_code == 200 and answer["Content-Disposition"].startswith('attachment; filename="sales-team-members-')
+    body = b"".join(answer.streaming_content)
+    assert int(answer["Content-Length"]) == len(body)
+    assert body.decode().splitlines() == ["id,type,display_name,upn_or_mail",
+                                          f"{ADELE.id},user,Adele Vance,adele@contoso.example",
+                                          f'{bob.id},user,"\'=HYPERLINK(""x"")",bob@contoso.example']
+
+
+@pytest.mark.parametrize(("text", "cell"), [
+    ("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"),
+    ("\x00x", "'\x00x"), (" =1+1", "' =1+1"), ("\t=1", "'\t'=1"), ("\n=1", "'\n'=1"),
+    (";=cmd|' /C calc'!A0", ";'=cmd|' /C calc'!A0"), ("Ada;=1", "Ada;'=1"), ("Ada, =1", "Ada,' =1"),
+    ("Ada\n=1", "Ada\n'=1"), ("\uff1d1+1", "'\uff1d1+1"), ("\uff0b1", "'\uff0b1"), ("\uff0d1", "'\uff0d1"),
+    ("\uff20x", "'\uff20x"), ("\u3000\uff1d1", "'\u3000\uff1d1"),
+])
+def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_neutralised(text, cell):
+    assert csvstream.cell(text) == cell
+
+
+@pytest.mark.parametrize("text", ["Ada Vance", "ada@contoso.example", "Ada-Vance", "a=b", "x@y", "", "Zoë ＝ ok"])
+def test_ordinary_cells_are_left_as_they_are(text):
+    assert csvstream.cell(text) == text
