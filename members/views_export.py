@@ -3,7 +3,7 @@
 Read page by page from Graph (``GraphClient.member_pages``: ``$top=999`` and the next links), one
 page in memory at a time, and written in full (``csvstream.built``: memory, then a temp file) before
 the answer starts. So the answer is either the whole list, with its length, or a page saying why
-not, with a status that is not 200 — never a shorter file. A helpdesk user opens the file in Excel
+not, with a status that is not 200 (nor a 5xx) — never a shorter file. A helpdesk user opens the file in Excel
 and sees rows, not its end: an "incomplete" line after row 3,000 of 5,000 (what a stream can do once
 it has started) would be read past, and a list that looks whole but isn't is worse than none.
 """
@@ -51,11 +51,12 @@ class IncompleteExport(Exception):
 
 def _failed(request: HttpRequest, container: Container, error: GraphError, message) -> HttpResponse:
     """The container page with why there is no file. Not 200, so that neither a browser's download
-    nor a script saves the page as the CSV: Graph's 403/404 as they are; Graph busy or silent, 503
-    (with its Retry-After); anything else from Graph, 502."""
-    status = error.status if error.status in {403, 404} else 503 if error.is_busy else 502
+    nor a script saves the page as the CSV: Graph's 403/404 as they are; any other Graph failure 424
+    Failed Dependency (with Graph's Retry-After): the export depended on calls that failed. Not a
+    5xx: this server did not fail, and a 5xx is kept for what it would do wrong (DESIGN.md invariant 9)."""
+    status = error.status if error.status in {403, 404} else 424
     answer = render(request, views.DETAIL, {"kind": container.kind, "load_error": message}, status=status)
-    if status == 503 and error.retry_after:
+    if error.retry_after:
         answer["Retry-After"] = str(int(error.retry_after + 0.999))
     return answer
 

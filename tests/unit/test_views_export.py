@@ -45,7 +45,7 @@ def test_a_refused_first_page_is_a_page_not_a_file(signed_in, monkeypatch):
 def test_a_first_page_graph_could_not_serve_is_a_page_not_200(signed_in, monkeypatch):
     busy = GraphError(503, "UnknownError", "", "rid-1", retry_after=7)
     answer = export(signed_in, monkeypatch, [busy])
-    assert answer.status_code == 503 and answer["Retry-After"] == "7" and not answer.streaming
+    assert answer.status_code == 424 and answer["Retry-After"] == "7" and not answer.streaming
     assert "text/html" in answer["Content-Type"] and "Content-Disposition" not in answer
     assert b"Graph is busy" in answer.content
 
@@ -53,7 +53,7 @@ def test_a_first_page_graph_could_not_serve_is_a_page_not_200(signed_in, monkeyp
 def test_a_page_that_fails_mid_way_gives_no_file_but_a_page_saying_so(signed_in, monkeypatch):
     lost = GraphError(0, "", "", client_request_id="crid-9")
     answer = export(signed_in, monkeypatch, [Page([ADELE], "next"), lost])
-    assert answer.status_code == 503 and "Content-Disposition" not in answer and "text/html" in answer["Content-Type"]
+    assert answer.status_code == 424 and "Content-Disposition" not in answer and "text/html" in answer["Content-Type"]
     text = answer.content.decode()
     assert "No file: Graph stopped answering after 1 members" in text and "crid-9" in text
     assert ADELE.id not in text
