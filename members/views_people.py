@@ -139,7 +139,10 @@ def _change_all(request: HttpRequest, person_id: str, action: Action, targets: l
     context = {"action": action, "changes": done, "nothing_selected": not targets, "oob": True}
     try:
         person, rows = _memberships(request, views.graph_for(request), person_id)
-        context.update({"person": person, "memberships": rows, "supported": True})
+        if person is None:  # no such object (any more): nothing to list, nor a link to its page
+            context["memberships_error"] = explain.person_missing()
+        else:
+            context.update({"person": person, "memberships": rows, "supported": True})
     except GraphError as exc:
         context["memberships_error"] = explain.load_failed(exc, "the memberships as they are now")
     return render(request, PAGE + "#results", context)

@@ -33,7 +33,7 @@ WORDS = {"directory", "administrativeUnits", "groups", "directoryRoles", "member
          "me", "memberOf", "transitiveMemberOf", "scopedRoleMemberOf", "ownedObjects", "users", "devices",
          "directoryObjects", "microsoft.graph.group", "microsoft.graph.administrativeUnit",
          "microsoft.graph.directoryRole"}
-ID_AFTER = {"administrativeUnits", "groups", "directoryRoles", "members", "directoryObjects"}
+ID_AFTER = {"administrativeUnits", "groups", "directoryRoles", "members", "directoryObjects", "users", "devices"}
 DELETE_PATH = re.compile(rf".*/members/{GUID.pattern}/\$ref")
 
 UNIT = "7d2f0c1e-5a4b-4c3d-9e8f-0a1b2c3d4e5f"
