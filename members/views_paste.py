@@ -22,6 +22,7 @@ from members.explain import Message
 from members.graph import GraphError
 from members.refs import Container
 from portal.auth import granted_scopes
+from portal.oversize import answers_too_big
 
 RESULTS = "members/_paste_results.html"
 PAGE = "members/paste_page.html"
@@ -44,6 +45,13 @@ def _failed(request: HttpRequest, container: Container, message: Message) -> Htt
                    status=200 if request.htmx else 400)
 
 
+def _too_long(request: HttpRequest, kind, container_id: str) -> HttpResponse:
+    """A paste larger than a request may carry: said in the paste form's place, as a paste over the
+    form's own limit is (``portal.oversize`` answers with this before anything is read)."""
+    return _failed(request, Container(kind, container_id), Message("error", explain.paste_too_long()))
+
+
+@answers_too_big(_too_long)
 @require_POST
 def member_paste(request: HttpRequest, kind, container_id: str) -> HttpResponse:
     """The dry run: every pasted entry resolved and classified in a few Graph round trips; nothing written."""

@@ -53,6 +53,11 @@ class ReauthenticationRequired(Exception):
     """No usable token for this session: the user must sign in again."""
 
 
+class AuthorityUnreachable(ReauthenticationRequired):
+    """Entra's sign-in endpoints (discovery, token) could not be reached or gave no usable answer.
+    No token now: a change is not sent (and journaled so), and the sign-in page says why."""
+
+
 def http_session() -> requests.Session:
     """The one ``requests.Session`` msal and Graph share (with the sandbox transport in sandbox mode)."""
     with _session_lock:
@@ -67,6 +72,16 @@ def http_session() -> requests.Session:
 
 
 def _msal_app(cache: msal.SerializableTokenCache | None = None) -> msal.ConfidentialClientApplication:
+    """A msal app for this request; ``AuthorityUnreachable`` when the authority's discovery fails
+    (msal fetches it in the constructor: a network error escapes as itself, a bad answer as ValueError)."""
+    try:
+        return _new_msal_app(cache)
+    except (requests.RequestException, ValueError) as exc:
+        log.warning("the sign-in authority can't be reached: %s", type(exc).__name__)
+        raise AuthorityUnreachable(type(exc).__name__) from None
+
+
+def _new_msal_app(cache: msal.SerializableTokenCache | None) -> msal.ConfidentialClientApplication:
     authority_host = urlsplit(settings.ENTRA_AUTHORITY).hostname or ""
     return msal.ConfidentialClientApplication(
         settings.ENTRA_CLIENT_ID,
@@ -129,7 +144,11 @@ def session_token(session: SessionBase) -> str:
     # Ask for what was granted, not what was requested: asking for an ungranted scope would
     # miss the cache and refresh on every call.
     scopes = sorted(session.get(SCOPES_KEY, [])) or settings.GRAPH_SCOPES
-    result = app.acquire_token_silent_with_error(scopes, account=account)
+    try:
+        result = app.acquire_token_silent_with_error(scopes, account=account)
+    except requests.RequestException as exc:  # the refresh could not reach the token endpoint
+        log.warning("the token endpoint can't be reached: %s", type(exc).__name__)
+        raise AuthorityUnreachable(type(exc).__name__) from None
     _save_cache(session, cache)
     if not result or "access_token" not in result:
         reason = (result or {}).get("error", "no token")
@@ -168,7 +187,11 @@ def _safe_next(request: HttpRequest, candidate: str | None) -> str:
 @login_not_required
 def sign_in(request: HttpRequest) -> HttpResponse:
     """Start the authorization-code flow and send the browser to the authority's sign-in page."""
-    flow = _msal_app().initiate_auth_code_flow(
+    try:
+        app = _msal_app()
+    except AuthorityUnreachable:
+        return _authority_unreachable(request)
+    flow = app.initiate_auth_code_flow(
         settings.GRAPH_SCOPES, redirect_uri=request.build_absolute_uri(reverse("auth:callback")),
         prompt="select_account",
     )
@@ -187,9 +210,13 @@ def callback(request: HttpRequest) -> HttpResponse:
     if flow is None:
         return _sign_in_failed(request, "This sign-in link has already been used or has expired.")
     cache = msal.SerializableTokenCache()
-    app = _msal_app(cache)
     try:
+        app = _msal_app(cache)
         result = app.acquire_token_by_auth_code_flow(flow, request.GET.dict())
+    except AuthorityUnreachable:
+        return _authority_unreachable(request)
+    except requests.RequestException:  # the code's redemption could not reach the token endpoint
+        return _authority_unreachable(request)
     except ValueError:  # state mismatch or a broken flow
         return _sign_in_failed(request, "The sign-in answer did not match this browser's request.")
     except RuntimeError:  # nonce mismatch (msal raises RuntimeError for that)
@@ -220,8 +247,17 @@ def _django_user(claims: dict):
     return user
 
 
-def _sign_in_failed(request: HttpRequest, reason: str) -> HttpResponse:
-    return render(request, "auth/sign_in_failed.html", {"reason": reason}, status=400)
+def _sign_in_failed(request: HttpRequest, reason: str, *, status: int = 400) -> HttpResponse:
+    return render(request, "auth/sign_in_failed.html", {"reason": reason}, status=status)
+
+
+def _authority_unreachable(request: HttpRequest) -> HttpResponse:
+    """Entra could not be reached: say so. 424 Failed Dependency, not a 5xx: this server did not fail
+    (DESIGN.md invariant 9), and not 200, so that a monitor sees the sign-in is not working."""
+    host = urlsplit(settings.ENTRA_AUTHORITY).hostname
+    return _sign_in_failed(request, f"Microsoft Entra sign-in ({host}) can't be reached just now, so nobody can sign "
+                           "in. Nothing was changed. Try again in a minute; if it lasts, tell whoever runs "
+                           "Membership Desk.", status=424)
 
 
 @require_POST

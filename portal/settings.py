@@ -198,12 +198,13 @@ MIDDLEWARE = [
     "portal.logs.RequestLogMiddleware",
     "portal.timing.ServerTimingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "portal.slash.AppendSlashForReadsMiddleware",  # CommonMiddleware, with the slash appended for reads only
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.nostore.NeverCacheSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "portal.oversize.OversizedBodyMiddleware",  # before any view or CSRF check reads a body too large
     "portal.auth.HtmxLoginRequiredMiddleware",
     "portal.auth.ReauthenticationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -10,6 +10,7 @@ Example counts are bounded so each property takes a few seconds.
 """
 
 import os
+import re
 import uuid
 from urllib.parse import quote, quote_from_bytes
 
@@ -356,3 +357,84 @@ def test_sign_in_and_callback_answer_any_parameters_without_a_5xx(graph, clients
 def test_sign_out_answers_any_method_body_and_headers_without_a_5xx(graph, clients, method, who, body, hx, path):
     assert_answered(send(clients[who], method, path, body=body, content_type="application/x-www-form-urlencoded",
                          header_map=hx), graph)
+
+
+# --- every URL the URLconf has, with and without its trailing slash, every method, DEBUG on and off ---
+
+def url_routes(patterns=None, prefix: tuple = ()) -> list[tuple]:
+    """Every URL pattern of the URLconf as the chain of its patterns (an include's, then its own)."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    found = []
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(entry, URLResolver):
+            found += url_routes(entry.url_patterns, prefix + (entry.pattern,))
+        elif isinstance(entry, URLPattern):
+            found.append(prefix + (entry.pattern,))
+    return found
+
+
+PART = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
+
+
+def converter_values(converter) -> st.SearchStrategy[str]:
+    """Values for one converter: ones the app knows (so views run for real) and any its regex matches."""
+    name = type(converter).__name__
+    known = {"KindConverter": st.sampled_from(["groups", "units", "roles"]),
+             "GuidConverter": st.sampled_from(KNOWN_IDS) | st.sampled_from(KNOWN_IDS).map(str.upper),
+             "UUIDConverter": st.just("8f7e6d5c-4b3a-4291-8877-665544332211") | st.uuids().map(str),
+             "IntConverter": st.sampled_from(["1", "2", "0"]),
+             "StringConverter": st.sampled_from(KNOWN_IDS) | ids.filter(lambda v: v and "/" not in v)}
+    return known.get(name, st.nothing()) | st.from_regex(f"^(?:{converter.regex})$", fullmatch=True)
+
+
+@st.composite
+def urlconf_paths(draw) -> str:
+    """One URL of the URLconf, its parts filled in (URL-quoted), as routed."""
+    chain = draw(st.sampled_from(url_routes()))
+    path = "/"
+    for pattern in chain:
+        if hasattr(pattern, "_route"):  # path(): fill each <converter:name>
+            route = pattern._route
+            for match in reversed(list(PART.finditer(route))):
+                value = draw(converter_values(pattern.converters[match.group("name")]))
+                route = route[:match.start()] + quote(value, safe="") + route[match.end():]
+        else:  # re_path(): a string its regex matches
+            route = draw(st.from_regex(pattern.regex, fullmatch=True).filter(lambda v: "\n" not in v))
+            route = quote(route.lstrip("^"), safe="/%$")
+        path += route
+    return path
+
+
+def slash_variants(path: str) -> list[str]:
+    return [path, path.rstrip("/")] if path.endswith("/") and path != "/" else [path, path + "/"]
+
+
+OVERSIZED_PASTE = ("action=add&lines=" + quote("ada.lovelace@contoso.example\n" * 10_000)).encode()  # ~400 KB
+
+
+@FAST
+@given(path=urlconf_paths(), slash=st.booleans(), method=st.sampled_from(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
+                                                                          "OPTIONS"]),
+       debug=st.booleans(), who=st.sampled_from(["signed-in", "anonymous"]), hx=PLAIN_OR_HX,
+       body=st.sampled_from([b"", f"member={w.MEMBERS[0]}".encode(), b"action=add&lines=a%40b.example", OVERSIZED_PASTE]))
+def test_every_url_with_or_without_its_slash_any_method_debug_on_or_off_is_never_a_5xx(graph, clients, path, slash, method,
+                                                                                        debug, who, hx, body):
+    from django.test import override_settings
+
+    target = slash_variants(path)[slash]
+    with override_settings(DEBUG=debug):
+        response = send(clients[who], method, target, body=body, content_type="application/x-www-form-urlencoded",
+                        header_map=hx)
+    assert_answered(response, graph)
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    assert b"Traceback" not in content and b"RequestDataTooBig" not in content
+
+
+def test_the_urlconf_walk_finds_every_page_and_fragment():
+    """The URL property above covers what the URLconf routes: the app's, sign-in's and the sandbox's."""
+    names = {getattr(chain[-1], "name", None) for chain in url_routes()}
+    routes = ["".join(str(p) for p in chain) for chain in url_routes()]
+    assert len(routes) >= 30 and "accounts/sign-in/" in routes
+    assert "<kind:kind>/<guid:container_id>/members/paste/" in routes and any(r.startswith("sandbox/graph/") for r in routes)
+    assert names  # a walk that found nothing would pass the property vacuously

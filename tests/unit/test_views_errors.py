@@ -99,3 +99,103 @@ def test_djangos_debug_page_never_shows_the_tokens_of_a_sign_in(client, monkeypa
     page = response.content.decode()
     assert response.status_code == 500 and "the user table broke" in page
     assert "secret-access-token" not in page and "refresh-token-secret" not in page and "token.secret" not in page
+
+
+class Unreachable(requests.adapters.BaseAdapter):
+    """Every call fails as it does when Entra can't be reached (DNS, refused, timed out)."""
+
+    def send(self, request, **kwargs):
+        raise requests.ConnectionError(f"cannot reach {request.url}")
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def entra_unreachable(monkeypatch):
+    session = requests.Session()
+    session.mount("https://", Unreachable())
+    session.mount("http://", Unreachable())
+    monkeypatch.setattr("portal.auth.http_session", lambda: session)
+    monkeypatch.setattr("portal.auth._http_cache", {})  # no discovery document remembered from another test
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_sign_in_when_entra_cant_be_reached_is_a_page_saying_so_not_a_500(client, entra_unreachable, settings, debug):
+    settings.DEBUG = debug
+    response = client.get("/accounts/sign-in/?next=/groups/")
+    page = unescape(response.content.decode())
+    assert response.status_code == 424 and "<html" in page and 'role="alert"' in page
+    assert "can't be reached just now, so nobody can sign in" in page and "Traceback" not in page
+
+
+def test_the_callback_when_entra_cant_be_reached_is_a_page_saying_so(client, entra_unreachable):
+    session = client.session
+    session["auth_flow"] = {"state": "s"}
+    session.save()
+    response = client.get("/accounts/callback/?code=c&state=s")
+    assert response.status_code == 424 and "can't be reached just now" in unescape(response.content.decode())
+
+
+def test_a_change_whose_token_refresh_cant_reach_entra_is_journaled_not_sent_and_goes_to_sign_in(signed_in, monkeypatch):
+    from members.models import AuditEntry
+
+    class App:
+        def get_accounts(self):
+            return [{"home_account_id": "oid-1.tid"}]
+
+        def acquire_token_silent_with_error(self, scopes, account):
+            raise requests.ConnectionError("the token endpoint can't be reached")
+
+    monkeypatch.setattr("portal.auth._new_msal_app", lambda cache: App())
+    session = signed_in.session
+    session["home_account_id"] = "oid-1.tid"
+    session.save()
+    member = "4562bcc8-c436-4f95-b7c0-4f8ce89dca5e"
+    response = signed_in.delete(f"/groups/{GROUP}/members/{member}/", headers=HX)
+    assert response.status_code == 200 and response["HX-Redirect"].startswith("/accounts/sign-in/")
+    assert list(AuditEntry.objects.values_list("member_id", "outcome")) == [(member, "sign_in")]
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_a_change_sent_without_the_trailing_slash_is_a_404_not_a_500_nor_a_redirect(signed_in, fake, settings, method, debug):
+    settings.DEBUG = debug
+    member = "4562bcc8-c436-4f95-b7c0-4f8ce89dca5e"
+    for path in (f"/groups/{GROUP}/members/{member}", f"/groups/{GROUP}/members/paste", f"/groups/{GROUP}/members"):
+        response = signed_in.generic(method, path, headers=HX)
+        assert response.status_code == 404, (path, response.status_code)
+
+
+def test_a_page_asked_for_without_its_trailing_slash_is_still_redirected(signed_in, fake):
+    response = signed_in.get(f"/groups/{GROUP}")
+    assert response.status_code == 301 and response["Location"] == f"/groups/{GROUP}/"
+
+
+PASTE_OVER_THE_LIMIT = {"action": "add", "lines": "ada.lovelace@contoso.example\n" * 10_000}  # ~290 KB, over 256 KiB
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_paste_larger_than_a_request_may_carry_says_so_in_the_paste_forms_place(signed_in, fake, settings, debug):
+    settings.DEBUG = debug
+    response = signed_in.post(f"/groups/{GROUP}/members/paste/", PASTE_OVER_THE_LIMIT, headers=HX)
+    html = unescape(response.content.decode())
+    assert response.status_code == 200 and "The pasted text is too long" in html and 'role="alert"' in html
+    # the same answer, in the same place, as a paste over the form's own limit that the request could carry
+    over_the_form = signed_in.post(f"/groups/{GROUP}/members/paste/", {"action": "add", "lines": "a" * 260_001}, headers=HX)
+    assert response.content == over_the_form.content
+    assert "<html" not in html and "RequestDataTooBig" not in html and "Traceback" not in html
+
+
+def test_without_htmx_a_paste_larger_than_a_request_may_carry_is_a_page_saying_so(signed_in, fake):
+    response = signed_in.post(f"/groups/{GROUP}/members/paste/", PASTE_OVER_THE_LIMIT)
+    assert response.status_code == 400 and "The pasted text is too long" in unescape(response.content.decode())
+
+
+def test_any_other_body_too_large_is_a_message_nothing_changed(signed_in, fake, settings):
+    settings.DEBUG = True
+    body = {"member": ["4562bcc8-c436-4f95-b7c0-4f8ce89dca5e"], "note": "x" * 300_000}
+    fragment = signed_in.post(f"/groups/{GROUP}/members/", body, headers=HX)
+    page = signed_in.post(f"/groups/{GROUP}/members/", body)
+    assert fragment.status_code == 200 and "too large to read, so nothing was read or changed" in unescape(fragment.content.decode())
+    assert page.status_code == 413 and "<html" in page.content.decode()
