@@ -227,28 +227,66 @@ def open_entries(*, actor=None, older_than: timedelta = timedelta(0)):
     return entries.filter(actor=actor) if actor is not None else entries
 
 
-def settle_open(graph: GraphClient, entries: Iterable[AuditEntry]) -> int:
-    """Settle open entries by reading each membership back; returns how many were settled.
+# Later attempts that may have changed the membership (sent, or maybe sent): one of these after an
+# open entry means today's membership may be its doing, not the open entry's.
+_MAY_HAVE_CHANGED = [Outcome.DONE, Outcome.PENDING, Outcome.UNKNOWN]
 
-    State as asked: DONE. Not as asked: INTERRUPTED (the change was not made). Read failed: left open.
+
+def settle_open(graph: GraphClient, entries: Iterable[AuditEntry]) -> int:
+    """Settle open entries from what each attempt can be shown to have done; returns how many were settled.
+
+    An entry overtaken by a later attempt on the same membership that may have changed it is
+    SUPERSEDED (by the first such attempt): reading today's membership would tell that attempt's
+    story, not this one's. Otherwise the membership is read back: as asked, DONE; not, INTERRUPTED
+    (the change was not made). A read that fails leaves the entry open.
     """
+    now = timezone.now()
+    settled = []
     by_container: dict[tuple[str, str], list[AuditEntry]] = defaultdict(list)
     for entry in entries:
         by_container[(entry.container_kind, entry.container_id)].append(entry)
-    settled = []
-    now = timezone.now()
     for (kind, container_id), group in by_container.items():
-        container = Container.of(kind, container_id)
-        state = graph.read_membership(container, [entry.member_id for entry in group])
+        overtaken = _first_later_changes(kind, container_id, group)
         for entry in group:
-            is_member = state.get(entry.member_id)
-            if is_member is None:
-                continue
-            action = Action(entry.action)
-            done = is_member == (action is Action.ADD)
-            entry.outcome = Outcome.DONE if done else Outcome.INTERRUPTED
-            entry.message = explain.settled_later(action, done, is_member).text
-            entry.settled_at = now
-            settled.append(entry)
-    AuditEntry.objects.bulk_update(settled, ["outcome", "message", "settled_at"])
+            if entry.pk in overtaken:
+                later = overtaken[entry.pk]
+                entry.outcome, entry.superseded_by, entry.settled_at = Outcome.SUPERSEDED, later, now
+                entry.message = explain.superseded(Action(entry.action), later).text
+                settled.append(entry)
+        unread = [entry for entry in group if entry.pk not in overtaken]
+        if unread:
+            settled += _settle_by_reading(graph, Container.of(kind, container_id), unread, now)
+    AuditEntry.objects.bulk_update(settled, ["outcome", "message", "settled_at", "superseded_by"])
     return len(settled)
+
+
+def _first_later_changes(kind: str, container_id: str, group: list[AuditEntry]) -> dict[int, AuditEntry]:
+    """For each entry of ``group`` (one container), the first later attempt on the same membership
+    that may have changed it, if any (one query for the whole group)."""
+    later = defaultdict(list)
+    for attempt in AuditEntry.objects.filter(
+            container_kind=kind, container_id=container_id, member_id__in={e.member_id for e in group},
+            id__gt=min(e.pk for e in group), outcome__in=_MAY_HAVE_CHANGED).order_by("id"):
+        later[attempt.member_id].append(attempt)
+    found = {}
+    for entry in group:
+        first = next((attempt for attempt in later[entry.member_id] if attempt.pk > entry.pk), None)
+        if first is not None:
+            found[entry.pk] = first
+    return found
+
+
+def _settle_by_reading(graph: GraphClient, container: Container, group: list[AuditEntry], now) -> list[AuditEntry]:
+    state = graph.read_membership(container, [entry.member_id for entry in group])
+    settled = []
+    for entry in group:
+        is_member = state.get(entry.member_id)
+        if is_member is None:
+            continue
+        action = Action(entry.action)
+        done = is_member == (action is Action.ADD)
+        entry.outcome = Outcome.DONE if done else Outcome.INTERRUPTED
+        entry.message = explain.settled_later(action, done, is_member).text
+        entry.settled_at = now
+        settled.append(entry)
+    return settled

@@ -105,6 +105,9 @@ class Outcome(StrEnum):
     MISSING = "missing"  # the container or the member doesn't exist (a read told which)
     SIGN_IN = "sign_in"  # not sent: the sign-in had expired
     INTERRUPTED = "interrupted"  # a pending entry settled later: the change had not been made
+    # An open entry a later change of the same membership overtook before it was settled: today's
+    # membership is that later change's doing, so it can't tell what this attempt did. Never "done".
+    SUPERSEDED = "superseded"
 
     @property
     def label(self) -> str:
@@ -132,6 +135,7 @@ OUTCOME_LABELS = {
     Outcome.MISSING: "Not found: nothing changed",
     Outcome.SIGN_IN: "Not sent: sign-in expired",
     Outcome.INTERRUPTED: "Interrupted: not done",
+    Outcome.SUPERSEDED: "Overtaken by a later change",
 }
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.defaultfilters import truncatechars
+from django.utils import timezone
 
 from members.directory import Action, ContainerInfo, Kind, Outcome, Trait
 from members.graph import GraphError, Result
@@ -226,6 +227,14 @@ def settled_later(action: Action, done: bool, is_member: bool) -> Message:
                              f"so it was {action.past}.")
     return Message("error", f"Interrupted before Graph's answer was recorded; read back later: it {state}, "
                             f"so it was not {action.past}.", "Repeat the change if it is still wanted.")
+
+
+def superseded(action: Action, later) -> Message:
+    """An open journal entry overtaken by a later attempt on the same membership before it was settled."""
+    when = timezone.localtime(later.created_at).strftime("%Y-%m-%d %H:%M:%S")
+    return Message("error", f"Interrupted before Graph's answer was recorded, and a later change of this membership "
+                            f"(entry {later.pk}, {when}) came before it could be read back: whether this attempt was "
+                            f"{action.past} can't be told.", "Look at the later entry for how the membership stands.")
 
 
 def signed_out(error: GraphError, what: str) -> Message:

@@ -42,6 +42,9 @@ class AuditEntry(models.Model):
     reason = models.CharField(max_length=500, blank=True)
     # An Undo or a Revert: the entry whose change this one made the inverse of (issue 10).
     reverts = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reverted_by")
+    # A later attempt on the same membership that overtook this open one before it was settled
+    # (outcome SUPERSEDED): what this attempt did is then not told by today's membership.
+    superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-created_at", "-id"]

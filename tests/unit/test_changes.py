@@ -92,3 +92,62 @@ def test_open_entries_are_settled_by_reading_the_membership_back(actor):
     assert outcomes == {IDS[0]: "done", IDS[1]: "interrupted", IDS[2]: "done"}
     assert ("read_membership", GROUP, (IDS[0], IDS[1], IDS[2])) in graph.calls
     assert changes.open_entries().count() == 0
+
+
+def _journal(actor, action: Action, member: str, outcome: str) -> AuditEntry:
+    return AuditEntry.objects.create(actor=actor, action=action, container_kind="groups", container_id=GROUP,
+                                     member_id=member, outcome=outcome)
+
+
+def test_an_open_add_overtaken_by_a_later_remove_is_not_filed_as_not_added(actor):
+    # The add's answer was lost (the member was in before and after it); a later remove then ran.
+    # Today's membership ("not a member") is the remove's doing and says nothing of the add.
+    graph = FakeGraph(containers={GROUP: a_group()}, members={GROUP: []})
+    lost_add = _journal(actor, Action.ADD, IDS[0], "unknown")
+    later_remove = _journal(actor, Action.REMOVE, IDS[0], "done")
+    assert changes.settle_open(graph, changes.open_entries(actor=actor)) == 1
+    lost_add.refresh_from_db()
+    assert (lost_add.outcome, lost_add.superseded_by_id) == ("superseded", later_remove.pk)
+    assert f"entry {later_remove.pk}" in lost_add.message and "can't be told" in lost_add.message
+    assert not any(call[0] == "read_membership" for call in graph.calls)
+
+
+def test_an_open_add_overtaken_by_a_later_successful_add_is_never_filed_done(actor):
+    # The add did not happen; a later add did. Reading back would file the first one "done" and offer
+    # to Undo a change it never made.
+    graph = FakeGraph(containers={GROUP: a_group()}, members={GROUP: [DirectoryItem(IDS[0], "user", "Adele")]})
+    lost_add = _journal(actor, Action.ADD, IDS[0], "pending")
+    _journal(actor, Action.ADD, IDS[0], "done")
+    changes.settle_open(graph, changes.open_entries(actor=actor))
+    lost_add.refresh_from_db()
+    assert lost_add.outcome == "superseded"
+
+
+def test_a_later_attempt_that_changed_nothing_does_not_stop_the_read_back(actor):
+    # Refused, throttled or not-sent attempts leave the membership as it was: the read-back still
+    # tells what the open entry did. Of two open entries, only the last is read back.
+    graph = FakeGraph(containers={GROUP: a_group()}, members={GROUP: [DirectoryItem(IDS[0], "user", "Adele")]})
+    lost_add = _journal(actor, Action.ADD, IDS[0], "unknown")
+    for outcome in ("refused", "busy", "sign_in", "already"):
+        _journal(actor, Action.REMOVE, IDS[0], outcome)
+    first, second = _journal(actor, Action.REMOVE, IDS[1], "pending"), _journal(actor, Action.ADD, IDS[1], "pending")
+    assert changes.settle_open(graph, changes.open_entries(actor=actor)) == 3
+    outcomes = {e.pk: (e.outcome, e.superseded_by_id) for e in AuditEntry.objects.all()}
+    assert outcomes[lost_add.pk] == ("done", None)
+    assert outcomes[first.pk] == ("superseded", second.pk)
+    assert outcomes[second.pk] == ("interrupted", None)
+    assert ("read_membership", GROUP, (IDS[0], IDS[1])) in graph.calls
+
+
+def test_an_overtaken_entry_is_never_reverted(actor):
+    from members import undo
+    graph = FakeGraph(containers={GROUP: a_group()}, members={GROUP: []})
+    lost_remove = _journal(actor, Action.REMOVE, IDS[0], "unknown")
+    _journal(actor, Action.ADD, IDS[0], "done")
+    changes.settle_open(graph, changes.open_entries(actor=actor))
+    lost_remove.refresh_from_db()
+    assert lost_remove.outcome == "superseded"
+    graph.calls.clear()
+    _, (reverted,) = undo.revert(graph, actor, Container(Kind.GROUPS, GROUP), [lost_remove], changes.Known(a_group()))
+    assert reverted.refusal.text.startswith("Nothing to revert")
+    assert not [call for call in graph.calls if call[0] in ("add_members", "remove_members")]
