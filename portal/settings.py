@@ -129,7 +129,8 @@ if SANDBOX_MODE:
     # when set: latency, write throttling, faults, token lifetime, seed sizes.
     for _name, _type in [("SANDBOX_LATENCY_MS", float), ("SANDBOX_WRITE_LIMIT", int), ("SANDBOX_WRITE_WINDOW", float),
                          ("SANDBOX_FAULT_RATE", float), ("SANDBOX_FAULT_SEED", int), ("SANDBOX_FAULTS", str),
-                         ("SANDBOX_FAULT_RETRY_AFTER", int), ("SANDBOX_FAULT_ON", str), ("SANDBOX_SLOW_MS", float),
+                         ("SANDBOX_FAULT_RETRY_AFTER", int), ("SANDBOX_FAULT_ON", str), ("SANDBOX_FAULT_WHEN", str),
+                         ("SANDBOX_SLOW_MS", float),
                          ("SANDBOX_TOKEN_LIFETIME", int),
                          ("SANDBOX_SEED_USERS", int), ("SANDBOX_SEED_GROUPS", int), ("SANDBOX_SEED_BIG_GROUP_MEMBERS", int),
                          ("SANDBOX_CLIENT_CERTIFICATE", str)]:

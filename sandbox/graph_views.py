@@ -130,10 +130,14 @@ def graph(request: HttpRequest, version: str, rest: str = "") -> HttpResponse:
     fault = knobs.draw_fault(writes=_writes(request, rest))
     if fault == "slow":
         knobs.apply_slowness()
-    if fault in knobs.ERROR_FAULTS:
+    processed_status = None
+    if fault in knobs.ERROR_FAULTS and not knobs.fault_strikes_after(fault):
         result, items = error_result(knobs.fault_error(fault), request_id, client_request_id), ()
     else:
         result, items = answer(request, version, rest, request_id, client_request_id)
+        processed_status = result.status
+        if fault in knobs.ERROR_FAULTS:  # processed, the write made; the answer lost to the fault
+            result = error_result(knobs.fault_error(fault), request_id, client_request_id)
     response = to_response(result, request_id, client_request_id)
     if fault == "drop":
         response[FAULT_HEADER] = "drop"  # the transport turns this answer into a lost connection
@@ -141,5 +145,6 @@ def graph(request: HttpRequest, version: str, rest: str = "") -> HttpResponse:
         method=request.method, path=request.path, query=request.META.get("QUERY_STRING", ""),
         status=result.status, request_id=request_id, time=started,
         duration_ms=(time.time() - started) * 1000, items=tuple(items), fault=fault or "",
+        processed_status=processed_status,
     ))
     return response

@@ -9,8 +9,11 @@ All are settings read at call time, so ``override_settings`` works per test:
   (``503`` with ``Retry-After: SANDBOX_FAULT_RETRY_AFTER`` (1), ``504``, ``drop``; by default these
   three; also ``429``, throttled with that ``Retry-After``, and ``slow``, answered normally after
   ``SANDBOX_SLOW_MS`` (1000) more), drawn from ``random.Random(SANDBOX_FAULT_SEED)``; the sequence
-  restarts when the seed setting changes. A 503, 504 or 429 fault is answered before the call is
-  processed: nothing changes.
+  restarts when the seed setting changes. When a 503 or 504 strikes is ``SANDBOX_FAULT_WHEN``:
+  ``before`` (default) the call is processed (nothing changes), ``after`` it was processed — the
+  write *is* made and its answer replaced by the error, as a real gateway timeout or a Graph
+  front end failing after the directory committed can do — or ``both``, drawn per fault from the
+  same seeded sequence. A 429 always strikes before: Graph throttles before it processes a call.
   A ``drop`` is a lost answer: the request *is* processed, then the response is marked
   ``X-Sandbox-Fault: drop`` and ``sandbox.transport.SandboxAdapter`` raises
   ``requests.ConnectionError`` instead of returning it — the case where a client can't know
@@ -54,6 +57,19 @@ class LoggedRequest:
     duration_ms: float
     items: tuple = field(default_factory=tuple)  # for $batch: (method, url, status) of each item
     fault: str = ""  # the fault this call suffered ('503', '504', 'drop', '429', 'slow'), if any
+    # The status the sandbox's own processing gave, None when the call was never processed (a fault
+    # before it): with a fault after, ``status`` is the error the client saw and this what was done.
+    processed_status: int | None = None
+
+    @property
+    def writes(self) -> tuple[tuple[str, str, int], ...]:
+        """The writes this call made: (method, path or item url, status of processing) of each
+        processed non-GET, a $batch's items included; nothing when the call was never processed."""
+        if self.processed_status is None:
+            return ()
+        if self.items:
+            return tuple(item for item in self.items if item[0] != "GET")
+        return ((self.method, self.path, self.processed_status),) if self.method != "GET" else ()
 
 
 def setting(name: str, default):
@@ -126,6 +142,18 @@ def reset_faults() -> None:
         _fault_rng = None
 
 
+def fault_strikes_after(kind: str) -> bool:
+    """Whether this 503/504 fault is answered after the call was processed (``SANDBOX_FAULT_WHEN``)."""
+    if kind not in {"503", "504"}:
+        return False
+    when = str(setting("SANDBOX_FAULT_WHEN", "before")).strip().lower()
+    if when == "both":
+        with _lock:
+            rng = _fault_rng[1] if _fault_rng is not None else random.Random(setting("SANDBOX_FAULT_SEED", 0))
+            return rng.random() < 0.5
+    return when == "after"
+
+
 def fault_error(kind: str) -> errors.GraphError:
     """The answer to a call that suffers an error fault ('503', '504', '429')."""
     retry_after = int(setting("SANDBOX_FAULT_RETRY_AFTER", 1))
@@ -153,6 +181,12 @@ def request_log() -> list[LoggedRequest]:
     """A copy of the log, oldest first."""
     with _lock:
         return list(_log)
+
+
+def write_log() -> list[tuple[LoggedRequest, tuple[str, str, int]]]:
+    """Every write the sandbox processed, oldest first, with the call it came in: what Graph did,
+    whatever answer the client saw (the truth a journal is checked against)."""
+    return [(entry, write) for entry in request_log() for write in entry.writes]
 
 
 def clear_request_log() -> None:

@@ -133,3 +133,46 @@ def test_the_default_faults_are_still_503_504_and_drop(settings):
     knobs.reset_faults()
     assert {knobs.draw_fault() for _ in range(60)} == {"503", "504", "drop"}
     knobs.reset_faults()
+
+
+def _add_with_fault(graph_as, known, settings, fault: str, when: str):
+    graph = graph_as("helpdesk")
+    member = known["spare_users"][0].id
+    settings.SANDBOX_FAULT_RATE = 1
+    settings.SANDBOX_FAULTS = [fault]
+    settings.SANDBOX_FAULT_WHEN = when
+    knobs.reset_faults()
+    knobs.clear_request_log()
+    response = graph.add(group_path(known, "helpdesk_group"), member)
+    made = Link.objects.filter(container_id=known["helpdesk_group"].id, member_id=member).exists()
+    return response, made
+
+
+@pytest.mark.parametrize("fault", ["503", "504"])
+def test_a_fault_after_the_write_makes_the_write_and_answers_the_error(graph_as, known, settings, fault):
+    response, made = _add_with_fault(graph_as, known, settings, fault, "after")
+    assert response.status_code == int(fault) and made
+    (logged,) = knobs.request_log()
+    assert (logged.status, logged.processed_status, logged.fault) == (int(fault), 204, fault)
+    assert [(method, status) for _, (method, _, status) in knobs.write_log()] == [("POST", 204)]
+
+
+@pytest.mark.parametrize("fault", ["503", "504"])
+def test_a_fault_before_the_write_changes_nothing_and_logs_no_write(graph_as, known, settings, fault):
+    response, made = _add_with_fault(graph_as, known, settings, fault, "before")
+    assert response.status_code == int(fault) and not made
+    assert knobs.write_log() == []
+
+
+def test_a_throttle_always_strikes_before_even_when_faults_strike_after(graph_as, known, settings):
+    response, made = _add_with_fault(graph_as, known, settings, "429", "after")
+    assert response.status_code == 429 and not made and knobs.write_log() == []
+
+
+def test_faults_strike_before_and_after_when_asked_for_both(settings):
+    settings.SANDBOX_FAULT_RATE = 1
+    settings.SANDBOX_FAULTS = ["503"]
+    settings.SANDBOX_FAULT_WHEN = "both"
+    knobs.reset_faults()
+    when = {knobs.draw_fault() and knobs.fault_strikes_after("503") for _ in range(40)}
+    assert when == {True, False}
