@@ -84,6 +84,9 @@ class GraphError(Exception):
         self.request_id = request_id
         self.client_request_id = client_request_id
         self.retry_after = retry_after
+        # A server error (503/504) an earlier send of this same idempotent call got: that send may
+        # have been applied, so a "not found" now may be its doing rather than "already so".
+        self.earlier: GraphError | None = None
 
     @classmethod
     def from_answer(cls, status: int, headers: dict, body: object, reason: str = "") -> "GraphError":
@@ -763,6 +766,8 @@ class GraphClient:
             retried = error.status in RETRYABLE_STATUSES  # a 503/504 was, to the bound: DELETE is idempotent
             if error.is_uncertain and not retried:  # no answer, or a server error: read back, never guess
                 return self._read_back(container, [member_id], error, want_member=False)[0]
+            if error.is_not_found and error.earlier is not None:
+                return _done_by_earlier_send(member_id, error.earlier)
             return _result_of_error(member_id, error, already=error.is_not_found)
         return Result(member_id, Outcome.DONE, request_id=response.headers.get("request-id", ""))
 
@@ -825,6 +830,7 @@ class GraphClient:
         """
         results: dict[str, Result] = {}
         uncertain: dict[str, GraphError] = {}
+        resent_after: dict[str, GraphError] = {}  # removes sent again after a 503/504 that may have been applied
         pending, attempt = list(ids), 0
         while pending:
             try:
@@ -845,9 +851,13 @@ class GraphClient:
                     continue
                 error = answer.error()
                 if error.status == 429 or (not add and error.is_busy):
+                    if error.is_uncertain:
+                        resent_after.setdefault(member_id, error)
                     throttled[member_id] = error
                 elif error.is_uncertain:
                     uncertain[member_id] = error
+                elif not add and error.is_not_found and member_id in resent_after:
+                    results[member_id] = _done_by_earlier_send(member_id, resent_after[member_id])
                 else:
                     already = error.is_already_member if add else error.is_not_found
                     results[member_id] = _result_of_error(member_id, error, already=already)
@@ -936,7 +946,7 @@ class GraphClient:
         """
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json",
                    "client-request-id": str(uuid.uuid4()), **kwargs.pop("headers", {})}
-        attempt = 0
+        attempt, earlier = 0, None
         while True:
             try:
                 response = self._send(method, url, headers, kwargs)
@@ -948,8 +958,11 @@ class GraphClient:
             if response.ok:
                 return response
             error = error_from(response)
+            error.earlier = earlier
             if not self._should_retry(method, error, attempt):
                 raise error
+            if error.is_uncertain:
+                earlier = earlier or error
             attempt += 1
             self.sleep(min(error.retry_after if error.retry_after is not None else 2 ** attempt, self.max_retry_wait))
 
@@ -983,6 +996,13 @@ class GraphClient:
         # 429 means "not done": safe to resend anything. A 503/504 on a POST/PATCH may have
         # been applied; never resend it blindly.
         return error.status == 429 or method in {"GET", "DELETE"}
+
+
+def _done_by_earlier_send(member_id: str, earlier: GraphError) -> Result:
+    """A removal sent again after a 503/504 found the member gone: the first send, answered with that
+    server error, most likely was (Graph can fail after committing): the membership is as asked, and
+    not "already" so before this change."""
+    return Result(member_id, Outcome.DONE, request_id=earlier.request_id)
 
 
 def _result_of_error(member_id: str, error: GraphError, *, already: bool = False) -> Result:

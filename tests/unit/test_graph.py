@@ -584,3 +584,29 @@ def test_a_read_batch_item_answered_200_with_no_json_object_is_an_error_not_an_e
     graph_api.post(f"{GRAPH}/$batch", json={"responses": [{"id": "0", "status": 200, "body": "<html>proxy</html>"}]})
     [answer] = client.batch_requests({"users": {"method": "GET", "url": "/users?$top=1"}}).values()
     assert isinstance(answer, GraphError) and answer.code == "UnreadableAnswer"
+
+
+def test_a_removal_resent_after_a_504_that_finds_the_member_gone_is_done_not_already(graph_api, client):
+    # Graph can apply a write and still answer 504: the resent DELETE's 404 is the first send's doing.
+    url = f"{GRAPH}/groups/{GROUP}/members/{USER}/$ref"
+    graph_api.delete(url, status=504, headers={"request-id": "first-send"}, json=graph_error("GatewayTimeout", ""))
+    graph_api.delete(url, status=404, json=NOT_FOUND)
+    result = client.remove_member(Container(Kind.GROUPS, GROUP), USER)
+    assert (result.outcome, result.request_id) == (Outcome.DONE, "first-send")
+
+
+def test_a_removal_answered_404_at_once_is_already_removed(graph_api, client):
+    graph_api.delete(f"{GRAPH}/groups/{GROUP}/members/{USER}/$ref", status=404, json=NOT_FOUND)
+    assert client.remove_member(Container(Kind.GROUPS, GROUP), USER).outcome is Outcome.ALREADY
+
+
+def test_a_batch_removal_item_resent_after_a_503_that_finds_the_member_gone_is_done(graph_api, client):
+    graph_api.post(f"{GRAPH}/$batch", headers={"request-id": "b1"}, json={"responses": [
+        {"id": "1", "status": 503, "headers": {"Retry-After": "0", "request-id": "item-first"},
+         "body": graph_error("UnknownError", "")},
+        {"id": "2", "status": 404, "body": NOT_FOUND}]})
+    graph_api.post(f"{GRAPH}/$batch", headers={"request-id": "b2"}, json={"responses": [
+        {"id": "1", "status": 404, "body": NOT_FOUND}]})
+    results = client.remove_members(Container(Kind.GROUPS, GROUP), [USER, USER2])
+    assert [r.outcome for r in results] == [Outcome.DONE, Outcome.ALREADY]
+    assert results[0].request_id == "item-first"
