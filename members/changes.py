@@ -229,7 +229,7 @@ def open_entries(*, actor=None, older_than: timedelta = timedelta(0)):
 
 # Later attempts that may have changed the membership (sent, or maybe sent): one of these after an
 # open entry means today's membership may be its doing, not the open entry's.
-_MAY_HAVE_CHANGED = [Outcome.DONE, Outcome.PENDING, Outcome.UNKNOWN]
+_MAY_HAVE_CHANGED = [Outcome.DONE, Outcome.AS_ASKED, Outcome.PENDING, Outcome.UNKNOWN]
 
 
 def settle_open(graph: GraphClient, entries: Iterable[AuditEntry]) -> int:
@@ -237,7 +237,8 @@ def settle_open(graph: GraphClient, entries: Iterable[AuditEntry]) -> int:
 
     An entry overtaken by a later attempt on the same membership that may have changed it is
     SUPERSEDED (by the first such attempt): reading today's membership would tell that attempt's
-    story, not this one's. Otherwise the membership is read back: as asked, DONE; not, INTERRUPTED
+    story, not this one's. Otherwise the membership is read back: as asked, AS_ASKED (done by this
+    attempt or so already: a read can't tell); not, INTERRUPTED
     (the change was not made). A read that fails leaves the entry open.
     """
     now = timezone.now()
@@ -285,7 +286,7 @@ def _settle_by_reading(graph: GraphClient, container: Container, group: list[Aud
             continue
         action = Action(entry.action)
         done = is_member == (action is Action.ADD)
-        entry.outcome = Outcome.DONE if done else Outcome.INTERRUPTED
+        entry.outcome = Outcome.AS_ASKED if done else Outcome.INTERRUPTED
         entry.message = explain.settled_later(action, done, is_member).text
         entry.settled_at = now
         settled.append(entry)

@@ -97,6 +97,10 @@ class Outcome(StrEnum):
 
     PENDING = "pending"  # journaled and sent (or about to be), not settled yet: a crash leaves this
     DONE = "done"
+    # Graph's answer was lost and reading back shows the membership as asked: this attempt made the
+    # change, or it was so already; which, nothing tells (a read shows a state, not who caused it).
+    # Never counted as a change of this attempt's (no Undo of it: it might undo someone else's).
+    AS_ASKED = "as_asked"
     ALREADY = "already"  # already a member / already removed: not an error
     REFUSED = "refused"  # Graph said no (permission, protected target, bad request)
     BUSY = "busy"  # throttled or unavailable after the bounded retries: not done
@@ -121,12 +125,18 @@ class Outcome(StrEnum):
     @property
     def took_effect(self) -> bool:
         """The membership is as asked after this attempt (done now, or already so)."""
-        return self in {Outcome.DONE, Outcome.ALREADY}
+        return self in {Outcome.DONE, Outcome.AS_ASKED, Outcome.ALREADY}
+
+    @property
+    def may_have_changed(self) -> bool:
+        """This attempt may have changed the membership (a table showing it should follow)."""
+        return self in {Outcome.DONE, Outcome.AS_ASKED}
 
 
 OUTCOME_LABELS = {
     Outcome.PENDING: "Pending: no answer recorded yet",
     Outcome.DONE: "Done",
+    Outcome.AS_ASKED: "As asked (done, or already so)",
     Outcome.ALREADY: "No change needed",
     Outcome.REFUSED: "Refused",
     Outcome.BUSY: "Graph busy: not done",

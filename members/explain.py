@@ -174,6 +174,8 @@ def outcome_message(action: Action, result: Result, container: ContainerInfo | N
     if result.outcome is Outcome.ALREADY:
         text = "Already a member." if action is Action.ADD else "Already removed: not a member any more."
         return Message("info", text, request_id=result.request_id)
+    if result.outcome is Outcome.AS_ASKED:
+        return as_asked(action, result.request_id)
     if result.outcome is Outcome.PENDING:
         return Message("info", "Sent: Graph's answer is not recorded yet.",
                        "Reload in a moment to see the outcome.", result.request_id)
@@ -185,6 +187,13 @@ def outcome_message(action: Action, result: Result, container: ContainerInfo | N
     if result.outcome is Outcome.BUSY:
         return busy(action, result.error)
     return refusal(action, result.error, container, access, scopes, member_type, group_units)
+
+
+def as_asked(action: Action, request_id: str = "") -> Message:
+    """Graph's answer was lost; reading back shows the membership as asked."""
+    now = "a member now" if action is Action.ADD else "not a member any more"
+    return Message("ok", f"{action.past.capitalize()}, or it was so already: Graph's answer was lost, and reading back "
+                         f"shows it is {now}.", "Nothing to repeat.", request_id)
 
 
 def missing(action: Action, kind: Kind, container_gone: bool, request_id: str = "") -> Message:
@@ -224,7 +233,7 @@ def settled_later(action: Action, done: bool, is_member: bool) -> Message:
     state = "is a member" if is_member else "is not a member"
     if done:
         return Message("ok", f"Interrupted before Graph's answer was recorded; read back later: it {state}, "
-                             f"so it was {action.past}.")
+                             f"as asked ({action.past} by this attempt, or so already).")
     return Message("error", f"Interrupted before Graph's answer was recorded; read back later: it {state}, "
                             f"so it was not {action.past}.", "Repeat the change if it is still wanted.")
 
@@ -413,10 +422,13 @@ def paste_run_summary(action: Action, counts: dict[Outcome, int]) -> str:
     """One sentence for a finished run: how many changed, how many were so already, how many not."""
     done = counts.get(Outcome.DONE, 0)
     already = counts.get(Outcome.ALREADY, 0)
-    failed = sum(count for outcome, count in counts.items() if outcome not in {Outcome.DONE, Outcome.ALREADY})
+    as_asked = counts.get(Outcome.AS_ASKED, 0)
+    failed = sum(count for outcome, count in counts.items() if not outcome.took_effect)
     text = f"{done} {action.past}."
     if already:
         text += f" {already} already so."
+    if as_asked:
+        text += f" {as_asked} {action.past} or already so (Graph's answer was lost; read back as asked)."
     if failed:
         text += f" {failed} not {action.past}: the reason is on {'its line' if failed == 1 else 'their lines'}."
     return text

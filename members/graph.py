@@ -767,7 +767,7 @@ class GraphClient:
             if error.is_uncertain and not retried:  # no answer, or a server error: read back, never guess
                 return self._read_back(container, [member_id], error, want_member=False)[0]
             if error.is_not_found and error.earlier is not None:
-                return _done_by_earlier_send(member_id, error.earlier)
+                return _as_asked_after_earlier_send(member_id, error.earlier)
             return _result_of_error(member_id, error, already=error.is_not_found)
         return Result(member_id, Outcome.DONE, request_id=response.headers.get("request-id", ""))
 
@@ -857,7 +857,7 @@ class GraphClient:
                 elif error.is_uncertain:
                     uncertain[member_id] = error
                 elif not add and error.is_not_found and member_id in resent_after:
-                    results[member_id] = _done_by_earlier_send(member_id, resent_after[member_id])
+                    results[member_id] = _as_asked_after_earlier_send(member_id, resent_after[member_id])
                 else:
                     already = error.is_already_member if add else error.is_not_found
                     results[member_id] = _result_of_error(member_id, error, already=already)
@@ -890,7 +890,7 @@ class GraphClient:
                    errors: dict[str, GraphError] | None = None) -> list[Result]:
         """No clear answer to a write: read the membership back instead of resending.
 
-        Landed: DONE. Not landed: the error's outcome (busy: not done), except after a timeout, when
+        As asked: AS_ASKED (landed, or so already: a read can't tell). Not landed: the error's outcome (busy: not done), except after a timeout, when
         Graph may still be working on the call (UNKNOWN: settled later). Read failed: UNKNOWN.
         """
         state = self.read_membership(container, ids)
@@ -901,7 +901,7 @@ class GraphClient:
             if is_member is None:
                 results.append(Result(member_id, Outcome.UNKNOWN, cause, cause.request_id))
             elif is_member == want_member:
-                results.append(Result(member_id, Outcome.DONE, request_id=cause.request_id))
+                results.append(Result(member_id, Outcome.AS_ASKED, cause, cause.request_id))
             elif cause.code == "Timeout":  # sent, and perhaps still running: "not landed" means "not yet"
                 results.append(Result(member_id, Outcome.UNKNOWN, cause, cause.request_id))
             else:
@@ -998,11 +998,11 @@ class GraphClient:
         return error.status == 429 or method in {"GET", "DELETE"}
 
 
-def _done_by_earlier_send(member_id: str, earlier: GraphError) -> Result:
+def _as_asked_after_earlier_send(member_id: str, earlier: GraphError) -> Result:
     """A removal sent again after a 503/504 found the member gone: the first send, answered with that
-    server error, most likely was (Graph can fail after committing): the membership is as asked, and
-    not "already" so before this change."""
-    return Result(member_id, Outcome.DONE, request_id=earlier.request_id)
+    server error, may have been applied (Graph can fail after committing) or may have found the member
+    gone already. As asked either way; not "already so", which would deny the first send's doing."""
+    return Result(member_id, Outcome.AS_ASKED, earlier, earlier.request_id)
 
 
 def _result_of_error(member_id: str, error: GraphError, *, already: bool = False) -> Result:

@@ -376,7 +376,7 @@ def member_add(request: HttpRequest, kind: Kind, container_id: str) -> HttpRespo
     if (request.htmx.target or "").startswith("removed-") and len(rows) == 1:
         return _undo_answer(request, context, rows[0])
     context["rows"] = rows
-    context["added"] = [row.member for row in rows if row.result.outcome is Outcome.DONE]
+    context["added"] = [row.member for row in rows if row.result.outcome.may_have_changed]
     response = render(request, DETAIL + "#add-results", context)
     if context["added"]:
         trigger_client_event(response, "membersChanged")

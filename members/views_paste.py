@@ -120,6 +120,6 @@ def member_paste_run(request: HttpRequest, kind, container_id: str) -> HttpRespo
                         "undo": paste.done_entries(plan),
                         "failed": sum(n for outcome, n in tally.items() if not outcome.took_effect)})
         response = _answer(request, context)
-    if todo and any(plan["results"][m][0] == Outcome.DONE for m in todo):
+    if todo and any(Outcome(plan["results"][m][0]).may_have_changed for m in todo):
         trigger_client_event(response, "membersChanged")
     return response

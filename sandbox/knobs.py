@@ -18,6 +18,9 @@ All are settings read at call time, so ``override_settings`` works per test:
   ``X-Sandbox-Fault: drop`` and ``sandbox.transport.SandboxAdapter`` raises
   ``requests.ConnectionError`` instead of returning it — the case where a client can't know
   whether its write happened. Clients not using the adapter see the answer with that header.
+- The membership log: every membership link the sandbox made or removed, as it was committed, with
+  the request-id of the call that did it (``membership_log()``): what Graph really did, for a
+  journal to be checked against attempt by attempt, whatever answer reached the client.
 - The request log: every Graph HTTP call (a ``$batch`` is one entry, its items listed inside,
   with the fault it suffered), bounded and thread-safe; ``request_log()`` / ``clear_request_log()``.
 """
@@ -30,6 +33,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import transaction
 
 from sandbox.graph import errors
 
@@ -40,6 +44,7 @@ ERROR_FAULTS = frozenset({"503", "504", "429"})  # answered with an error, the c
 
 _lock = threading.Lock()
 _log: deque = deque(maxlen=LOG_SIZE)
+_memberships: deque = deque(maxlen=LOG_SIZE)
 _writes: deque = deque()
 _fault_rng: tuple[object, random.Random] | None = None
 
@@ -70,6 +75,17 @@ class LoggedRequest:
         if self.items:
             return tuple(item for item in self.items if item[0] != "GET")
         return ((self.method, self.path, self.processed_status),) if self.method != "GET" else ()
+
+
+@dataclass(frozen=True)
+class MembershipChange:
+    """One membership link made ("add") or removed ("remove") by a call, when it was committed."""
+
+    container_id: str
+    member_id: str
+    action: str
+    request_id: str
+    time: float  # epoch seconds
 
 
 def setting(name: str, default):
@@ -192,6 +208,21 @@ def write_log() -> list[tuple[LoggedRequest, tuple[str, str, int]]]:
 def clear_request_log() -> None:
     with _lock:
         _log.clear()
+        _memberships.clear()
+
+
+def log_membership_change(container_id, member_id, action: str, request_id: str) -> None:
+    """Note a membership change once its transaction commits (a rolled-back one never happened)."""
+    def note() -> None:
+        with _lock:
+            _memberships.append(MembershipChange(str(container_id), str(member_id), action, request_id, time.time()))
+    transaction.on_commit(note)
+
+
+def membership_log() -> list[MembershipChange]:
+    """A copy of the membership log, oldest first."""
+    with _lock:
+        return list(_memberships)
 
 
 def reset_all() -> None:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from django.db import transaction
 
-from sandbox import authz
+from sandbox import authz, knobs
 from sandbox.graph import directory, errors
 from sandbox.graph.call import MISSING, Call, Result, no_content
 from sandbox.models import DirectoryObject, Kind, Link
@@ -86,6 +86,7 @@ def add_member(call: Call, actor: authz.Actor, container: DirectoryObject) -> Re
             raise errors.already_member()
         Link.objects.create(container=container, member=member, relation=Link.MEMBERS, member_name=member.display_name)
         mark_management_restricted(container, member)
+        knobs.log_membership_change(container.id, member.id, "add", call.request_id)
     return no_content()
 
 
@@ -96,6 +97,7 @@ def remove_member(call: Call, actor: authz.Actor, container: DirectoryObject, ra
     deleted, _ = Link.objects.filter(container=container, member_id=member_id, relation=Link.MEMBERS).delete()
     if not deleted:
         raise errors.not_found(str(container.id))
+    knobs.log_membership_change(container.id, member_id, "remove", call.request_id)
     if restricts_members(container):
         member = DirectoryObject.objects.filter(id=member_id).first()
         if member is not None:
@@ -149,6 +151,8 @@ def patch_group(call: Call, actor: authz.Actor, group: DirectoryObject) -> Resul
             raise errors.already_member()
         Link.objects.bulk_create([Link(container=group, member=member, relation=Link.MEMBERS, member_name=member.display_name)
                                   for member in members])
+        for member in members:
+            knobs.log_membership_change(group.id, member.id, "add", call.request_id)
     return no_content()
 
 

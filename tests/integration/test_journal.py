@@ -53,7 +53,7 @@ def test_a_bulk_remove_whose_answer_is_lost_is_read_back_and_shown_done(sign_in,
     assert answer.status_code == 200
     assert "2 of 2 removed." in unescape(answer.text)
     assert not is_member(group, first) and not is_member(group, second)
-    assert journal([first, second]) == {first: "done", second: "done"}
+    assert journal([first, second]) == {first: "as_asked", second: "as_asked"}
     batches = [e for e in knobs.request_log() if e.path.endswith("/$batch") and any(i[0] == "DELETE" for i in e.items)]
     assert len(batches) == 1  # read back, never resent
 
@@ -68,8 +68,8 @@ def test_a_multi_add_to_a_group_whose_answer_is_lost_is_read_back_not_called_unc
                                 headers={"HX-Target": "add-results"}).text)
     settings.SANDBOX_FAULT_RATE = 0.0
     assert all(is_member(group, m) for m in newcomers)
-    assert answer.count("Added.") == 3 and "Nothing was changed" not in answer
-    assert journal(newcomers) == dict.fromkeys(newcomers, "done")
+    assert answer.count("Added, or it was so already") == 3 and "Nothing was changed" not in answer
+    assert journal(newcomers) == dict.fromkeys(newcomers, "as_asked")
     patches = [e for e in knobs.request_log() if e.method == "PATCH"]
     assert len(patches) == 1
 
@@ -83,8 +83,8 @@ def test_a_unit_add_whose_answers_are_lost_is_read_back(sign_in, tenant, setting
                                 headers={"HX-Target": "add-results"}).text)
     settings.SANDBOX_FAULT_RATE = 0.0
     assert all(is_member(unit, m) for m in newcomers)
-    assert answer.count("Added.") == 2
-    assert journal(newcomers) == dict.fromkeys(newcomers, "done")
+    assert answer.count("Added, or it was so already") == 2
+    assert journal(newcomers) == dict.fromkeys(newcomers, "as_asked")
 
 
 def test_when_every_answer_is_lost_the_page_says_unknown_and_the_journal_settles_later(sign_in, tenant, settings,
@@ -109,7 +109,7 @@ def test_when_every_answer_is_lost_the_page_says_unknown_and_the_journal_settles
     settings.SANDBOX_LOOPBACK_URL = live_server.url  # the command runs outside any request
     call_command("resolve_journal", "--older-than", "0")
 
-    assert journal(leaving + joining) == dict.fromkeys(leaving + joining, "done")
+    assert journal(leaving + joining) == dict.fromkeys(leaving + joining, "as_asked")
     assert all("read back later" in e.message for e in AuditEntry.objects.all())
 
 
@@ -126,7 +126,7 @@ def test_the_journal_page_settles_my_open_entries_to_what_really_happened(sign_i
     Link.objects.create(container_id=group, relation="members", member_id=joining)
     settings.JOURNAL_SETTLE_AFTER = timedelta(0)
     page = unescape(desk.get(f"{desk.base_url}/activity/?mine=1").text)
-    assert journal([staying, joining]) == {staying: "interrupted", joining: "done"}
+    assert journal([staying, joining]) == {staying: "interrupted", joining: "as_asked"}
     assert "Interrupted: not done" in page and "so it was not removed" in page
 
 

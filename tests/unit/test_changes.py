@@ -89,7 +89,7 @@ def test_open_entries_are_settled_by_reading_the_membership_back(actor):
                                   member_id=member, outcome="pending")
     assert changes.settle_open(graph, changes.open_entries(actor=actor)) == 3
     outcomes = dict(AuditEntry.objects.values_list("member_id", "outcome"))
-    assert outcomes == {IDS[0]: "done", IDS[1]: "interrupted", IDS[2]: "done"}
+    assert outcomes == {IDS[0]: "as_asked", IDS[1]: "interrupted", IDS[2]: "as_asked"}
     assert ("read_membership", GROUP, (IDS[0], IDS[1], IDS[2])) in graph.calls
     assert changes.open_entries().count() == 0
 
@@ -133,7 +133,7 @@ def test_a_later_attempt_that_changed_nothing_does_not_stop_the_read_back(actor)
     first, second = _journal(actor, Action.REMOVE, IDS[1], "pending"), _journal(actor, Action.ADD, IDS[1], "pending")
     assert changes.settle_open(graph, changes.open_entries(actor=actor)) == 3
     outcomes = {e.pk: (e.outcome, e.superseded_by_id) for e in AuditEntry.objects.all()}
-    assert outcomes[lost_add.pk] == ("done", None)
+    assert outcomes[lost_add.pk] == ("as_asked", None)
     assert outcomes[first.pk] == ("superseded", second.pk)
     assert outcomes[second.pk] == ("interrupted", None)
     assert ("read_membership", GROUP, (IDS[0], IDS[1])) in graph.calls

@@ -200,7 +200,7 @@ def test_timed_out_removal_is_read_back_and_found_done(graph_api, client):
     graph_api.delete(f"{GRAPH}/groups/{GROUP}/members/{USER}/$ref", body=requests.Timeout("slow"))
     graph_api.get(f"{GRAPH}/groups/{GROUP}/members/{USER}", status=404, json=NOT_FOUND)
     result = client.remove_member(Container(Kind.GROUPS, GROUP), USER)
-    assert result.outcome is Outcome.DONE
+    assert result.outcome is Outcome.AS_ASKED
 
 
 def test_timed_out_removal_still_a_member_is_unknown_with_the_timeout(graph_api, client):
@@ -287,7 +287,7 @@ def test_add_that_timed_out_is_re_read_not_resent_and_found_done(graph_api, clie
     graph_api.get(f"{GRAPH}/groups/{GROUP}/members/{USER}", json={"id": USER},
                   match=[matchers.query_param_matcher({"$select": "id"})])
     result = client.add_member(Container(Kind.GROUPS, GROUP), USER)
-    assert result.outcome is Outcome.DONE
+    assert result.outcome is Outcome.AS_ASKED
     assert [c.request.method for c in graph_api.calls] == ["POST", "GET"]
 
 
@@ -313,7 +313,7 @@ def test_a_batch_item_answered_503_is_read_back_not_resent(graph_api, client):
     ]})
     graph_api.get(f"{GRAPH}/directory/administrativeUnits/{UNIT}/members/{USER2}", json={"id": USER2})
     first, second = client.add_members(Container(Kind.UNITS, UNIT), [USER, USER2])
-    assert (first.outcome, second.outcome) == (Outcome.DONE, Outcome.DONE)
+    assert (first.outcome, second.outcome) == (Outcome.DONE, Outcome.AS_ASKED)
     assert [c.request.method for c in graph_api.calls] == ["POST", "GET"]
 
 
@@ -400,7 +400,7 @@ def test_a_bulk_remove_whose_batch_answer_is_lost_is_read_back_in_one_batch_not_
             {"id": "0", "method": "GET", "url": f"/groups/{GROUP}/members/{USER}?$select=id"},
             {"id": "1", "method": "GET", "url": f"/groups/{GROUP}/members/{USER2}?$select=id"}]})])
     removed, kept = client.remove_members(Container(Kind.GROUPS, GROUP), [USER, USER2])
-    assert removed.outcome is Outcome.DONE
+    assert removed.outcome is Outcome.AS_ASKED
     assert kept.outcome is Outcome.BUSY and kept.error.status == 0  # still a member: not done, and said so
     assert [c.request.method for c in graph_api.calls] == ["POST", "POST"]
 
@@ -410,7 +410,7 @@ def test_a_group_multi_add_whose_patch_answer_is_lost_is_read_back_not_reported_
     graph_api.post(f"{GRAPH}/$batch", json={"responses": [
         {"id": "0", "status": 200, "body": {"id": USER}}, {"id": "1", "status": 200, "body": {"id": USER2}}]})
     results = client.add_members(Container(Kind.GROUPS, GROUP), [USER, USER2])
-    assert [r.outcome for r in results] == [Outcome.DONE, Outcome.DONE]
+    assert [r.outcome for r in results] == [Outcome.AS_ASKED, Outcome.AS_ASKED]
     assert [c.request.method for c in graph_api.calls] == ["PATCH", "POST"]
 
 
@@ -419,7 +419,7 @@ def test_a_unit_multi_add_whose_batch_got_503_is_read_back(graph_api, client):
     graph_api.post(f"{GRAPH}/$batch", json={"responses": [
         {"id": "0", "status": 200, "body": {"id": USER}}, {"id": "1", "status": 404, "body": NOT_FOUND}]})
     added, not_added = client.add_members(Container(Kind.UNITS, UNIT), [USER, USER2])
-    assert (added.outcome, not_added.outcome) == (Outcome.DONE, Outcome.BUSY)
+    assert (added.outcome, not_added.outcome) == (Outcome.AS_ASKED, Outcome.BUSY)
 
 
 def test_a_change_whose_read_back_fails_too_is_unknown_never_raised(graph_api, client):
@@ -451,7 +451,7 @@ def test_a_batch_of_adds_answered_500_is_read_back_for_the_items_that_ran(graph_
     graph_api.post(f"{GRAPH}/$batch", json={"responses": [
         {"id": "0", "status": 200, "body": {"id": USER}}, {"id": "1", "status": 404, "body": NOT_FOUND}]})
     added, not_added = client.add_members(Container(Kind.UNITS, UNIT), [USER, USER2])
-    assert (added.outcome, not_added.outcome) == (Outcome.DONE, Outcome.FAILED)
+    assert (added.outcome, not_added.outcome) == (Outcome.AS_ASKED, Outcome.FAILED)
     assert [c.request.method for c in graph_api.calls] == ["POST", "POST"]  # read back, not resent
 
 
@@ -462,8 +462,8 @@ def test_a_single_add_or_remove_answered_with_a_server_error_is_read_back(graph_
     graph_api.delete(f"{GRAPH}/units/{UNIT}/members/{USER}/$ref".replace("/units/", "/directory/administrativeUnits/"),
                      status=status, json=graph_error("InternalServerError", ""))
     graph_api.get(f"{GRAPH}/directory/administrativeUnits/{UNIT}/members/{USER}", status=404, json=NOT_FOUND)
-    assert client.add_member(Container(Kind.GROUPS, GROUP), USER).outcome is Outcome.DONE
-    assert client.remove_member(Container(Kind.UNITS, UNIT), USER).outcome is Outcome.DONE
+    assert client.add_member(Container(Kind.GROUPS, GROUP), USER).outcome is Outcome.AS_ASKED
+    assert client.remove_member(Container(Kind.UNITS, UNIT), USER).outcome is Outcome.AS_ASKED
 
 
 def test_whether_member_lists_are_readable_is_unknown_not_an_error_when_the_batch_fails(graph_api, client):
@@ -576,7 +576,7 @@ def test_a_read_whose_kept_alive_connection_was_closed_is_sent_again_at_once(gra
 def test_a_write_whose_connection_broke_is_never_sent_again(graph_api, client):
     graph_api.delete(f"{GRAPH}/groups/{GROUP}/members/{USER}/$ref", body=requests.ConnectionError("reset"))
     graph_api.get(f"{GRAPH}/groups/{GROUP}/members/{USER}", status=404, json=NOT_FOUND)
-    assert client.remove_member(Container(Kind.GROUPS, GROUP), USER).outcome is Outcome.DONE
+    assert client.remove_member(Container(Kind.GROUPS, GROUP), USER).outcome is Outcome.AS_ASKED
     assert [c.request.method for c in graph_api.calls] == ["DELETE", "GET"]
 
 
@@ -586,13 +586,13 @@ def test_a_read_batch_item_answered_200_with_no_json_object_is_an_error_not_an_e
     assert isinstance(answer, GraphError) and answer.code == "UnreadableAnswer"
 
 
-def test_a_removal_resent_after_a_504_that_finds_the_member_gone_is_done_not_already(graph_api, client):
-    # Graph can apply a write and still answer 504: the resent DELETE's 404 is the first send's doing.
+def test_a_removal_resent_after_a_504_that_finds_the_member_gone_is_as_asked_not_already(graph_api, client):
+    # Graph can apply a write and still answer 504: the resent DELETE's 404 may be the first send's doing.
     url = f"{GRAPH}/groups/{GROUP}/members/{USER}/$ref"
     graph_api.delete(url, status=504, headers={"request-id": "first-send"}, json=graph_error("GatewayTimeout", ""))
     graph_api.delete(url, status=404, json=NOT_FOUND)
     result = client.remove_member(Container(Kind.GROUPS, GROUP), USER)
-    assert (result.outcome, result.request_id) == (Outcome.DONE, "first-send")
+    assert (result.outcome, result.request_id) == (Outcome.AS_ASKED, "first-send")
 
 
 def test_a_removal_answered_404_at_once_is_already_removed(graph_api, client):
@@ -600,7 +600,7 @@ def test_a_removal_answered_404_at_once_is_already_removed(graph_api, client):
     assert client.remove_member(Container(Kind.GROUPS, GROUP), USER).outcome is Outcome.ALREADY
 
 
-def test_a_batch_removal_item_resent_after_a_503_that_finds_the_member_gone_is_done(graph_api, client):
+def test_a_batch_removal_item_resent_after_a_503_that_finds_the_member_gone_is_as_asked(graph_api, client):
     graph_api.post(f"{GRAPH}/$batch", headers={"request-id": "b1"}, json={"responses": [
         {"id": "1", "status": 503, "headers": {"Retry-After": "0", "request-id": "item-first"},
          "body": graph_error("UnknownError", "")},
@@ -608,5 +608,5 @@ def test_a_batch_removal_item_resent_after_a_503_that_finds_the_member_gone_is_d
     graph_api.post(f"{GRAPH}/$batch", headers={"request-id": "b2"}, json={"responses": [
         {"id": "1", "status": 404, "body": NOT_FOUND}]})
     results = client.remove_members(Container(Kind.GROUPS, GROUP), [USER, USER2])
-    assert [r.outcome for r in results] == [Outcome.DONE, Outcome.ALREADY]
+    assert [r.outcome for r in results] == [Outcome.AS_ASKED, Outcome.ALREADY]
     assert results[0].request_id == "item-first"
