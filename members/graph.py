@@ -764,10 +764,12 @@ class GraphClient:
             response = self._request("DELETE", self._url(path))
         except GraphError as error:
             retried = error.status in RETRYABLE_STATUSES  # a 503/504 was, to the bound: DELETE is idempotent
-            if error.is_uncertain and not retried:  # no answer, or a server error: read back, never guess
-                return self._read_back(container, [member_id], error, want_member=False)[0]
             if error.is_not_found and error.earlier is not None:
                 return _as_asked_after_earlier_send(member_id, error.earlier)
+            # No answer, or a server error, now or to an earlier send (which may have been applied):
+            # read back, never guess.
+            if (error.is_uncertain and not retried) or (error.earlier is not None and error.is_busy):
+                return self._read_back(container, [member_id], error.earlier or error, want_member=False)[0]
             return _result_of_error(member_id, error, already=error.is_not_found)
         return Result(member_id, Outcome.DONE, request_id=response.headers.get("request-id", ""))
 
@@ -864,7 +866,10 @@ class GraphClient:
             wait = max((e.retry_after if e.retry_after is not None else 2.0 ** (attempt + 1) for e in throttled.values()),
                        default=0.0)
             if throttled and (attempt >= self.max_retries or wait > self.max_retry_wait):
-                results.update((m, _result_of_error(m, e)) for m, e in throttled.items())
+                # Not sent again: busy, unless an earlier send of it got a 503/504 (it may have been
+                # applied): those are read back with the uncertain ones.
+                uncertain.update((m, resent_after[m]) for m in throttled if m in resent_after)
+                results.update((m, _result_of_error(m, e)) for m, e in throttled.items() if m not in resent_after)
                 break
             if throttled:
                 attempt += 1

@@ -610,3 +610,24 @@ def test_a_batch_removal_item_resent_after_a_503_that_finds_the_member_gone_is_a
     results = client.remove_members(Container(Kind.GROUPS, GROUP), [USER, USER2])
     assert [r.outcome for r in results] == [Outcome.AS_ASKED, Outcome.ALREADY]
     assert results[0].request_id == "item-first"
+
+
+def test_a_removal_whose_first_send_got_a_504_and_whose_resend_is_throttled_is_read_back(graph_api, client):
+    # The first send may have been applied: "busy, not removed" would be a guess; the read-back tells.
+    url = f"{GRAPH}/groups/{GROUP}/members/{USER}/$ref"
+    graph_api.delete(url, status=504, headers={"request-id": "first-send"}, json=graph_error("GatewayTimeout", ""))
+    graph_api.delete(url, status=429, headers={"Retry-After": "600"}, json=THROTTLED)
+    graph_api.get(f"{GRAPH}/groups/{GROUP}/members/{USER}", status=404, json=NOT_FOUND)
+    result = client.remove_member(Container(Kind.GROUPS, GROUP), USER)
+    assert result.outcome is Outcome.AS_ASKED and result.request_id == "first-send"
+
+
+def test_a_batch_removal_item_resent_after_a_503_then_throttled_is_read_back(graph_api, client):
+    graph_api.post(f"{GRAPH}/$batch", json={"responses": [
+        {"id": "1", "status": 503, "headers": {"Retry-After": "0"}, "body": graph_error("UnknownError", "")},
+        {"id": "2", "status": 204}]})
+    graph_api.post(f"{GRAPH}/$batch", json={"responses": [
+        {"id": "1", "status": 429, "headers": {"Retry-After": "600"}, "body": THROTTLED}]})
+    graph_api.get(f"{GRAPH}/groups/{GROUP}/members/{USER}", status=404, json=NOT_FOUND)
+    results = client.remove_members(Container(Kind.GROUPS, GROUP), [USER, USER2])
+    assert [r.outcome for r in results] == [Outcome.AS_ASKED, Outcome.DONE]
