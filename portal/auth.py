@@ -10,6 +10,7 @@ Every function that holds a token or the cache hides its frames' variables from 
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from importlib import import_module
 from urllib.parse import quote, urlencode, urlsplit
@@ -31,7 +32,7 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from portal import tokencrypt
+from portal import tokencrypt, tokenlock
 from portal.credentials import client_credential
 
 log = logging.getLogger("members.auth")
@@ -130,20 +131,62 @@ def graph_token(request: HttpRequest) -> str:
     return session_token(request.session)
 
 
+# msal takes an access token with less than this left for expired, and refreshes (its own rule).
+MSAL_MIN_LEFT = 5 * 60
+# A token another request of the session just got (while this one waited for the lock) is used if it
+# has this long left: it was issued a moment ago, whatever its lifetime (msal would refresh again).
+REUSE_MIN_LEFT = 30
+# How long a request waits for another's refresh (one token call, bounded by its timeout).
+REFRESH_WAIT = 15.0
+
+
 @sensitive_variables()
 def session_token(session: SessionBase) -> str:
-    """A valid access token from a session's token cache (refreshed when needed, the cache saved back)."""
+    """A valid access token from a session's token cache (refreshed when needed, the cache saved back).
+
+    A refresh is serialised per session (``portal.tokenlock``) across threads, workers and servers:
+    the refresh token is redeemed once, and a request that waited for another's refresh uses the
+    token that one got (read from the session store, where it is written before the lock is let go).
+    """
     account_id = session.get(ACCOUNT_KEY)
     if not account_id:
         raise ReauthenticationRequired("no account in this session")
+    # Ask for what was granted, not what was requested: asking for an ungranted scope would
+    # miss the cache and refresh on every call.
+    scopes = sorted(session.get(SCOPES_KEY, [])) or settings.GRAPH_SCOPES
     cache = _load_cache(session)
+    if token := _cached_token(cache, account_id, scopes, MSAL_MIN_LEFT):
+        return token  # what msal would answer from its cache: no call, no lock
+    try:
+        with tokenlock.held(session.session_key or account_id, wait=REFRESH_WAIT):
+            if _reload_token_state(session):  # another request refreshed while this one waited
+                cache = _load_cache(session)
+                if token := _cached_token(cache, account_id, scopes, REUSE_MIN_LEFT):
+                    return token
+            token = _refresh(session, cache, account_id, scopes)
+            _write_token_state(session)
+            return token
+    except tokenlock.Busy:
+        log.warning("a token refresh of this session took longer than %s s: signing in again", REFRESH_WAIT)
+        raise ReauthenticationRequired("another refresh of this session is still running") from None
+
+
+@sensitive_variables()
+def _cached_token(cache: msal.SerializableTokenCache, account_id: str, scopes: list[str], min_left: float) -> str | None:
+    now = time.time()
+    query = {"client_id": settings.ENTRA_CLIENT_ID, "home_account_id": account_id}
+    for entry in cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN, target=scopes, query=query):
+        if int(entry["expires_on"]) - now >= min_left:
+            return entry["secret"]
+    return None
+
+
+@sensitive_variables()
+def _refresh(session: SessionBase, cache: msal.SerializableTokenCache, account_id: str, scopes: list[str]) -> str:
     app = _msal_app(cache)
     account = next((a for a in app.get_accounts() if a["home_account_id"] == account_id), None)
     if account is None:
         raise ReauthenticationRequired("the token cache has no account")
-    # Ask for what was granted, not what was requested: asking for an ungranted scope would
-    # miss the cache and refresh on every call.
-    scopes = sorted(session.get(SCOPES_KEY, [])) or settings.GRAPH_SCOPES
     try:
         result = app.acquire_token_silent_with_error(scopes, account=account)
     except requests.RequestException as exc:  # the refresh could not reach the token endpoint
@@ -157,6 +200,54 @@ def session_token(session: SessionBase) -> str:
     if "scope" in result:
         session[SCOPES_KEY] = resource_scopes(result["scope"])
     return result["access_token"]
+
+
+TOKEN_STATE = (CACHE_KEY, SCOPES_KEY)  # what a refresh changes in the session
+
+
+def _stored(session: SessionBase) -> dict | None:
+    """The session as its store holds it now (not as this request loaded it); None if it has none."""
+    if not session.session_key:
+        return None
+    stored = type(session)(session_key=session.session_key)
+    data = stored.load()
+    return data if stored.session_key else None  # load() of a session gone (signed out) makes a new key
+
+
+@sensitive_variables()
+def _reload_token_state(session: SessionBase) -> bool:
+    """Take the stored token state into this request's session if another request changed it; whether it had."""
+    stored = _stored(session)
+    if stored is None or all(stored.get(k) == session.get(k) for k in TOKEN_STATE):
+        return False
+    for key in TOKEN_STATE:
+        if key in stored:
+            session[key] = stored[key]
+    _mark_stored(session)
+    return True
+
+
+def _mark_stored(session: SessionBase) -> None:
+    if hasattr(session, "token_state_stored"):  # portal.sessions' store: it need not keep these as its own
+        session.token_state_stored(TOKEN_STATE)
+
+
+@sensitive_variables()
+def _write_token_state(session: SessionBase) -> None:
+    """Write this request's token state to the store now (under the lock), not when the answer is sent:
+    a request waiting for the lock reads it from there."""
+    if not session.session_key:
+        return
+    stored = type(session)(session_key=session.session_key)
+    data = stored.load()
+    if not stored.session_key:
+        return
+    stored._session_cache = data
+    for key in TOKEN_STATE:
+        if key in session:
+            stored[key] = session[key]  # set here: this save keeps them
+    stored.save()
+    _mark_stored(session)
 
 
 def stored_sessions(user) -> Iterator[SessionBase]:

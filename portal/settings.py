@@ -131,7 +131,7 @@ if SANDBOX_MODE:
                          ("SANDBOX_FAULT_RATE", float), ("SANDBOX_FAULT_SEED", int), ("SANDBOX_FAULTS", str),
                          ("SANDBOX_FAULT_RETRY_AFTER", int), ("SANDBOX_FAULT_ON", str), ("SANDBOX_FAULT_WHEN", str),
                          ("SANDBOX_SLOW_MS", float),
-                         ("SANDBOX_TOKEN_LIFETIME", int),
+                         ("SANDBOX_TOKEN_LIFETIME", int), ("SANDBOX_REFRESH_REUSE_GRACE", float),
                          ("SANDBOX_SEED_USERS", int), ("SANDBOX_SEED_GROUPS", int), ("SANDBOX_SEED_BIG_GROUP_MEMBERS", int),
                          ("SANDBOX_CLIENT_CERTIFICATE", str)]:
         if os.environ.get(_name):
@@ -198,7 +198,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.logs.RequestLogMiddleware",
     "portal.timing.ServerTimingMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "portal.sessions.SessionMiddleware",  # Django's, saving no older copy of the token state (portal.sessions)
     "portal.slash.AppendSlashForReadsMiddleware",  # CommonMiddleware, with the slash appended for reads only
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

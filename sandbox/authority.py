@@ -182,12 +182,13 @@ def _pkce_matches(verifier: str, challenge: str) -> bool:
     return secrets.compare_digest(base64.urlsafe_b64encode(digest).rstrip(b"=").decode(), challenge)
 
 
-def _token_response(user: DirectoryObject, client_id: str, scopes: list[str], nonce: str = "") -> JsonResponse:
+def _token_response(user: DirectoryObject, client_id: str, scopes: list[str], nonce: str = "",
+                    family: uuid.UUID | None = None) -> JsonResponse:
     access_token, lifetime = tokens.issue_access_token(user, client_id, scopes)
     refresh_raw = secrets.token_urlsafe(48)
     RefreshToken.objects.create(
         token_hash=hashlib.sha256(refresh_raw.encode()).hexdigest(), user=user, client_id=client_id,
-        scope=" ".join(scopes),
+        scope=" ".join(scopes), family=family or uuid.uuid4(),
     )
     return JsonResponse({
         "token_type": "Bearer",
@@ -216,11 +217,33 @@ def _redeem_code(request: HttpRequest) -> HttpResponse:
     return _token_response(code.user, code.client_id, scopes, nonce=code.nonce)
 
 
+# Refresh-token rotation and reuse (what the app must survive, so the sandbox does it):
+# - Microsoft identity platform, "Refresh tokens" (learn.microsoft.com/entra/identity-platform/refresh-tokens):
+#   "Refresh tokens replace themselves with a fresh token upon every use" and clients must keep the new
+#   one and discard the old. Entra documents that it doesn't revoke the old one today, but reserves
+#   the right to change token behaviour without notice, and single-page apps already get single-use ones.
+# - OAuth 2.0 Security BCP (RFC 9700 §4.14.2), "refresh token rotation": a refresh token is good once;
+#   when a redeemed one is presented again, the server cannot tell the client from a thief, and
+#   revokes the whole chain (every token rotated from that sign-in): the user signs in again.
+# - Servers that do this allow a short reuse interval, so that a client whose answer was lost on
+#   the way back (the "drop" fault) can ask again: ``SANDBOX_REFRESH_REUSE_GRACE`` seconds (5).
+# So: each redemption rotates; a redeemed token presented again within the grace is answered (from
+# the same chain); after it, the chain is revoked and the answer is invalid_grant (AADSTS70000).
+# An app that refreshes the same session in parallel with one refresh token fails here; it must
+# refresh once per session and share the result (portal.tokenlock).
+REUSE_GRACE = 5.0
+
+
+def _reuse_grace() -> timedelta:
+    return timedelta(seconds=float(getattr(settings, "SANDBOX_REFRESH_REUSE_GRACE", REUSE_GRACE)))
+
+
 def _redeem_refresh_token(request: HttpRequest) -> HttpResponse:
     raw = request.POST.get("refresh_token", "")
     stored = RefreshToken.objects.select_related("user").filter(token_hash=hashlib.sha256(raw.encode()).hexdigest()).first()
-    if stored is None or stored.revoked or stored.client_id != request.POST.get("client_id"):
-        return _oauth_error("invalid_grant", "AADSTS70000: Provided grant is invalid or malformed.", [70000])
+    invalid = _oauth_error("invalid_grant", "AADSTS70000: Provided grant is invalid or malformed.", [70000])
+    if stored is None or stored.client_id != request.POST.get("client_id"):
+        return invalid
     requested = resource_scopes(request.POST.get("scope", "")) or stored.scope.split()
     granted = consented_scopes(stored.user, requested)
     if set(granted) != set(requested):
@@ -230,9 +253,18 @@ def _redeem_refresh_token(request: HttpRequest) -> HttpResponse:
             f"AADSTS65001: The user or administrator has not consented to use the application. Scopes not granted: {missing}.",
             [65001], suberror="consent_required",
         )
-    stored.revoked = True  # rotation: each refresh token is good once
-    stored.save(update_fields=["revoked"])
-    return _token_response(stored.user, stored.client_id, granted)
+    now = timezone.now()
+    # Rotation: good once. A conditional update, so that of two redemptions at once only one is the first.
+    first = RefreshToken.objects.filter(pk=stored.pk, revoked=False).update(revoked=True, redeemed_at=now)
+    if not first:
+        stored.refresh_from_db()
+        if stored.redeemed_at is None:  # revoked by an admin ("revoke sessions", a password reset)
+            return invalid
+        if now - stored.redeemed_at > _reuse_grace():  # a redeemed token again: the chain is revoked
+            chain = RefreshToken.objects.filter(family=stored.family) if stored.family else RefreshToken.objects.filter(pk=stored.pk)
+            chain.update(revoked=True)
+            return invalid
+    return _token_response(stored.user, stored.client_id, granted, family=stored.family)
 
 
 def _authenticate_client(request: HttpRequest, tenant: uuid.UUID) -> JsonResponse | None:

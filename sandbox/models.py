@@ -116,14 +116,16 @@ class AuthorizationCode(models.Model):
 
 
 class RefreshToken(models.Model):
-    """A refresh token (stored hashed); rotated on every use, as Entra may."""
+    """A refresh token (stored hashed); rotated on every use, as Entra may (sandbox.authority)."""
 
     token_hash = models.CharField(max_length=64, primary_key=True)
     user = models.ForeignKey(DirectoryObject, on_delete=models.CASCADE)
     client_id = models.CharField(max_length=64)
     scope = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
-    revoked = models.BooleanField(default=False)
+    revoked = models.BooleanField(default=False)  # no longer good: redeemed (rotated), or revoked by an admin
+    redeemed_at = models.DateTimeField(null=True, blank=True)  # when it was exchanged for its successor
+    family = models.UUIDField(null=True, blank=True, db_index=True)  # the tokens rotated from one sign-in
 
 
 class SigningKey(models.Model):

@@ -14,7 +14,7 @@ from cryptography.fernet import Fernet
 
 from members.models import AuditEntry
 from sandbox import knobs
-from sandbox.models import Link, RefreshToken
+from sandbox.models import DirectoryObject, Link, RefreshToken
 from tests.conftest import row_html
 
 PAGES = ["/", "/groups/", "/units/", "/roles/"]
@@ -131,3 +131,42 @@ def test_rotating_the_token_cache_key_keeps_sessions_signed_in(sign_in, tenant, 
     settings.TOKEN_CACHE_KEYS = [Fernet.generate_key().decode()]  # a key the cache was never sealed with
     answer = desk.get(f"{desk.base_url}/groups/", allow_redirects=False)
     assert answer.status_code == 302 and answer.headers["Location"] == "/accounts/sign-in/?next=/groups/"
+
+
+def test_parallel_requests_of_one_session_with_short_lived_tokens_never_bounce(sign_in, tenant, settings):
+    """6 at a time, 50 pages and 10 changes, every access token counting as expired for msal: one
+    refresh at a time per session, the others using the token it got; none sent to sign-in, none "not sent"."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings.SANDBOX_TOKEN_LIFETIME = 60
+    group = tenant["helpdesk_group"].id
+    inside = {str(m) for m in Link.objects.filter(container_id=group, relation="members").values_list("member_id", flat=True)}
+    devices = DirectoryObject.objects.filter(kind="device").exclude(id__in=inside).order_by("id")
+    newcomers = ([str(user.id) for user in tenant["spare_users"]] + [str(d.id) for d in devices])[:10]
+    desk = sign_in("helpdesk@contoso.example")
+    refreshes_before = RefreshToken.objects.count()
+    pages = [PAGES[n % len(PAGES)] for n in range(50)]
+    work = [("page", path) for path in pages] + [("add", member) for member in newcomers]
+    work = work[::5] + work[1::5] + work[2::5] + work[3::5] + work[4::5]  # changes among the pages
+
+    def do(item):
+        kind, value = item
+        if kind == "page":
+            return desk.htmx("GET", value, current=value)
+        return desk.htmx("POST", f"/groups/{group}/members/", current=f"/groups/{group}/", data={"member": value},
+                         headers={"HX-Target": "add-results"})
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(do, work))
+
+    bounced = [(item, a.status_code, a.headers.get("HX-Redirect") or a.headers.get("Location"))
+               for item, a in zip(work, answers) if a.status_code != 200 or "HX-Redirect" in a.headers]
+    assert bounced == []
+    assert AuditEntry.objects.filter(outcome="sign_in").count() == 0
+    assert sorted(AuditEntry.objects.filter(outcome="done").values_list("member_id", flat=True)) == sorted(newcomers)
+    assert all(is_member(group, member) for member in newcomers)
+    refreshes = RefreshToken.objects.count() - refreshes_before
+    print(f"{len(work)} requests, {refreshes} refreshes")
+    assert refreshes < len(work)  # a request that waited used the token another got (most of them)
+    # Each refresh redeemed the newest token, in turn: one chain, no fork from a token redeemed twice.
+    assert RefreshToken.objects.filter(revoked=False).count() == 1

@@ -110,9 +110,25 @@ def shared_services(tmp_path):
 @pytest.fixture
 def two_servers(shared_services, collected_static, tmp_path):
     """Migrate and seed the shared database once, then start two demo servers on it."""
+    yield from started_servers(shared_services, collected_static, tmp_path, {})
+
+
+@pytest.fixture
+def two_servers_short_tokens(shared_services, collected_static, tmp_path):
+    """The same, with two workers each and access tokens msal counts as expired (every call refreshes).
+
+    Each demo server's sandbox answers its token calls from the server's own threads: a request
+    that holds the session's refresh lock needs a free thread of its worker for its token call,
+    while up to 6 requests wait for the lock in that worker. Entra is outside any app server, so
+    that is the test's set-up, not the app's: 8 threads leave the token call one."""
+    yield from started_servers(shared_services, collected_static, tmp_path,
+                               {"SANDBOX_TOKEN_LIFETIME": "60", "WEB_CONCURRENCY": "2", "THREADS": "8"})
+
+
+def started_servers(shared_services: dict, collected_static: str, tmp_path: Path, extra: dict):
     env = {**shared_services, "DEMO_SERVER": "1", "SECRET_KEY": uuid.uuid4().hex * 2, "LOG_FORMAT": "json",
            "STATIC_ROOT": collected_static, "WEB_CONCURRENCY": "1", "THREADS": "4",
-           "SANDBOX_LOOPBACK_URL": "http://127.0.0.1:9"}  # each server names its own below
+           "SANDBOX_LOOPBACK_URL": "http://127.0.0.1:9", **extra}  # each server names its own below
     for command in (["manage.py", "migrate", "--no-input"],
                     ["manage.py", "sandbox", "seed", "--users", str(SMALL_TENANT["users"]),
                      "--groups", str(SMALL_TENANT["groups"]), "--big-group", str(SMALL_TENANT["big_group_members"])]):
@@ -184,6 +200,46 @@ def test_sign_in_on_one_server_and_remove_on_the_other_both_journals_agree(two_s
     for server in two_servers:
         server.stop()  # flush and close their logs before reading them
     assert_json_logs_without_secrets(a.log(), b.log(), member)
+
+
+def test_parallel_requests_of_one_session_on_two_servers_refresh_once_at_a_time_and_never_bounce(
+        two_servers_short_tokens, shared_services):
+    """One browser's requests spread over two servers (two workers each), 6 at a time, every one
+    needing a refresh: the refresh lock (Redis) holds across them all; none is sent to sign-in."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    a, b = two_servers_short_tokens
+    database = shared_services["DATABASE_URL"]
+    group = WELL_KNOWN["helpdesk_group"]
+    newcomers = [row[0] for row in sandbox_rows(
+        database, "SELECT o.id::text FROM sandbox_directoryobject o WHERE o.kind = 'device' AND o.id NOT IN"
+                  " (SELECT member_id FROM sandbox_link WHERE container_id = %s) ORDER BY o.id LIMIT 6", uuid.UUID(group.id))]
+    on_a = sign_in_over_http(a.url, "helpdesk@contoso.example")
+    desks = [on_a, DeskSession(b.url)]
+    desks[1].cookies.update(on_a.cookies)
+    work = [("page", path) for path in ["/", "/groups/", "/units/", "/roles/"] * 10] + [("add", m) for m in newcomers]
+    work = work[::4] + work[1::4] + work[2::4] + work[3::4]
+
+    def do(numbered):
+        n, (kind, value) = numbered
+        desk = desks[n % 2]
+        if kind == "page":
+            return desk.htmx("GET", value, current=value)
+        return desk.htmx("POST", f"/groups/{group.id}/members/", current=f"/groups/{group.id}/", data={"member": value},
+                         headers={"HX-Target": "add-results"})
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(do, enumerate(work)))
+
+    bounced = [(item, answer.status_code, answer.headers.get("HX-Redirect"))
+               for item, answer in zip(work, answers) if answer.status_code != 200 or "HX-Redirect" in answer.headers]
+    assert bounced == [], [json.loads(line).get("exc_info", line)[-3000:] for server in (a, b)
+                           for line in server.log().splitlines() if '"level": "ERROR"' in line][-3:]
+    outcomes = sandbox_rows(database, "SELECT member_id, outcome FROM members_auditentry ORDER BY member_id")
+    assert outcomes == sorted((m, "done") for m in newcomers)
+    # Every refresh token but the newest was redeemed once, in turn: none refused, no chain revoked.
+    chain = sandbox_rows(database, "SELECT count(*), count(*) FILTER (WHERE NOT revoked) FROM sandbox_refreshtoken")
+    assert chain[0][1] == 1, chain
 
 
 def assert_json_logs_without_secrets(log_a: str, log_b: str, member: str) -> None:
