@@ -135,3 +135,46 @@ class FakeGraph:
         if error.status == 429:
             return Result(member_id, Outcome.BUSY, error, error.request_id)
         return Result(member_id, Outcome.REFUSED, error, error.request_id)
+
+
+# --- every call recorded: generated from GraphClient's public methods ------------------------------
+
+def _public_methods(cls) -> list[str]:
+    return sorted(name for name, value in vars(cls).items() if not name.startswith("_") and callable(value))
+
+
+def _recorded(name: str, method):
+    """Record a call in ``calls`` (unless the method recorded itself, in its own shape) and count it as
+    one round trip in ``stats`` (the outermost call only: a fake method built of others is one)."""
+    def call(self, *args, **kwargs):
+        before, depth = len(self.calls), self._depth
+        self._depth += 1
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._depth = depth
+            if len(self.calls) == before:
+                self.calls.insert(before, (name, *(getattr(a, "id", a) for a in args)))
+            if depth == 0:
+                self.stats.calls += 1
+    call.__name__ = name
+    return call
+
+
+def _unanswered(name: str):
+    def call(self, *args, **kwargs):
+        raise AssertionError(f"FakeGraph was not told what {name} answers")
+    return call
+
+
+def _record_every_call(cls):
+    """Wrap each of GraphClient's public methods on the fake (one it lacks is recorded, then fails the
+    test), so ``fake.calls == []`` means no Graph call at all, whatever method a view uses."""
+    from members.graph import GraphClient
+    cls._depth = 0
+    for name in _public_methods(GraphClient):
+        setattr(cls, name, _recorded(name, getattr(cls, name, None) or _unanswered(name)))
+    return cls
+
+
+_record_every_call(FakeGraph)

@@ -48,7 +48,10 @@ def signed_in(client, user):
 
 
 def use_graph(monkeypatch, fake: FakeGraph) -> FakeGraph:
-    monkeypatch.setattr("members.views.graph_for", lambda request: fake)
+    def graph_for(request):
+        request.graph_stats = fake.stats  # as members.client.graph_for does: Server-Timing counts the fake's calls
+        return fake
+    monkeypatch.setattr("members.views.graph_for", graph_for)
     return fake
 
 
@@ -377,7 +380,7 @@ def test_member_count_fragment_reads_only_the_count(signed_in, monkeypatch):
     fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE, BOB]}))
     response = signed_in.get(reverse("members:container-detail", args=["groups", GROUP]) + "?part=count", headers=HX)
     assert response.content.decode().strip().startswith('<dd id="member-count"') and ">2</dd>" in response.content.decode()
-    assert fake.calls == []  # count_members only: no container read, no member page
+    assert fake.calls == [("count_members", GROUP)]  # the count only: no container read, no member page
 
 
 def test_graph_no_longer_accepting_the_token_says_sign_in_again(signed_in, monkeypatch):
@@ -412,11 +415,14 @@ def test_picker_offers_only_the_member_types_the_group_takes(signed_in, monkeypa
 
 
 def test_every_page_says_how_many_graph_round_trips_it_cost(signed_in, monkeypatch):
-    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}))
+    fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}))
     header = signed_in.get("/activity/")["Server-Timing"]
     graph, calls, own = header.split(", ")
+    assert fake.calls == [] and fake.stats.calls == 0
     assert graph == 'graph;dur=0.0;desc="0 Graph round trips"' and calls == 'graph-calls;desc="0"'
     assert re.fullmatch(r'app;dur=\d+\.\d;desc="Our own time"', own)
+    header = signed_in.get(reverse("members:container-detail", args=["groups", GROUP]))["Server-Timing"]
+    assert fake.stats.calls > 0 and f'graph-calls;desc="{fake.stats.calls}"' in header
 
 
 def test_removing_a_member_the_page_showed_needs_no_second_read(signed_in, monkeypatch):
@@ -435,3 +441,22 @@ def test_removing_without_having_seen_the_page_reads_the_names(signed_in, monkey
     signed_in.delete(remove_url(), headers=HX)
     assert ("describe", GROUP, (USER,), True) in fake.calls
     assert AuditEntry.objects.get().member_name == "Adele Vance"
+
+
+def test_the_fake_records_every_graph_client_method_a_view_may_call():
+    """``fake.calls == []`` then means no Graph call at all: each public method of GraphClient leaves
+    a record (its own, or those of the fake's methods it is made of), answered or not."""
+    from members.graph import GraphClient
+    from members.refs import Container, Kind
+    from tests.fakes import _public_methods
+    fake = FakeGraph(containers={GROUP: a_group()})
+    unrecorded = []
+    for name in _public_methods(GraphClient):
+        before = len(fake.calls)
+        try:
+            getattr(fake, name)(*([] if name == "my_access" else [Container(Kind.GROUPS, GROUP)]))
+        except (AssertionError, TypeError, AttributeError, KeyError):  # not told what to answer, or called oddly
+            pass
+        if len(fake.calls) == before:
+            unrecorded.append(name)
+    assert unrecorded == []
