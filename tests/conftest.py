@@ -30,6 +30,10 @@ def _remove_sqlite_sidecars(keep_database: bool) -> None:
 
 
 def pytest_sessionstart(session):
+    from tests.ci import below_floors
+
+    if wrong := below_floors():
+        raise pytest.UsageError("; ".join(wrong))
     _remove_sqlite_sidecars(keep_database=False)
 
 

@@ -1,7 +1,6 @@
 """The seeded tenant: deterministic, complete, and restored by ``manage.py sandbox reset``."""
 
 import hashlib
-import time
 
 from django.core.management import call_command
 
@@ -76,10 +75,9 @@ def test_it_activates_real_roles_and_leaves_some_templates_inactive(sandbox_tena
     assert not set(sandbox_tenant["not_activated_role_templates"]) & set(roles)
 
 
-def test_it_seeds_the_default_size_in_seconds(transactional_db):
-    started = time.monotonic()
+def test_it_seeds_the_default_size(transactional_db):
+    # How long it takes is bench/'s to measure, not a test's: a wall-clock bound fails on a busy machine.
     seed.seed_tenant()
-    assert time.monotonic() - started < 10
     assert Link.objects.filter(container_id=seed.WELL_KNOWN["big_group"].id, relation="members").count() == 5000
     assert DirectoryObject.objects.filter(kind="group").count() == 300
 
