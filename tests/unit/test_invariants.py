@@ -1,13 +1,11 @@
 """DESIGN.md invariants 1 and 2: ids are validated before any URL is built, removals end in /$ref."""
 
-import inspect
 import json
 import re
 
 import pytest
 import responses
 
-from members import graph as graph_module
 from members import refs
 from members.graph import GraphClient
 from members.refs import Container, InvalidId, Kind
@@ -88,16 +86,41 @@ def test_every_delete_the_service_sends_ends_in_ref(container, base):
     assert call.request.url.endswith(f"/members/{USER}/$ref")
 
 
-def test_delete_is_only_ever_built_from_member_ref_path():
-    """No code path of the service can DELETE a directory object itself: only member references."""
-    source = inspect.getsource(graph_module)
-    deletes = [line.strip() for line in source.splitlines() if '"DELETE"' in line]
-    assert deletes == [
-        'response = self._request("DELETE", self._url(path))',
-        'items = {str(n): {"method": "DELETE", "url": refs.member_ref_path(container, m, self.base_url)}',
-        'return error.status == 429 or method in {"GET", "DELETE"}',
-    ]
-    assert "path = refs.member_ref_path(" in inspect.getsource(GraphClient.remove_member)
+def _every_delete_sent(rsps) -> list[str]:
+    """The URL of every DELETE sent, on its own or as an item of a $batch."""
+    urls = []
+    for call in rsps.calls:
+        if call.request.method == "DELETE":
+            urls.append(call.request.url)
+        elif call.request.url.endswith("/$batch"):
+            urls += [item["url"] for item in json.loads(call.request.body)["requests"] if item["method"] == "DELETE"]
+    return urls
+
+
+@pytest.mark.parametrize("container", [Container(Kind.GROUPS, GROUP), Container(Kind.UNITS, GROUP),
+                                       Container(Kind.ROLES, GROUP), Container.role_template(GROUP)])
+@pytest.mark.parametrize("answer", [204, 404, 503, 429, 500])
+@pytest.mark.parametrize("count", [1, 2, 45])
+def test_a_removal_only_ever_deletes_member_references_whatever_graph_answers(container, answer, count):
+    """Behaviour, not source text: every DELETE the service sends for a removal (single, $batch items,
+    resends after 503/429, after a server error) ends in /members/{id}/$ref; no directory object itself."""
+    ids = [f"00000000-0000-4000-8000-{n:012d}" for n in range(count)]
+    client = GraphClient("tok", base_url=GRAPH, sleep=lambda seconds: None)
+    item = {"status": answer, "headers": {"Retry-After": "0"}, "body": {"error": {"code": "x", "message": ""}}}
+
+    def batch(request):
+        items = json.loads(request.body)["requests"]
+        return 200, {}, json.dumps({"responses": [{"id": i["id"], **item} if i["method"] == "DELETE" else
+                                                  {"id": i["id"], "status": 200, "body": {"value": []}} for i in items]})
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.DELETE, re.compile(".*"), status=answer, json=item["body"], headers=item["headers"])
+        rsps.add_callback(responses.POST, re.compile(r".*/\$batch$"), callback=batch)
+        rsps.add(responses.GET, re.compile(".*"), status=404, json={"error": {"code": "Request_ResourceNotFound"}})
+        client.remove_members(container, ids)
+        deletes = _every_delete_sent(rsps)
+    assert deletes, "the removal sent no DELETE at all"
+    assert all(re.search(r"/members/[0-9a-f-]{36}/\$ref$", url) for url in deletes), deletes
 
 
 @pytest.mark.parametrize("container", [
