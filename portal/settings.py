@@ -132,6 +132,7 @@ if SANDBOX_MODE:
                          ("SANDBOX_FAULT_RETRY_AFTER", int), ("SANDBOX_FAULT_ON", str), ("SANDBOX_FAULT_WHEN", str),
                          ("SANDBOX_SLOW_MS", float),
                          ("SANDBOX_TOKEN_LIFETIME", int), ("SANDBOX_REFRESH_REUSE_GRACE", float),
+                         ("SANDBOX_HOLD_WRITE", int), ("SANDBOX_HOLD_WHEN", str), ("SANDBOX_HOLD_FILE", str),
                          ("SANDBOX_SEED_USERS", int), ("SANDBOX_SEED_GROUPS", int), ("SANDBOX_SEED_BIG_GROUP_MEMBERS", int),
                          ("SANDBOX_CLIENT_CERTIFICATE", str)]:
         if os.environ.get(_name):

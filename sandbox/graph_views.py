@@ -127,10 +127,12 @@ def graph(request: HttpRequest, version: str, rest: str = "") -> HttpResponse:
     request_id = str(uuid.uuid4())
     client_request_id = request.headers.get("client-request-id") or request_id
     knobs.apply_latency()
-    fault = knobs.draw_fault(writes=_writes(request, rest))
+    writes = _writes(request, rest)
+    fault = knobs.draw_fault(writes=writes)
     if fault == "slow":
         knobs.apply_slowness()
     processed_status = None
+    knobs.hold_if_asked(writes, "before")
     if fault in knobs.ERROR_FAULTS and not knobs.fault_strikes_after(fault):
         result, items = error_result(knobs.fault_error(fault), request_id, client_request_id), ()
     else:
@@ -138,6 +140,7 @@ def graph(request: HttpRequest, version: str, rest: str = "") -> HttpResponse:
         processed_status = result.status
         if fault in knobs.ERROR_FAULTS:  # processed, the write made; the answer lost to the fault
             result = error_result(knobs.fault_error(fault), request_id, client_request_id)
+    knobs.hold_if_asked(writes, "after")
     response = to_response(result, request_id, client_request_id)
     if fault == "drop":
         response[FAULT_HEADER] = "drop"  # the transport turns this answer into a lost connection

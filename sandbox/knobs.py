@@ -18,6 +18,10 @@ All are settings read at call time, so ``override_settings`` works per test:
   ``X-Sandbox-Fault: drop`` and ``sandbox.transport.SandboxAdapter`` raises
   ``requests.ConnectionError`` instead of returning it — the case where a client can't know
   whether its write happened. Clients not using the adapter see the answer with that header.
+- ``SANDBOX_HOLD_WRITE`` = N: the Nth write call this process answers is held — after it was
+  processed (``SANDBOX_HOLD_WHEN=after``, default: the change made, its answer not sent) or before —
+  once ``SANDBOX_HOLD_FILE`` is written (so a test knows the moment has come), for up to
+  ``HOLD_LIMIT`` seconds: long enough for a test to kill the server at exactly that point.
 - The membership log: every membership link the sandbox made or removed, as it was committed, with
   the request-id of the call that did it (``membership_log()``): what Graph really did, for a
   journal to be checked against attempt by attempt, whatever answer reached the client.
@@ -47,6 +51,8 @@ _log: deque = deque(maxlen=LOG_SIZE)
 _memberships: deque = deque(maxlen=LOG_SIZE)
 _writes: deque = deque()
 _fault_rng: tuple[object, random.Random] | None = None
+_writes_seen = 0
+HOLD_LIMIT = 120.0
 
 
 @dataclass(frozen=True)
@@ -183,6 +189,28 @@ def fault_error(kind: str) -> errors.GraphError:
 def apply_slowness() -> None:
     """A ``slow`` fault: this answer takes ``SANDBOX_SLOW_MS`` longer."""
     time.sleep(float(setting("SANDBOX_SLOW_MS", 1000)) / 1000)
+
+
+# ---------------------------------------------------------------- holding a write (kill tests)
+
+
+def hold_if_asked(writes: bool, when: str) -> None:
+    """Hold this call if it is the write ``SANDBOX_HOLD_WRITE`` names, at this moment (``when``)."""
+    global _writes_seen
+    target = int(setting("SANDBOX_HOLD_WRITE", 0) or 0)
+    if not writes or target <= 0 or when != str(setting("SANDBOX_HOLD_WHEN", "after")):
+        return
+    with _lock:
+        _writes_seen += 1
+        held = _writes_seen == target
+    if held:
+        with open(setting("SANDBOX_HOLD_FILE", ""), "w") as marker:
+            marker.write(when)
+        wait_while_held()
+
+
+def wait_while_held() -> None:
+    threading.Event().wait(HOLD_LIMIT)  # the test kills the process meanwhile
 
 
 # ---------------------------------------------------------------- request log

@@ -181,3 +181,20 @@ def test_faults_strike_before_and_after_when_asked_for_both(settings):
     knobs.reset_faults()
     when = {knobs.draw_fault() and knobs.fault_strikes_after("503") for _ in range(40)}
     assert when == {True, False}
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_it_holds_the_nth_write_and_says_so_in_a_file(graph_as, known, settings, tmp_path, monkeypatch, when):
+    held_at = []
+    monkeypatch.setattr(knobs, "wait_while_held", lambda: held_at.append(
+        Link.objects.filter(container_id=known["helpdesk_group"].id, member_id=known["spare_users"][1].id).exists()))
+    monkeypatch.setattr(knobs, "_writes_seen", 0)
+    settings.SANDBOX_HOLD_WRITE, settings.SANDBOX_HOLD_WHEN = 2, when
+    settings.SANDBOX_HOLD_FILE = str(tmp_path / "held")
+    graph = graph_as("helpdesk")
+    assert graph.get("me").status_code == 200  # a read is no write
+    graph.add(group_path(known, "helpdesk_group"), known["spare_users"][0].id)
+    assert not (tmp_path / "held").exists() and held_at == []
+    graph.add(group_path(known, "helpdesk_group"), known["spare_users"][1].id)
+    assert (tmp_path / "held").read_text() == when
+    assert held_at == [when == "after"]  # the change made (after) or not yet (before) while it is held
