@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -239,7 +240,8 @@ def settle_open(graph: GraphClient, entries: Iterable[AuditEntry]) -> int:
     SUPERSEDED (by the first such attempt): reading today's membership would tell that attempt's
     story, not this one's. Otherwise the membership is read back: as asked, AS_ASKED (done by this
     attempt or so already: a read can't tell); not, INTERRUPTED
-    (the change was not made). A read that fails leaves the entry open.
+    (the change was not made). A read that fails, or an entry younger than the replication window
+    (``GRAPH_REPLICATION_WINDOW``: a read may not show its write yet), leaves the entry open.
     """
     now = timezone.now()
     settled = []
@@ -254,7 +256,9 @@ def settle_open(graph: GraphClient, entries: Iterable[AuditEntry]) -> int:
                 entry.outcome, entry.superseded_by, entry.settled_at = Outcome.SUPERSEDED, later, now
                 entry.message = explain.superseded(Action(entry.action), later).text
                 settled.append(entry)
-        unread = [entry for entry in group if entry.pk not in overtaken]
+        # Younger than the replication window, a read may not see what the attempt did yet: wait.
+        replicated = now - timedelta(seconds=settings.GRAPH_REPLICATION_WINDOW)
+        unread = [entry for entry in group if entry.pk not in overtaken and entry.created_at <= replicated]
         if unread:
             settled += _settle_by_reading(graph, Container.of(kind, container_id), unread, now)
     AuditEntry.objects.bulk_update(settled, ["outcome", "message", "settled_at", "superseded_by"])

@@ -17,7 +17,8 @@ from portal.auth import graph_token, http_session, session_token
 @sensitive_variables("token")
 def _client(token: str) -> GraphClient:
     return GraphClient(token, base_url=settings.GRAPH_URL, session=http_session(), timeout=settings.GRAPH_TIMEOUT,
-                       max_retries=settings.GRAPH_MAX_RETRIES, max_retry_wait=settings.GRAPH_MAX_RETRY_WAIT)
+                       max_retries=settings.GRAPH_MAX_RETRIES, max_retry_wait=settings.GRAPH_MAX_RETRY_WAIT,
+                       replication_window=settings.GRAPH_REPLICATION_WINDOW)
 
 
 def graph_for(request: HttpRequest) -> GraphClient:

@@ -225,13 +225,17 @@ class GraphClient:
     @sensitive_variables("token")
     def __init__(self, token: str, *, base_url: str, session: requests.Session | None = None,
                  timeout: float = 10.0, max_retries: int = 2, max_retry_wait: float = 5.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 replication_window: float = 0.0, sleep: Callable[[float], None] = time.sleep) -> None:
         self.token = token
         self.base_url = base_url.rstrip("/")
         self.session = session or requests.Session()
         self.timeout = timeout
         self.max_retries = max_retries
         self.max_retry_wait = max_retry_wait
+        # Graph is eventually consistent (GRAPH.md §3): a write it applied may be missing from a read
+        # for a while. A read-back that finds a write not landed reads again for up to this long
+        # before calling it not done.
+        self.replication_window = replication_window
         self.sleep = sleep
         self.stats = CallStats()
 
@@ -891,6 +895,20 @@ class GraphClient:
                  for n, m in enumerate(ids, start=1)}
         return items
 
+    def _read_until_landed(self, container: Container, ids: list[str], want_member: bool) -> dict[str, bool | None]:
+        """The membership of ``ids``; those read as not landed are read again, a few times within
+        ``replication_window``, as a replica may not have the write yet."""
+        state = self.read_membership(container, ids)
+        waited, step = 0.0, max(self.replication_window / 4, 0.05)
+        while waited < self.replication_window:
+            not_yet = [m for m in ids if state.get(m) is not None and state[m] != want_member]
+            if not not_yet:
+                break
+            self.sleep(min(step, self.replication_window - waited))
+            waited += step
+            state.update((m, seen) for m, seen in self.read_membership(container, not_yet).items() if seen is not None)
+        return state
+
     def _read_back(self, container: Container, ids: list[str], error: GraphError | None, *, want_member: bool,
                    errors: dict[str, GraphError] | None = None) -> list[Result]:
         """No clear answer to a write: read the membership back instead of resending.
@@ -898,7 +916,7 @@ class GraphClient:
         As asked: AS_ASKED (landed, or so already: a read can't tell). Not landed: the error's outcome (busy: not done), except after a timeout, when
         Graph may still be working on the call (UNKNOWN: settled later). Read failed: UNKNOWN.
         """
-        state = self.read_membership(container, ids)
+        state = self._read_until_landed(container, ids, want_member)
         results = []
         for member_id in ids:
             cause = (errors or {}).get(member_id) or error

@@ -133,6 +133,7 @@ if SANDBOX_MODE:
                          ("SANDBOX_SLOW_MS", float),
                          ("SANDBOX_TOKEN_LIFETIME", int), ("SANDBOX_REFRESH_REUSE_GRACE", float),
                          ("SANDBOX_HOLD_WRITE", int), ("SANDBOX_HOLD_WHEN", str), ("SANDBOX_HOLD_FILE", str),
+                         ("SANDBOX_REPLICATION_LAG_MS", float),
                          ("SANDBOX_SEED_USERS", int), ("SANDBOX_SEED_GROUPS", int), ("SANDBOX_SEED_BIG_GROUP_MEMBERS", int),
                          ("SANDBOX_CLIENT_CERTIFICATE", str)]:
         if os.environ.get(_name):
@@ -154,6 +155,10 @@ GRAPH_TIMEOUT = float(os.environ.get("GRAPH_TIMEOUT", "10"))
 # Bounded retries of throttled or unavailable Graph calls (honouring Retry-After up to a cap).
 GRAPH_MAX_RETRIES = int(os.environ.get("GRAPH_MAX_RETRIES", "2"))
 GRAPH_MAX_RETRY_WAIT = float(os.environ.get("GRAPH_MAX_RETRY_WAIT", "5"))
+# Graph is eventually consistent (GRAPH.md §3): how long after a write a read may still miss it.
+# A read-back that finds a write with no clear answer not landed reads again within this window
+# before calling it not done, and the journal's open entries are read back only once this old.
+GRAPH_REPLICATION_WINDOW = float(os.environ.get("GRAPH_REPLICATION_WINDOW", "2"))
 
 # The journal page settles the viewer's entries left pending or unknown for longer than this
 # (longer than a request can take, so none is still in flight): members.changes.settle_open.

@@ -247,6 +247,34 @@ def log_membership_change(container_id, member_id, action: str, request_id: str)
     transaction.on_commit(note)
 
 
+def replica_membership(container_id, member_id, now: float | None = None) -> bool | None:
+    """What a replica lagging ``SANDBOX_REPLICATION_LAG_MS`` behind says of this membership: the
+    state before its earliest change younger than the lag (True: a member), or None when every
+    change of it is older (the replica has caught up: the directory's own state stands).
+
+    Graph is eventually consistent (GRAPH.md §3: "newly created or changed objects may be missing
+    from reads for a while"); Learn gives no bound. The sandbox lags only membership reads of one
+    member (``GET …/members/{id}``, alone or in a $batch: what a read-back asks), the stricter
+    choice where a client would otherwise conclude "not done" from a read made too soon.
+    """
+    lag = float(setting("SANDBOX_REPLICATION_LAG_MS", 0) or 0) / 1000
+    if lag <= 0:
+        return None
+    now = time.time() if now is None else now
+    with _lock:
+        recent = [c for c in _memberships if c.container_id == str(container_id) and c.member_id == str(member_id)
+                  and c.time > now - lag]
+    return None if not recent else recent[0].action != "add"
+
+
+def replicated(now: float | None = None) -> bool:
+    """Whether every membership change is older than the replication lag (reads show them all)."""
+    lag = float(setting("SANDBOX_REPLICATION_LAG_MS", 0) or 0) / 1000
+    now = time.time() if now is None else now
+    with _lock:
+        return not _memberships or _memberships[-1].time <= now - lag
+
+
 def membership_log() -> list[MembershipChange]:
     """A copy of the membership log, oldest first."""
     with _lock:

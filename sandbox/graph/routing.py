@@ -242,7 +242,8 @@ def _get_member(call: Call, actor, container: DirectoryObject, member_key: str) 
     """``GET …/members/{id}``: the member, if it is one."""
     member_id = directory.parse_id(member_key)
     reads.require(reads.may_list_members(actor, container))
-    if not directory.is_member(container, member_id):
+    lagging = knobs.replica_membership(container.id, member_id)
+    if not (directory.is_member(container, member_id) if lagging is None else lagging):
         raise errors.not_found(member_id)
     member = directory.get_object(member_id)
     return reads.get_one(call, actor, member, "directoryObjects")

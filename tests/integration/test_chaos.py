@@ -26,12 +26,14 @@ import os
 import random
 import re
 import time
+from datetime import timedelta
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html import unescape
 
 from django.core.management import call_command
+from django.utils import timezone
 from django.db import connections
 
 from members.models import AuditEntry
@@ -197,6 +199,10 @@ def test_a_thousand_random_changes_under_faults_tell_the_truth_and_journal_every
     # A 503/504 strikes after the call was processed: the write made, its answer an error (a 429, the
     # write throttle's included, still strikes before: those are the faults that leave nothing done).
     settings.SANDBOX_FAULT_WHEN = "after"
+    # And reads of a membership lag its changes (Graph is eventually consistent): a read-back made at
+    # once may not see a write Graph applied. The app reads again within its replication window.
+    settings.SANDBOX_REPLICATION_LAG_MS = 100
+    settings.GRAPH_REPLICATION_WINDOW = 0.5
     settings.SANDBOX_FAULT_RETRY_AFTER = 0  # a faulted 503/429 is retried at once ...
     settings.SANDBOX_SLOW_MS = 100
     settings.SANDBOX_LATENCY_MS = 1
@@ -215,8 +221,12 @@ def test_a_thousand_random_changes_under_faults_tell_the_truth_and_journal_every
     settings.SANDBOX_FAULT_RATE = 0.0
     settings.SANDBOX_WRITE_LIMIT = 0
 
-    # Settle what was left open, as an operator would (reads back each membership).
+    # Settle what was left open, as an operator would (reads back each membership), once every
+    # change has replicated and every open entry is older than the app's replication window.
     settings.SANDBOX_LOOPBACK_URL = live_server.url
+    wait_for(lambda: knobs.replicated() and not AuditEntry.objects.filter(
+        outcome__in=["pending", "unknown"], created_at__gt=timezone.now() - timedelta(seconds=0.5)).exists(),
+        "the changes to replicate")
     left_open = AuditEntry.objects.filter(outcome__in=["pending", "unknown"]).count()
     outcomes_before = Counter(AuditEntry.objects.values_list("outcome", flat=True))
     call_command("resolve_journal", "--older-than", "0")

@@ -198,3 +198,21 @@ def test_it_holds_the_nth_write_and_says_so_in_a_file(graph_as, known, settings,
     graph.add(group_path(known, "helpdesk_group"), known["spare_users"][1].id)
     assert (tmp_path / "held").read_text() == when
     assert held_at == [when == "after"]  # the change made (after) or not yet (before) while it is held
+
+
+def test_a_lagging_replica_misses_a_fresh_membership_change_until_the_lag_has_passed(
+        graph_as, known, settings, django_capture_on_commit_callbacks):
+    graph = graph_as("helpdesk")
+    group, newcomer = known["helpdesk_group"].id, known["spare_users"][0].id
+    member_path = f"{group_path(known, 'helpdesk_group')}/members/{newcomer}"
+    settings.SANDBOX_REPLICATION_LAG_MS = 60_000
+    knobs.clear_request_log()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert graph.add(group_path(known, "helpdesk_group"), newcomer).status_code == 204
+    assert Link.objects.filter(container_id=group, member_id=newcomer).exists()
+    assert graph.get(member_path).status_code == 404  # a replica that has not seen the add yet
+    assert not knobs.replicated()
+    (change,) = knobs.membership_log()
+    assert knobs.replica_membership(group, newcomer, now=change.time + 61) is None  # caught up
+    settings.SANDBOX_REPLICATION_LAG_MS = 0
+    assert graph.get(member_path).status_code == 200 and knobs.replicated()

@@ -1,5 +1,7 @@
 """members.changes: the write-ahead journal around every add and remove, Graph faked at the seam."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -82,7 +84,8 @@ def test_an_expired_sign_in_journals_each_attempt_as_not_sent(actor):
     assert list(AuditEntry.objects.values_list("outcome", flat=True)) == ["sign_in"] * 3
 
 
-def test_open_entries_are_settled_by_reading_the_membership_back(actor):
+def test_open_entries_are_settled_by_reading_the_membership_back(actor, settings):
+    settings.GRAPH_REPLICATION_WINDOW = 0
     graph = FakeGraph(containers={GROUP: a_group()}, members={GROUP: [DirectoryItem(IDS[0], "user", "Adele")]})
     for action, member in ((Action.ADD, IDS[0]), (Action.ADD, IDS[1]), (Action.REMOVE, IDS[2])):
         AuditEntry.objects.create(actor=actor, action=action, container_kind="groups", container_id=GROUP,
@@ -123,7 +126,8 @@ def test_an_open_add_overtaken_by_a_later_successful_add_is_never_filed_done(act
     assert lost_add.outcome == "superseded"
 
 
-def test_a_later_attempt_that_changed_nothing_does_not_stop_the_read_back(actor):
+def test_a_later_attempt_that_changed_nothing_does_not_stop_the_read_back(actor, settings):
+    settings.GRAPH_REPLICATION_WINDOW = 0
     # Refused, throttled or not-sent attempts leave the membership as it was: the read-back still
     # tells what the open entry did. Of two open entries, only the last is read back.
     graph = FakeGraph(containers={GROUP: a_group()}, members={GROUP: [DirectoryItem(IDS[0], "user", "Adele")]})
@@ -151,3 +155,17 @@ def test_an_overtaken_entry_is_never_reverted(actor):
     _, (reverted,) = undo.revert(graph, actor, Container(Kind.GROUPS, GROUP), [lost_remove], changes.Known(a_group()))
     assert reverted.refusal.text.startswith("Nothing to revert")
     assert not [call for call in graph.calls if call[0] in ("add_members", "remove_members")]
+
+
+def test_an_open_entry_younger_than_the_replication_window_is_not_read_back_yet(actor, settings):
+    # A read may not show a write Graph applied a moment ago: "interrupted" now could be wrong.
+    settings.GRAPH_REPLICATION_WINDOW = 60
+    graph = FakeGraph(containers={GROUP: a_group()}, members={GROUP: []})
+    fresh = _journal(actor, Action.ADD, IDS[0], "unknown")
+    assert changes.settle_open(graph, changes.open_entries(actor=actor)) == 0
+    fresh.refresh_from_db()
+    assert fresh.outcome == "unknown" and not any(call[0] == "read_membership" for call in graph.calls)
+    AuditEntry.objects.filter(pk=fresh.pk).update(created_at=fresh.created_at - timedelta(seconds=61))
+    assert changes.settle_open(graph, changes.open_entries(actor=actor)) == 1
+    fresh.refresh_from_db()
+    assert fresh.outcome == "interrupted"

@@ -631,3 +631,22 @@ def test_a_batch_removal_item_resent_after_a_503_then_throttled_is_read_back(gra
     graph_api.get(f"{GRAPH}/groups/{GROUP}/members/{USER}", status=404, json=NOT_FOUND)
     results = client.remove_members(Container(Kind.GROUPS, GROUP), [USER, USER2])
     assert [r.outcome for r in results] == [Outcome.AS_ASKED, Outcome.DONE]
+
+
+def test_a_write_not_landed_at_the_first_read_back_is_read_again_within_the_replication_window(graph_api, sleeps):
+    # Graph applied the add and answered 503; the first replica read does not show it yet.
+    client = GraphClient("tok", base_url=GRAPH, timeout=7.5, replication_window=1.0, sleep=sleeps.append)
+    graph_api.post(f"{GRAPH}/groups/{GROUP}/members/$ref", status=503, json=graph_error("UnknownError", ""))
+    member = f"{GRAPH}/groups/{GROUP}/members/{USER}"
+    graph_api.get(member, status=404, json=NOT_FOUND)
+    graph_api.get(member, json={"id": USER})
+    result = client.add_member(Container(Kind.GROUPS, GROUP), USER)
+    assert result.outcome is Outcome.AS_ASKED and len(sleeps) == 1 and sum(sleeps) <= 1.0
+
+
+def test_a_write_still_not_landed_after_the_replication_window_is_not_done(graph_api, sleeps):
+    client = GraphClient("tok", base_url=GRAPH, timeout=7.5, replication_window=1.0, sleep=sleeps.append)
+    graph_api.post(f"{GRAPH}/groups/{GROUP}/members/$ref", status=503, json=graph_error("UnknownError", ""))
+    graph_api.get(f"{GRAPH}/groups/{GROUP}/members/{USER}", status=404, json=NOT_FOUND)  # every read: not there
+    result = client.add_member(Container(Kind.GROUPS, GROUP), USER)
+    assert result.outcome is Outcome.BUSY and sum(sleeps) == pytest.approx(1.0)
