@@ -80,6 +80,9 @@ class GraphWire(BaseAdapter):
         self.faults = faults
         self.sent: list[tuple[str, str]] = []  # (method, path?query) of every call, $batch items included
         self.violations: list[str] = []
+        # (method, member) of every write whose success reached the app: not one a fault replaced,
+        # nor an item of a $batch whose whole answer was lost (what "done" may rest on).
+        self.confirmed: list[tuple[str, str]] = []
         self._lock = threading.Lock()
 
     # --- checking ---------------------------------------------------------------------------
@@ -126,18 +129,21 @@ class GraphWire(BaseAdapter):
             member = self.check_reference((body or {}).get("@odata.id") if isinstance(body, dict) else None)
             if member in MEMBERS:
                 return 400, {}, {"error": {"code": "Request_BadRequest", "message": "One or more added object references already exist for the following modified properties: 'members'."}}
-            return (204, {}, None) if member in PEOPLE else FAULTS["404"]
+            return self._confirmed("add", [member]) if member in PEOPLE else FAULTS["404"]
         if method == "PATCH":
             if not (len(parts) == 2 and parts[0] == "groups") or not isinstance(body, dict) or set(body) != {"members@odata.bind"}:
                 self._refuse(f"PATCH {path} {body!r}: only a group's members@odata.bind is ever patched")
-            for url in body["members@odata.bind"]:
-                self.check_reference(url)
-            return 204, {}, None
+            return self._confirmed("add", [self.check_reference(url) for url in body["members@odata.bind"]])
         if method == "DELETE":
-            return (204, {}, None) if parts[-2] in MEMBERS + [OUTSIDER] and self._container(parts) else FAULTS["404"]
+            return self._confirmed("remove", [parts[-2]]) if parts[-2] in MEMBERS + [OUTSIDER] and self._container(parts) \
+                else FAULTS["404"]
         if method == "POST":
             self._refuse(f"POST {path}: only $batch and members/$ref are ever posted")
         return self._read(parts, path)
+
+    def _confirmed(self, action: str, members: list[str]) -> tuple[int, dict, object]:
+        self.confirmed += [(action, member) for member in members]  # taken back by _faulted if its answer is lost
+        return 204, {}, None
 
     def _container(self, parts: list[str]) -> dict | None:
         for part in parts:
@@ -181,10 +187,12 @@ class GraphWire(BaseAdapter):
 
     def _faulted(self, answer: Callable[[], tuple[int, dict, object]]) -> tuple[int, dict, object]:
         """The answer, or the fault drawn for this call (a lost answer raises ConnectionError)."""
+        mark = len(self.confirmed)
         result = answer()  # checked (and done) whatever the fault: a fault only replaces what comes back
         fault = next(self.faults, None) if self.faults is not None else None
         if fault is None:
             return result
+        del self.confirmed[mark:]  # its success never reached the app
         if FAULTS[fault] is None:
             raise requests.ConnectionError("the wire dropped the answer")
         return FAULTS[fault]

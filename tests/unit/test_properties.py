@@ -12,6 +12,7 @@ Example counts are bounded so each property takes a few seconds.
 import os
 import re
 import uuid
+from html import unescape
 from urllib.parse import quote, quote_from_bytes
 
 import pytest
@@ -26,7 +27,7 @@ from tests import wire as w
 EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "250"))
 FAST = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[
     HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
-FEW = settings(FAST, max_examples=max(12, EXAMPLES // 20))
+FEW = settings(FAST, max_examples=max(25, EXAMPLES // 10))
 
 pytestmark = pytest.mark.django_db
 
@@ -298,6 +299,7 @@ def test_thousands_of_member_fields_are_bounded_and_every_attempt_is_journaled_o
                                                                                     repeats, bad, hx):
     AuditEntry.objects.all().delete()
     graph.sent.clear()
+    graph.confirmed.clear()
     body = member_form(distinct, repeats, bad)
     response = send(clients["signed-in"], "POST", path, body=body, content_type="application/x-www-form-urlencoded",
                     header_map={"HX-Request": "true", "HX-Target": "add-results"} if hx else {})
@@ -312,6 +314,20 @@ def test_thousands_of_member_fields_are_bounded_and_every_attempt_is_journaled_o
     else:
         assert response.status_code in {200, 302}
         assert AuditEntry.objects.count() == distinct  # one entry per member, however often it was repeated
+        assert_journal_tells_what_graph_confirmed(graph)
+
+
+def assert_journal_tells_what_graph_confirmed(graph: w.GraphWire, answer: str | None = None) -> None:
+    """Outcomes, not just rows: an entry is done exactly when Graph's success for that member's write
+    reached the app, and the page says "Added."/"Removed."
+    once per done entry, never for one that isn't."""
+    entries = list(AuditEntry.objects.all())
+    done = sorted((e.action, e.member_id) for e in entries if e.outcome == "done")
+    asked = {e.member_id for e in entries}
+    assert done == sorted({c for c in graph.confirmed if c[1] in asked} & {(e.action, e.member_id) for e in entries})
+    if answer is not None:
+        texts = [unescape(t) for t in re.findall(r'<span class="text">(.*?)</span>', answer, re.S)]
+        assert sum(t in {"Added.", "Removed."} for t in texts) == len(done), (texts, done)
 
 
 # --- Graph answering with faults ----------------------------------------------------------------
@@ -321,6 +337,8 @@ def test_thousands_of_member_fields_are_bounded_and_every_attempt_is_journaled_o
                                                                           max_size=12),
        hx=st.booleans(), members=st.lists(st.sampled_from(KNOWN_IDS), max_size=4))
 def test_whatever_graph_answers_a_page_or_a_change_is_never_a_5xx(graph, clients, path, faults, hx, members):
+    AuditEntry.objects.all().delete()
+    graph.confirmed.clear()
     graph.faults = iter(faults)
     is_change = path in CHANGE_PATHS
     method = ("DELETE" if "/members/" in path and not path.endswith(("members/", "remove/")) else "POST") if is_change else "GET"
@@ -328,6 +346,8 @@ def test_whatever_graph_answers_a_page_or_a_change_is_never_a_5xx(graph, clients
     response = send(clients["signed-in"], method, path, body=body, content_type="application/x-www-form-urlencoded",
                     header_map={"HX-Request": "true", "HX-Current-URL": f"http://testserver{path}"} if hx else {})
     assert_answered(response, graph)
+    # Under faults too: "done" only where Graph's success reached the app, and the page says so.
+    assert_journal_tells_what_graph_confirmed(graph, response.content.decode() if hx and response.status_code == 200 else None)
 
 
 # --- sign-in, callback, sign-out ----------------------------------------------------------------
