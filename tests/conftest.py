@@ -41,6 +41,13 @@ def pytest_sessionfinish(session):
     _remove_sqlite_sidecars(keep_database=True)
 
 
+@pytest.fixture(autouse=True)
+def replicated_at_once(settings):
+    """The sandbox's reads see every write at once unless a test turns SANDBOX_REPLICATION_LAG_MS on
+    (and sets GRAPH_REPLICATION_WINDOW with it): no test waits out a window no replica needs."""
+    settings.GRAPH_REPLICATION_WINDOW = 0
+
+
 @pytest.fixture
 def tenant(transactional_db):
     """The seeded Contoso tenant (small sizes), re-seeded for each test; returns WELL_KNOWN."""

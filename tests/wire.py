@@ -83,6 +83,7 @@ class GraphWire(BaseAdapter):
         # (method, member) of every write whose success reached the app: not one a fault replaced,
         # nor an item of a $batch whose whole answer was lost (what "done" may rest on).
         self.confirmed: list[tuple[str, str]] = []
+        self._writing: list[tuple[str, str]] = []  # the write being answered (for a fault that answers 2xx)
         self._lock = threading.Lock()
 
     # --- checking ---------------------------------------------------------------------------
@@ -127,6 +128,7 @@ class GraphWire(BaseAdapter):
         parts = bare.strip("/").split("/")
         if method == "POST" and bare.endswith("/members/$ref"):
             member = self.check_reference((body or {}).get("@odata.id") if isinstance(body, dict) else None)
+            self._writing = [("add", member)]
             if member in MEMBERS:
                 return 400, {}, {"error": {"code": "Request_BadRequest", "message": "One or more added object references already exist for the following modified properties: 'members'."}}
             return self._confirmed("add", [member]) if member in PEOPLE else FAULTS["404"]
@@ -135,6 +137,7 @@ class GraphWire(BaseAdapter):
                 self._refuse(f"PATCH {path} {body!r}: only a group's members@odata.bind is ever patched")
             return self._confirmed("add", [self.check_reference(url) for url in body["members@odata.bind"]])
         if method == "DELETE":
+            self._writing = [("remove", parts[-2])]
             return self._confirmed("remove", [parts[-2]]) if parts[-2] in MEMBERS + [OUTSIDER] and self._container(parts) \
                 else FAULTS["404"]
         if method == "POST":
@@ -142,7 +145,8 @@ class GraphWire(BaseAdapter):
         return self._read(parts, path)
 
     def _confirmed(self, action: str, members: list[str]) -> tuple[int, dict, object]:
-        self.confirmed += [(action, member) for member in members]  # taken back by _faulted if its answer is lost
+        self._writing = [(action, member) for member in members]
+        self.confirmed += self._writing  # taken back by _faulted if its answer is lost
         return 204, {}, None
 
     def _container(self, parts: list[str]) -> dict | None:
@@ -187,12 +191,15 @@ class GraphWire(BaseAdapter):
 
     def _faulted(self, answer: Callable[[], tuple[int, dict, object]]) -> tuple[int, dict, object]:
         """The answer, or the fault drawn for this call (a lost answer raises ConnectionError)."""
-        mark = len(self.confirmed)
+        mark, self._writing = len(self.confirmed), []
         result = answer()  # checked (and done) whatever the fault: a fault only replaces what comes back
+        writing, self._writing = self._writing, []  # a $batch's own answer is no item's write
         fault = next(self.faults, None) if self.faults is not None else None
         if fault is None:
             return result
-        del self.confirmed[mark:]  # its success never reached the app
+        del self.confirmed[mark:]  # its success never reached the app ...
+        if FAULTS[fault] is not None and 200 <= FAULTS[fault][0] < 300:
+            self.confirmed += writing  # ... unless the fault itself told it "OK" (a 200 with a body of garbage)
         if FAULTS[fault] is None:
             raise requests.ConnectionError("the wire dropped the answer")
         return FAULTS[fault]

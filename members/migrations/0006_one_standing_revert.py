@@ -3,6 +3,24 @@
 from django.conf import settings
 from django.db import migrations, models
 
+STANDING = ["pending", "unknown", "done", "already"]
+
+
+def unlink_second_reverts(apps, schema_editor):
+    """A journal written before the constraint may hold two standing reverts of one entry (concurrent
+    Undos): keep the first as the revert, and unlink the later ones (their own outcome and story stay
+    as they were), so the constraint can be added."""
+    AuditEntry = apps.get_model("members", "AuditEntry")
+    seen = set()
+    for entry in AuditEntry.objects.filter(reverts__isnull=False, outcome__in=STANDING).order_by("id"):
+        if entry.reverts_id in seen:
+            entry.message = (entry.message + " " if entry.message else "") + (
+                f"(A second revert of entry {entry.reverts_id}, written by concurrent Undos before only one was allowed.)")
+            entry.reverts_id = None
+            entry.save(update_fields=["reverts", "message"])
+        else:
+            seen.add(entry.reverts_id)
+
 
 class Migration(migrations.Migration):
 
@@ -12,6 +30,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(unlink_second_reverts, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='auditentry',
             constraint=models.UniqueConstraint(condition=models.Q(('outcome__in', ['pending', 'unknown', 'done', 'already'])), fields=('reverts',), name='one_standing_revert_per_entry'),

@@ -43,6 +43,22 @@ def test_unavailable_graph_is_retried_for_a_removal_then_reported(sign_in, tenan
     answer = unescape(desk.htmx("DELETE", f"/groups/{group}/members/{member}/").text)
     deletes = [entry for entry in knobs.request_log() if entry.method == "DELETE"]
     assert len(deletes) == 3  # the first try and the two bounded retries, honouring Retry-After
+    # A 503 may come after Graph applied the write, so the app reads back; every read fails too
+    # (all calls fault): it can't tell, says so, and the journal keeps the entry open to settle later.
+    assert 'role="alert"' in answer and "we can't tell whether this member was removed" in answer
+    assert is_member(group, member) and AuditEntry.objects.get(member_id=member).outcome == "unknown"
+
+
+def test_unavailable_graph_for_a_removal_that_reads_back_not_made_is_reported_busy(sign_in, tenant, settings):
+    group = tenant["helpdesk_group"].id
+    [member] = user_members(group, 1)
+    desk = sign_in("helpdesk@contoso.example")
+    settings.SANDBOX_FAULT_RATE = 1.0
+    settings.SANDBOX_FAULTS = ["503"]
+    settings.SANDBOX_FAULT_ON = "writes"  # the read-back is answered: still a member
+    settings.SANDBOX_FAULT_RETRY_AFTER = 0
+    settings.GRAPH_REPLICATION_WINDOW = 0.2
+    answer = unescape(desk.htmx("DELETE", f"/groups/{group}/members/{member}/").text)
     assert 'role="alert"' in answer and "Graph is busy" in answer and is_member(group, member)
     assert AuditEntry.objects.get(member_id=member).outcome == "busy"
 

@@ -38,7 +38,8 @@ def free_port() -> int:
 def environment(db: Path, port: int, **extra: str) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith(("ENTRA_", "DJANGO_", "DEBUG", "DATABASE_URL", "REDIS_URL", "SANDBOX_"))}
-    return {**clean, "DATABASE_URL": f"sqlite:///{db}", "SANDBOX_LOOPBACK_URL": f"http://127.0.0.1:{port}", **extra}
+    return {**clean, "DATABASE_URL": f"sqlite:///{db}", "SANDBOX_LOOPBACK_URL": f"http://127.0.0.1:{port}",
+            "GRAPH_REPLICATION_WINDOW": "0", **extra}  # the sandbox replicates at once: no window to wait out
 
 
 def manage(env: dict[str, str], *args: str) -> str:
