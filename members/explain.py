@@ -242,8 +242,8 @@ def superseded(action: Action, later) -> Message:
     """An open journal entry overtaken by a later attempt on the same membership before it was settled."""
     when = timezone.localtime(later.created_at).strftime("%Y-%m-%d %H:%M:%S")
     return Message("error", f"Interrupted before Graph's answer was recorded, and a later change of this membership "
-                            f"(entry {later.pk}, {when}) came before it could be read back: whether this attempt was "
-                            f"{action.past} can't be told.", "Look at the later entry for how the membership stands.")
+                            f"(entry {later.pk}, {when}) came before it could be read back: it can't be told whether this "
+                            f"attempt {action.past} the member.", "Look at the later entry for how the membership stands.")
 
 
 def signed_out(error: GraphError, what: str) -> Message:
