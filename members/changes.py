@@ -248,6 +248,8 @@ def settle_open(graph: GraphClient, entries: Iterable[AuditEntry]) -> int:
     by_container: dict[tuple[str, str], list[AuditEntry]] = defaultdict(list)
     for entry in entries:
         by_container[(entry.container_kind, entry.container_id)].append(entry)
+    # Younger than the replication window, a read may not see what the attempt did yet: wait.
+    replicated = now - timedelta(seconds=settings.GRAPH_REPLICATION_WINDOW)
     for (kind, container_id), group in by_container.items():
         overtaken = _first_later_changes(kind, container_id, group)
         for entry in group:
@@ -256,8 +258,6 @@ def settle_open(graph: GraphClient, entries: Iterable[AuditEntry]) -> int:
                 entry.outcome, entry.superseded_by, entry.settled_at = Outcome.SUPERSEDED, later, now
                 entry.message = explain.superseded(Action(entry.action), later).text
                 settled.append(entry)
-        # Younger than the replication window, a read may not see what the attempt did yet: wait.
-        replicated = now - timedelta(seconds=settings.GRAPH_REPLICATION_WINDOW)
         unread = [entry for entry in group if entry.pk not in overtaken and entry.created_at <= replicated]
         if unread:
             settled += _settle_by_reading(graph, Container.of(kind, container_id), unread, now)

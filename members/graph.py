@@ -913,8 +913,9 @@ class GraphClient:
                    errors: dict[str, GraphError] | None = None) -> list[Result]:
         """No clear answer to a write: read the membership back instead of resending.
 
-        As asked: AS_ASKED (landed, or so already: a read can't tell). Not landed: the error's outcome (busy: not done), except after a timeout, when
-        Graph may still be working on the call (UNKNOWN: settled later). Read failed: UNKNOWN.
+        As asked: AS_ASKED (landed, or so already: a read can't tell). Not landed, still after the
+        replication window: the error's outcome (busy: not done), except after a timeout, when Graph
+        may still be working on the call (UNKNOWN: settled later). Read failed: UNKNOWN.
         """
         state = self._read_until_landed(container, ids, want_member)
         results = []

@@ -10,7 +10,7 @@ All are settings read at call time, so ``override_settings`` works per test:
   three; also ``429``, throttled with that ``Retry-After``, and ``slow``, answered normally after
   ``SANDBOX_SLOW_MS`` (1000) more), drawn from ``random.Random(SANDBOX_FAULT_SEED)``; the sequence
   restarts when the seed setting changes. When a 503 or 504 strikes is ``SANDBOX_FAULT_WHEN``:
-  ``before`` (default) the call is processed (nothing changes), ``after`` it was processed — the
+  ``before`` (default) the call is not processed (nothing changes), ``after`` it was processed — the
   write *is* made and its answer replaced by the error, as a real gateway timeout or a Graph
   front end failing after the directory committed can do — or ``both``, drawn per fault from the
   same seeded sequence. A 429 always strikes before: Graph throttles before it processes a call.
@@ -225,12 +225,6 @@ def request_log() -> list[LoggedRequest]:
     """A copy of the log, oldest first."""
     with _lock:
         return list(_log)
-
-
-def write_log() -> list[tuple[LoggedRequest, tuple[str, str, int]]]:
-    """Every write the sandbox processed, oldest first, with the call it came in: what Graph did,
-    whatever answer the client saw (the truth a journal is checked against)."""
-    return [(entry, write) for entry in request_log() for write in entry.writes]
 
 
 def clear_request_log() -> None:
