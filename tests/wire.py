@@ -192,7 +192,11 @@ class GraphWire(BaseAdapter):
     def _faulted(self, answer: Callable[[], tuple[int, dict, object]]) -> tuple[int, dict, object]:
         """The answer, or the fault drawn for this call (a lost answer raises ConnectionError)."""
         mark, self._writing = len(self.confirmed), []
-        result = answer()  # checked (and done) whatever the fault: a fault only replaces what comes back
+        try:
+            result = answer()  # checked (and done) whatever the fault: a fault only replaces what comes back
+        except requests.ConnectionError:
+            del self.confirmed[mark:]  # an item's lost answer loses its whole $batch's answer, earlier items' too
+            raise
         writing, self._writing = self._writing, []  # a $batch's own answer is no item's write
         fault = next(self.faults, None) if self.faults is not None else None
         if fault is None:

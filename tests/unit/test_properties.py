@@ -18,7 +18,7 @@ from urllib.parse import quote, quote_from_bytes
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from members.models import AuditEntry
 from tests import wire as w
@@ -336,6 +336,9 @@ def assert_journal_tells_what_graph_confirmed(graph: w.GraphWire, answer: str | 
 @given(path=st.sampled_from(PAGES[:15] + CHANGE_PATHS[:8]), faults=st.lists(st.sampled_from(sorted(w.FAULTS)) | st.none(),
                                                                           max_size=12),
        hx=st.booleans(), members=st.lists(st.sampled_from(KNOWN_IDS), max_size=4))
+# A removal whose $batch is refused, then resent one by one with a lost answer last: found once by chance.
+@example(path=f"/groups/{w.GROUP}/members/remove/", faults=["400", None, "400", None, None, None, None, "drop"],
+         hx=False, members=[w.GROUP, w.MEMBERS[0], w.UNIT])
 def test_whatever_graph_answers_a_page_or_a_change_is_never_a_5xx(graph, clients, path, faults, hx, members):
     AuditEntry.objects.all().delete()
     graph.confirmed.clear()
