@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from sandbox.models import DirectoryObject, Link
 from tests.browser.look import DESKTOP, PHONE, close, person_page, sign_in, visit
-from tests.browser.steps import ENABLE_EVERYTHING, check_sign_in_page_then_sign_in_as_admin, every_page, PICKER, a_user_member, remove
+from tests.browser.steps import ENABLE_EVERYTHING, PICKER, a_user_member, check_sign_in_page_then_sign_in_as_admin, every_page, remove
 
 pytestmark = pytest.mark.browser
 
