@@ -9,7 +9,8 @@ from playwright.sync_api import Page, expect
 
 from members.models import AuditEntry
 from tests.browser.look import DESKTOP, PHONE, close, person_page, sign_in, sign_out, visit
-from tests.browser.steps import ENABLE_EVERYTHING, PICKER, a_user_member, outcome, pick, remove
+from tests.browser.steps import (ENABLE_EVERYTHING, PICKER, a_user_member, check_sign_in_page_then_sign_in_as_admin, every_page,
+                                 outcome, pick, remove)
 
 pytestmark = pytest.mark.browser
 
@@ -36,22 +37,9 @@ def person(browser, live_server, tenant, request):
                          ids=["light", "dark", "phone-light", "phone-dark"], indirect=True)
 def test_lists_containers_and_activity_have_no_violations(person, tenant):
     page = person
-    group, roles = tenant["helpdesk_group"], tenant["roles"]
-    template_id, role = next(iter(roles.items()))
-    page.goto("/")
-    expect(page.get_by_role("heading", name="Pick an account")).to_be_visible()
-    expect_accessible(page, "the sandbox's sign-in page")
-    sign_in(page, "admin@contoso.example")
+    check_sign_in_page_then_sign_in_as_admin(page, expect_accessible)
 
-    pages = {
-        "the units": "/units/", "the groups": "/groups/", "the roles": "/roles/", "a group search": "/groups/?q=Helpdesk",
-        "a group": f"/groups/{group.id}/", "a group with more to load": f"/groups/{tenant['big_group'].id}/",
-        "a unit": f"/units/{tenant['plain_unit'].id}/", "a dynamic unit": f"/units/{tenant['dynamic_unit'].id}/",
-        "a role": f"/roles/{role.id}/", "a role by template": f"/roles/template/{template_id}/",
-        "a role template not activated": f"/roles/template/{tenant['not_activated_role_templates'][0]}/",
-        "activity": "/activity/", "a container's activity": f"/activity/?container={group.id}",
-        "activity for a bad id": "/activity/?container=zzz",
-    }
+    pages = {**every_page(tenant), "a group search": "/groups/?q=Helpdesk"}
     for what, path in pages.items():
         visit(page, path)
         expect_accessible(page, what)

@@ -6,24 +6,16 @@ from playwright.sync_api import expect
 from members.models import AuditEntry
 from sandbox.models import Link
 from tests.browser.conftest import screenshot, sign_in_as
+from tests.browser.steps import remove_selected, user_members
 
 pytestmark = pytest.mark.browser
-
-
-def user_members(group_id: str) -> list:
-    links = (Link.objects.filter(container_id=group_id, relation="members", member__kind="user")
-             .select_related("member").order_by("member__display_name"))
-    return [link.member for link in links]
 
 
 def test_selected_members_are_removed_together_and_each_row_says_so(page, tenant):
     group = tenant["helpdesk_group"]
     first, second = user_members(group.id)[:2]
     sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
-    page.get_by_role("checkbox", name=f"Select {first.display_name}").check()
-    page.get_by_role("checkbox", name=f"Select {second.display_name}").check()
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Remove selected").click()
+    remove_selected(page, first, second)
 
     expect(page.locator("#bulk-results")).to_contain_text("2 of 2 removed.")
     for member in (first, second):

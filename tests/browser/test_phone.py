@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from sandbox.models import DirectoryObject, Link
 from tests.browser.look import DESKTOP, PHONE, close, person_page, sign_in, visit
-from tests.browser.steps import ENABLE_EVERYTHING, PICKER, a_user_member, remove
+from tests.browser.steps import ENABLE_EVERYTHING, PICKER, a_user_member, check_sign_in_page_then_sign_in_as_admin, every_page, remove
 
 pytestmark = pytest.mark.browser
 
@@ -67,22 +67,9 @@ def a_member_with_a_long_name(group_id: str) -> DirectoryObject:
 def test_no_page_scrolls_sideways_and_every_member_keeps_its_button_beside_it(phone, tenant):
     group = tenant["helpdesk_group"]
     long_named = a_member_with_a_long_name(group.id)
-    phone.goto("/")
-    expect(phone.get_by_role("heading", name="Pick an account")).to_be_visible()
-    expect_no_sideways_scroll(phone, "the sandbox's sign-in page")
-    sign_in(phone, "admin@contoso.example")
+    check_sign_in_page_then_sign_in_as_admin(phone, expect_no_sideways_scroll)
 
-    pages = {
-        "the units": "/units/", "the groups": "/groups/", "the roles": "/roles/",
-        "a group": f"/groups/{group.id}/", "a group of 300": f"/groups/{tenant['big_group'].id}/",
-        "a dynamic unit": f"/units/{tenant['dynamic_unit'].id}/", "a unit": f"/units/{tenant['plain_unit'].id}/",
-        "a role": f"/roles/{next(iter(tenant['roles'].values())).id}/",
-        "a role by template": f"/roles/template/{next(iter(tenant['roles']))}/",
-        "a role template not activated": f"/roles/template/{tenant['not_activated_role_templates'][0]}/",
-        "a 3,000-character search": f"/groups/?q={LONG_QUERY}",
-        "activity": "/activity/", "a container's activity": f"/activity/?container={group.id}",
-        "activity for a bad id": "/activity/?container=zzz",
-    }
+    pages = {**every_page(tenant), "a 3,000-character search": f"/groups/?q={LONG_QUERY}"}
     for what, path in pages.items():
         visit(phone, path)
         expect_no_sideways_scroll(phone, what)

@@ -6,16 +6,12 @@ from playwright.sync_api import expect
 from members.models import AuditEntry
 from sandbox.models import Link
 from tests.browser.conftest import screenshot
-from tests.browser.power_steps import open_page, sign_in
-from tests.browser.steps import members_of, remove
+from tests.browser.power_steps import sign_in
+from tests.browser.steps import members_of, remove_selected, removed_as_helpdesk, revert_from_the_journal, user_members
 
 pytestmark = pytest.mark.browser
 
 
-def user_members(group_id: str) -> list:
-    links = (Link.objects.filter(container_id=group_id, relation="members", member__kind="user")
-             .select_related("member").order_by("member__display_name"))
-    return [link.member for link in links]
 
 
 def test_undo_of_a_bulk_removal_restores_exactly_the_members_removed(page, tenant):
@@ -26,10 +22,7 @@ def test_undo_of_a_bulk_removal_restores_exactly_the_members_removed(page, tenan
     # Someone else removes the third one in the Entra admin center while the page is open.
     Link.objects.filter(container_id=group.id, member_id=third.id, relation="members").delete()
 
-    for member in (first, second, third):
-        page.get_by_role("checkbox", name=f"Select {member.display_name}").check()
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Remove selected").click()
+    remove_selected(page, first, second, third)
     expect(page.locator("#bulk-results p.message")).to_contain_text("3 of 3 removed.")
     assert members_of(group.id) == before - {str(first.id), str(second.id), str(third.id)}
 
@@ -53,14 +46,9 @@ def test_undo_of_a_bulk_removal_restores_exactly_the_members_removed(page, tenan
 def test_revert_from_the_journal_adds_a_removed_member_back(page, tenant):
     group = tenant["helpdesk_group"]
     member = user_members(group.id)[0]
-    sign_in(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
-    remove(page, member.display_name)
-    expect(page.locator(f"#removed-{member.id}")).to_contain_text("Removed.")
-    removal = AuditEntry.objects.get()
+    removal = removed_as_helpdesk(page, group, member)
 
-    open_page(page, "/activity/")
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name=f"Revert: add {member.display_name} back to {group.display_name}").click()
+    revert_from_the_journal(page, group, member)
     expect(page.locator(f"#revert-{removal.pk}")).to_contain_text("Reverted: added back.")
     screenshot(page, "journal-revert")
     assert str(member.id) in members_of(group.id)
@@ -71,16 +59,11 @@ def test_revert_from_the_journal_adds_a_removed_member_back(page, tenant):
 def test_revert_is_refused_when_the_state_has_moved_on(page, tenant):
     group = tenant["helpdesk_group"]
     member = user_members(group.id)[0]
-    sign_in(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
-    remove(page, member.display_name)
-    expect(page.locator(f"#removed-{member.id}")).to_contain_text("Removed.")
-    removal = AuditEntry.objects.get()
+    removal = removed_as_helpdesk(page, group, member)
     # Added back elsewhere (the Entra admin center): the journal doesn't know, Graph does.
     Link.objects.create(container_id=group.id, member_id=member.id, relation="members")
 
-    open_page(page, "/activity/")
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name=f"Revert: add {member.display_name} back to {group.display_name}").click()
+    revert_from_the_journal(page, group, member)
     alert = page.locator(f"#revert-{removal.pk}").get_by_role("alert")
     expect(alert).to_contain_text("Not reverted: the state has moved on since this was removed: it is a member again.")
     screenshot(page, "journal-revert-refused")
