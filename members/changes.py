@@ -25,7 +25,7 @@ from members.directory import Action, ContainerInfo, DirectoryItem, Kind, MyAcce
 from members.explain import Message
 from members.graph import CHANGE_CHUNK, GraphClient, GraphError, Result
 from members.models import AuditEntry
-from members.refs import Container, object_id
+from members.directory import Container, object_id
 
 log = logging.getLogger(__name__)
 

@@ -3,10 +3,50 @@
 Kinds of container, their traits (with the words a person reads), the actions and their
 outcomes, the containers and directory objects Graph returns, and the signed-in user's access.
 Everything else (graph, permissions, explain, changes, templates) speaks in these terms.
+
+Ids are checked once, where they come in (the URL converter, a form, a ``Container``): an
+``ObjectId`` is a canonical GUID by construction, so nothing inside checks it again, and no
+request value reaches a Graph URL unchecked (DESIGN.md invariant 1).
 """
 
+import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+GUID_PATTERN = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+class InvalidId(ValueError):
+    """An id that is not a canonical GUID; nothing was sent to Graph."""
+
+
+class ObjectId(str):
+    """A directory object id in its canonical lower-case GUID form: checked when made, trusted after."""
+
+    __slots__ = ()
+
+    def __new__(cls, value: object) -> "ObjectId":
+        if type(value) is cls:
+            return value
+        text = str(value) if value is not None else ""  # no trimming: an id is exactly its canonical form
+        try:
+            canonical = str(uuid.UUID(text))
+        except ValueError:
+            raise InvalidId(f"Not a directory object id: {text[:60]!r}") from None
+        # uuid.UUID also accepts braces, urn: prefixes and missing hyphens; a path takes only the canonical form.
+        if text.lower() != canonical:
+            raise InvalidId(f"Not a directory object id: {text[:60]!r}")
+        return super().__new__(cls, canonical)
+
+
+def object_id(value: object) -> ObjectId:
+    """The canonical form of ``value``, or ``InvalidId``: for the edges, where ids come in."""
+    return ObjectId(value)
+
+
+def object_ids(values) -> list[ObjectId]:
+    """Each of ``values`` checked, duplicates dropped, in order."""
+    return list(dict.fromkeys(ObjectId(value) for value in values))
 
 
 class Kind(StrEnum):
@@ -23,6 +63,54 @@ class Kind(StrEnum):
     @property
     def plural_label(self) -> str:
         return {"units": "Administrative units", "groups": "Groups", "roles": "Directory roles"}[self.value]
+
+
+def parse_kind(value: object) -> "Kind":
+    try:
+        return Kind(value)
+    except ValueError:
+        raise InvalidId(f"Not a container kind: {str(value)[:20]!r}") from None
+
+
+@dataclass(frozen=True)
+class Container:
+    """A container addressed by object id, or a directory role by its roleTemplateId; its kind and
+    id are checked when it is made."""
+
+    kind: Kind
+    id: ObjectId
+    by_template: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", parse_kind(self.kind))
+        object.__setattr__(self, "id", ObjectId(self.id))
+
+    @classmethod
+    def of(cls, kind: Kind | str, container_id: object) -> "Container":
+        return cls(kind, container_id)
+
+    @classmethod
+    def role_template(cls, template_id: object) -> "Container":
+        return cls(Kind.ROLES, template_id, by_template=True)
+
+
+class MemberType(StrEnum):
+    """The types of directory object a container can hold, as Graph names them (``@odata.type``)."""
+
+    USER = "user"
+    GROUP = "group"
+    DEVICE = "device"
+    SERVICE_PRINCIPAL = "servicePrincipal"
+    ORG_CONTACT = "orgContact"
+
+    @property
+    def cast(self) -> str:
+        """The OData cast segment: user -> microsoft.graph.user."""
+        return f"microsoft.graph.{self.value}"
+
+
+# The types a person picks, finds and filters by (apps and contacts are shown, never picked).
+PICKED_TYPES = (MemberType.USER, MemberType.GROUP, MemberType.DEVICE)
 
 
 class Trait(StrEnum):
@@ -56,7 +144,6 @@ TRAIT_LABELS = {
     Trait.RESTRICTED: "Restricted management",
     Trait.HIDDEN: "Hidden membership",
 }
-GROUP_KINDS = (Trait.M365, Trait.MAIL_ENABLED_SECURITY, Trait.DISTRIBUTION, Trait.SECURITY)
 
 
 def group_kind(group: dict) -> Trait:

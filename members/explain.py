@@ -24,7 +24,7 @@ from members.permissions import (
     hidden_members_missing,
     protected_reason,
 )
-from members.refs import Container
+from members.directory import Container
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from members import memo
 from members.directory import Kind, Outcome
 from members.graph import GraphClient
 from members.models import AuditEntry
-from members.refs import Container, InvalidId, object_id
+from members.directory import Container, InvalidId, object_id
 
 HIDDEN_MEMBER = "(hidden member)"
 CSV_HEADER = ["when", "who", "action", "container_kind", "container_id", "container", "member_id", "member",

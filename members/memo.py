@@ -17,7 +17,7 @@ from typing import Any
 from django.contrib.sessions.backends.base import SessionBase
 
 from members.directory import ContainerInfo, DirectoryItem, MyAccess
-from members.refs import Container
+from members.directory import Container
 
 
 class SessionMemo:

@@ -23,7 +23,7 @@ from members.directory import Action, DirectoryItem, Outcome
 from members.explain import Message
 from members.graph import GraphClient, GraphError
 from members.models import AuditEntry
-from members.refs import Container, InvalidId, object_id
+from members.directory import Container, InvalidId, object_id
 from portal.auth import take_interrupted_change
 
 # The change URLs (members.urls names) and the action each asks for.

@@ -21,7 +21,7 @@ from members.changes import Known, Row
 from members.directory import Kind, Outcome, Page
 from members.graph import ContainerRead, GraphClient
 from members.permissions import change_verdict
-from members.refs import Container
+from members.directory import Container
 
 
 def read_container(session: SessionBase, graph: GraphClient, container: Container, *, members: bool = False,

@@ -23,7 +23,7 @@ from members.directory import Action, ContainerInfo, DirectoryItem, MyAccess, Ou
 from members.explain import Message
 from members.graph import GraphClient, GraphError
 from members.permissions import accepted_member_types, change_verdict, member_type_scope_missing
-from members.refs import Container, InvalidId, object_id
+from members.directory import Container, InvalidId, object_id
 
 MAX_ENTRIES = 1_000
 SEPARATORS = re.compile(r"[\s,;]+")

@@ -20,7 +20,7 @@ from members.directory import Action, ContainerInfo, Outcome
 from members.explain import Message
 from members.graph import GraphClient, GraphError
 from members.models import REVERT_CLAIMS, AuditEntry
-from members.refs import Container
+from members.directory import Container
 
 
 CLAIM_ATTEMPTS = 3  # an entry written by a concurrent Undo, then settled as not done, frees the way again

@@ -3,9 +3,9 @@ and a GUID is a 404 before any view runs (DESIGN.md invariants 1 and 9)."""
 
 from django.urls import path, register_converter
 
-from members import views, views_entra, views_export, views_journal, views_paste, views_people, views_undo
+from members.views import containers, entra, export, journal, membership, paste, people, undo
 from members.directory import Kind
-from members.refs import GUID_PATTERN, object_id
+from members.directory import GUID_PATTERN, object_id
 
 
 class KindConverter:
@@ -35,25 +35,25 @@ register_converter(GuidConverter, "guid")
 
 app_name = "members"
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("activity/", views_journal.activity, name="activity"),
-    path("activity/<int:entry_id>/revert/", views_undo.entry_revert, name="entry-revert"),
-    path("roles/template/<guid:template_id>/", views.role_by_template, name="role-by-template"),
-    path("people/<guid:person_id>/", views_people.person_detail, name="person"),
-    path("people/<guid:person_id>/remove/", views_people.person_remove, name="person-remove"),
-    path("people/<guid:person_id>/add/", views_people.person_add, name="person-add"),
-    path("people/<guid:person_id>/groups/", views_people.person_groups, name="person-groups"),
-    path("<kind:kind>/", views.container_list, name="container-list"),
-    path("<kind:kind>/<guid:container_id>/", views.container_detail, name="container-detail"),
-    path("<kind:kind>/<guid:container_id>/members/", views.member_collection, name="member-collection"),
-    path("<kind:kind>/<guid:container_id>/members.csv", views_export.member_export, name="member-export"),
-    path("<kind:kind>/<guid:container_id>/candidates/", views.member_candidates, name="member-candidates"),
-    path("<kind:kind>/<guid:container_id>/members/remove/", views.member_bulk_remove, name="member-bulk-remove"),
-    # Issue 10 (before members/<member_id>/, which would take "paste" for an id):
-    path("<kind:kind>/<guid:container_id>/members/paste/", views_paste.member_paste, name="member-paste"),
-    path("<kind:kind>/<guid:container_id>/members/paste/run/", views_paste.member_paste_run, name="member-paste-run"),
-    path("<kind:kind>/<guid:container_id>/members/undo/", views_undo.member_undo, name="member-undo"),
-    path("<kind:kind>/<guid:container_id>/members/view/", views_entra.member_view, name="member-view"),
+    path("", containers.home, name="home"),
+    path("activity/", journal.activity, name="activity"),
+    path("activity/<int:entry_id>/revert/", undo.entry_revert, name="entry-revert"),
+    path("roles/template/<guid:template_id>/", containers.role_by_template, name="role-by-template"),
+    path("people/<guid:person_id>/", people.person_detail, name="person"),
+    path("people/<guid:person_id>/remove/", people.person_remove, name="person-remove"),
+    path("people/<guid:person_id>/add/", people.person_add, name="person-add"),
+    path("people/<guid:person_id>/groups/", people.person_groups, name="person-groups"),
+    path("<kind:kind>/", containers.container_list, name="container-list"),
+    path("<kind:kind>/<guid:container_id>/", containers.container_detail, name="container-detail"),
+    path("<kind:kind>/<guid:container_id>/members/", containers.member_collection, name="member-collection"),
+    path("<kind:kind>/<guid:container_id>/members.csv", export.member_export, name="member-export"),
+    path("<kind:kind>/<guid:container_id>/candidates/", containers.member_candidates, name="member-candidates"),
+    path("<kind:kind>/<guid:container_id>/members/remove/", membership.member_bulk_remove, name="member-bulk-remove"),
+    # Before members/<member_id>/, which would take "paste" for an id:
+    path("<kind:kind>/<guid:container_id>/members/paste/", paste.member_paste, name="member-paste"),
+    path("<kind:kind>/<guid:container_id>/members/paste/run/", paste.member_paste_run, name="member-paste-run"),
+    path("<kind:kind>/<guid:container_id>/members/undo/", undo.member_undo, name="member-undo"),
+    path("<kind:kind>/<guid:container_id>/members/view/", entra.member_view, name="member-view"),
     # The member id is checked by the view (a 400 names it): the container must exist as a URL first.
-    path("<kind:kind>/<guid:container_id>/members/<str:member_id>/", views.member_remove, name="member-remove"),
+    path("<kind:kind>/<guid:container_id>/members/<str:member_id>/", membership.member_remove, name="member-remove"),
 ]

@@ -3,8 +3,9 @@
 from dataclasses import replace
 
 from members.directory import MyAccess
-from members.graph import CallStats, ContainerInfo, ContainerRead, DirectoryItem, GraphError, Outcome, Page, Result
-from members.refs import Container, Kind
+from members.graph import CallStats, ContainerRead, GraphError, Result
+from members.directory import ContainerInfo, DirectoryItem, Outcome, Page
+from members.directory import Container, Kind
 
 INNER_REQUEST_ID = "aa324f0f-b4a3-4af6-9c4f-996e19590000"
 
@@ -13,6 +14,11 @@ NOT_FOUND = GraphError(404, "Request_ResourceNotFound", "Resource does not exist
 ALREADY = GraphError(400, "Request_BadRequest", "One or more added object references already exist for the following modified properties: 'members'.", INNER_REQUEST_ID)
 THROTTLED = GraphError(429, "TooManyRequests", "Please retry again later.", INNER_REQUEST_ID, retry_after=30)
 MAIL_ENABLED = GraphError(400, "Request_BadRequest", "Cannot Update a mail-enabled security groups and or distribution list.", INNER_REQUEST_ID)
+
+
+def replace_graph(monkeypatch, graph_for) -> None:
+    """Replace the one Graph seam, ``members.client.graph_for(request)``, for every view and workflow."""
+    monkeypatch.setattr("members.client.graph_for", graph_for)
 
 
 class FakeGraph:

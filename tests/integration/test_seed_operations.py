@@ -14,8 +14,9 @@ import msal
 import pytest
 import requests
 
-from members.graph import GraphClient, Outcome
-from members.refs import Container, Kind
+from members.graph import GraphClient
+from members.directory import Outcome
+from members.directory import Container, Kind
 from sandbox import authz, knobs, transport
 from sandbox.models import Link
 

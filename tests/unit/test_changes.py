@@ -9,7 +9,7 @@ from members import changes
 from members.directory import Action, ContainerInfo, DirectoryItem, Kind, MyAccess
 from members.graph import GraphError
 from members.models import AuditEntry
-from members.refs import Container
+from members.directory import Container
 from tests.fakes import FakeGraph
 
 GROUP = "02bd9fd6-8f93-4758-87c3-1fb73740a315"

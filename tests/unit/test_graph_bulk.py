@@ -4,7 +4,7 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 from members.graph import GraphError
-from members.refs import Container, Kind
+from members.directory import Container, Kind
 from tests.unit.test_graph import DENIED, GRAPH, GROUP, USER, USER2, graph_error
 from tests.unit.test_graph import client, graph_api, sleeps  # noqa: F401 (the HTTP-level fixtures, shared)
 

@@ -6,9 +6,9 @@ import re
 import pytest
 import responses
 
-from members import refs
+from members import directory as refs
 from members.graph import GraphClient
-from members.refs import Container, InvalidId, Kind
+from members.directory import Container, InvalidId, Kind
 
 GRAPH = "https://graph.example.test/v1.0"
 GROUP = "02bd9fd6-8f93-4758-87c3-1fb73740a315"

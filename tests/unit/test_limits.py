@@ -14,6 +14,7 @@ from django.test import Client
 from members.changes import MAX_MEMBERS_PER_CHANGE
 from members.models import AuditEntry
 from tests import wire as w
+from tests.fakes import replace_graph
 
 pytestmark = pytest.mark.django_db
 FORM = "application/x-www-form-urlencoded"
@@ -23,7 +24,7 @@ HX = {"HX-Request": "true", "HX-Target": "add-results", "HX-Current-URL": f"http
 @pytest.fixture
 def graph(monkeypatch):
     wire = w.GraphWire()
-    monkeypatch.setattr("members.views.graph_for", lambda request: w.client_on(wire))
+    replace_graph(monkeypatch, lambda request: w.client_on(wire))
     return wire
 
 
@@ -135,7 +136,7 @@ def test_a_batch_item_whose_success_body_is_unreadable_is_an_error_not_a_500():
     """Found by the property tests: such an item in the read after a change was a 500 (KeyError),
     after the change had been made and journaled."""
     from members.graph import GraphError
-    from members.refs import Container, Kind
+    from members.directory import Container, Kind
 
     wire = w.GraphWire(faults=iter(["not-json", "odd-json", None]))  # the two items, then the $batch itself
     info, found, gone = w.client_on(wire).describe(Container(Kind.GROUPS, w.GROUP), [w.MEMBERS[0]])

@@ -6,7 +6,7 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 
 from portal.nostore import NeverCacheSignedInMiddleware
-from tests.fakes import FakeGraph
+from tests.fakes import FakeGraph, replace_graph
 
 pytestmark = pytest.mark.django_db
 
@@ -19,14 +19,14 @@ def signed_in(client):
 
 @pytest.mark.parametrize("path", ["/", "/groups/", "/activity/", "/groups/?q=help"])
 def test_it_marks_signed_in_pages_no_store(signed_in, monkeypatch, path):
-    monkeypatch.setattr("members.views.graph_for", lambda request: FakeGraph())
+    replace_graph(monkeypatch, lambda request: FakeGraph())
     response = signed_in.get(path)
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
 
 
 def test_it_marks_fragments_no_store(signed_in, monkeypatch):
-    monkeypatch.setattr("members.views.graph_for", lambda request: FakeGraph())
+    replace_graph(monkeypatch, lambda request: FakeGraph())
     response = signed_in.get("/groups/?q=help", headers={"HX-Request": "true"})
     assert "no-store" in response["Cache-Control"]
 

@@ -7,10 +7,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from members.graph import ContainerInfo, DirectoryItem
+from members.directory import ContainerInfo, DirectoryItem
 from members.permissions import GROUPS_ADMIN
-from members.refs import Kind
-from tests.fakes import DENIED, FakeGraph
+from members.directory import Kind
+from tests.fakes import DENIED, FakeGraph, replace_graph
 
 GROUP = "02bd9fd6-8f93-4758-87c3-1fb73740a315"
 USER = "4562bcc8-c436-4f95-b7c0-4f8ce89dca5e"
@@ -34,7 +34,7 @@ def graph_with(monkeypatch, access: dict, **kwargs) -> FakeGraph:
                                                    "securityEnabled": True})
     fake = FakeGraph(containers={GROUP: group}, members={GROUP: [DirectoryItem(USER, "user", "Adele Vance")]},
                      access=access, **kwargs)
-    monkeypatch.setattr("members.views.graph_for", lambda request: fake)
+    replace_graph(monkeypatch, lambda request: fake)
     return fake
 
 

@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from members.models import AuditEntry
 from tests import wire as w
+from tests.fakes import replace_graph
 
 # A few seconds per property; PROPERTY_EXAMPLES=5000 makes a deeper search (minutes).
 EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "250"))
@@ -41,7 +42,7 @@ SCOPES = ["User.Read", "User.ReadBasic.All", "Directory.Read.All", "GroupMember.
 def graph(monkeypatch, settings):
     """Every view's Graph calls go through a GraphWire (a fresh client per request, as in the app)."""
     wire = w.GraphWire()
-    monkeypatch.setattr("members.views.graph_for", lambda request: w.client_on(wire))
+    replace_graph(monkeypatch, lambda request: w.client_on(wire))
     session, authority = w.authority_session(settings.ENTRA_AUTHORITY)
     monkeypatch.setattr("portal.auth.http_session", lambda: session)
     monkeypatch.setattr("portal.auth._http_cache", {})  # msal's discovery cache: never leak this authority

@@ -6,9 +6,10 @@ import pytest
 import requests
 from django.contrib.auth import get_user_model
 
-from members.graph import ContainerInfo, GraphClient
-from members.refs import Kind
-from tests.fakes import THROTTLED, FakeGraph
+from members.graph import GraphClient
+from members.directory import ContainerInfo
+from members.directory import Kind
+from tests.fakes import THROTTLED, FakeGraph, replace_graph
 
 GROUP = "02bd9fd6-8f93-4758-87c3-1fb73740a315"
 TOKEN = "eyJ0eXAiOiJKV1QiLCJzZWNyZXQiOiJ0b2tlbiJ9.secret-access-token.signature"
@@ -25,7 +26,7 @@ def signed_in(client):
 @pytest.fixture
 def fake(monkeypatch):
     graph = FakeGraph(containers={GROUP: ContainerInfo.from_graph(Kind.GROUPS, {"id": GROUP, "displayName": "Helpdesk"})})
-    monkeypatch.setattr("members.views.graph_for", lambda request: graph)
+    replace_graph(monkeypatch, lambda request: graph)
     return graph
 
 
@@ -52,7 +53,7 @@ def test_a_page_load_throttled_by_graph_says_load_not_remove(signed_in, monkeypa
         def list_containers(self, kind, *, search="", top=50):
             raise THROTTLED
 
-    monkeypatch.setattr("members.views.graph_for", lambda request: Busy())
+    replace_graph(monkeypatch, lambda request: Busy())
     html = unescape(signed_in.get("/groups/").content.decode())
     assert "Couldn't load groups: Graph is busy." in html and "Try again in 30 s" in html
     assert "not removed yet" not in html and "Couldn't remove" not in html
@@ -66,7 +67,7 @@ class Boom(requests.Session):
 def test_djangos_debug_page_never_shows_the_graph_token(signed_in, monkeypatch, settings):
     settings.DEBUG = True
     graph = GraphClient(TOKEN, base_url="https://graph.example.test/v1.0", session=Boom())
-    monkeypatch.setattr("members.views.graph_for", lambda request: graph)
+    replace_graph(monkeypatch, lambda request: graph)
     signed_in.raise_request_exception = False
     response = signed_in.get(f"/groups/{GROUP}/")
     page = response.content.decode()

@@ -4,9 +4,10 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from members import csvstream
-from members.graph import ContainerInfo, DirectoryItem, GraphError, Page
-from members.refs import Kind
-from tests.fakes import DENIED, FakeGraph
+from members.graph import GraphError
+from members.directory import ContainerInfo, DirectoryItem, Page
+from members.directory import Kind
+from tests.fakes import DENIED, FakeGraph, replace_graph
 
 GROUP = "02bd9fd6-8f93-4758-87c3-1fb73740a315"
 ADELE = DirectoryItem("4562bcc8-c436-4f95-b7c0-4f8ce89dca5e", "user", "Adele Vance", "adele@contoso.example")
@@ -33,7 +34,7 @@ def signed_in(client):
 
 
 def export(client, monkeypatch, pages):
-    monkeypatch.setattr("members.views.graph_for", lambda request: Pages(pages))
+    replace_graph(monkeypatch, lambda request: Pages(pages))
     return client.get(f"/groups/{GROUP}/members.csv")
 
 

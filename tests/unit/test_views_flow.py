@@ -8,10 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from members.graph import DirectoryItem
+from members.directory import DirectoryItem
 from members.models import AuditEntry
 from portal.auth import ReauthenticationRequired
-from tests.fakes import FakeGraph
+from tests.fakes import FakeGraph, replace_graph
 from tests.unit.test_views_members import (  # noqa: F401 (fixtures)
     ADELE,
     BOB,
@@ -163,7 +163,7 @@ def test_a_removal_not_sent_is_named_once_on_the_page_after_signing_in(signed_in
     fake = FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE, BOB]})
     use_graph(monkeypatch, fake)
     signed_in.get(PAGE)  # the page showed Adele
-    monkeypatch.setattr("members.views.graph_for", expired)
+    replace_graph(monkeypatch, expired)
     response = signed_in.delete(reverse("members:member-remove", args=["groups", GROUP, USER]), headers=HX)
     assert response["HX-Redirect"].startswith("/accounts/sign-in/")
     entry = AuditEntry.objects.get()
@@ -182,7 +182,7 @@ def test_a_removal_not_sent_is_named_once_on_the_page_after_signing_in(signed_in
 
 def test_a_change_made_again_since_is_not_offered(signed_in, monkeypatch):
     fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]}))
-    monkeypatch.setattr("members.views.graph_for", expired)
+    replace_graph(monkeypatch, expired)
     signed_in.delete(reverse("members:member-remove", args=["groups", GROUP, USER]), headers=HX)
     use_graph(monkeypatch, fake)
     signed_in.post(reverse("members:member-bulk-remove", args=["groups", GROUP]), {"member": [USER]}, headers=HX)
@@ -191,7 +191,7 @@ def test_a_change_made_again_since_is_not_offered(signed_in, monkeypatch):
 
 def test_an_old_not_sent_change_is_not_offered(signed_in, monkeypatch, settings):
     fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]}))
-    monkeypatch.setattr("members.views.graph_for", expired)
+    replace_graph(monkeypatch, expired)
     signed_in.delete(reverse("members:member-remove", args=["groups", GROUP, USER]), headers=HX)
     AuditEntry.objects.update(created_at=timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE + 60))
     use_graph(monkeypatch, fake)
@@ -200,7 +200,7 @@ def test_an_old_not_sent_change_is_not_offered(signed_in, monkeypatch, settings)
 
 def test_names_missing_from_the_journal_are_read_in_one_batch(signed_in, monkeypatch):
     fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE], "elsewhere": [BOB]}))
-    monkeypatch.setattr("members.views.graph_for", expired)
+    replace_graph(monkeypatch, expired)
     signed_in.post(reverse("members:member-collection", args=["groups", GROUP]), {"member": [USER2]}, headers=HX)
     assert AuditEntry.objects.get().member_name == ""  # no page had shown Bob
     use_graph(monkeypatch, fake)

@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from members.models import AuditEntry
-from tests.fakes import FakeGraph
+from tests.fakes import FakeGraph, replace_graph
 
 GROUP = "02bd9fd6-8f93-4758-87c3-1fb73740a315"
 UNIT = "4d7ea995-bc0f-45c0-8c3e-132e93bf95f8"
@@ -53,7 +53,7 @@ class Probe(FakeGraph):
 @pytest.fixture
 def graph(monkeypatch):
     fake = Probe({UNIT: False})
-    monkeypatch.setattr("members.views.graph_for", lambda request: fake)
+    replace_graph(monkeypatch, lambda request: fake)
     return fake
 
 
@@ -147,7 +147,7 @@ def test_the_journal_never_names_a_member_the_units_page_would_not(client, peopl
 
 
 def test_a_unit_whose_members_can_be_listed_shows_them(client, people, monkeypatch):
-    monkeypatch.setattr("members.views.graph_for", lambda request: Probe({UNIT: True}))
+    replace_graph(monkeypatch, lambda request: Probe({UNIT: True}))
     entry(people["me"], name="Listed Person", container=UNIT, kind="units")
     client.force_login(people["me"])
     assert "Listed Person" in page_of(client)
@@ -161,12 +161,12 @@ def test_a_page_without_units_asks_graph_nothing(client, people, graph):
 
 
 def test_a_change_keeps_the_ticket_and_reason_it_was_sent_with_trimmed_to_size(client, people, monkeypatch):
-    from members.graph import ContainerInfo, DirectoryItem
-    from members.refs import Kind
+    from members.directory import ContainerInfo, DirectoryItem
+    from members.directory import Kind
     group = ContainerInfo.from_graph(Kind.GROUPS, {"id": GROUP, "displayName": "Helpdesk Tier 1", "groupTypes": [],
                                                    "securityEnabled": True})
     fake = FakeGraph(containers={GROUP: group}, members={GROUP: [DirectoryItem(ADELE, "user", "Adele Vance")]})
-    monkeypatch.setattr("members.views.graph_for", lambda request: fake)
+    replace_graph(monkeypatch, lambda request: fake)
     client.force_login(people["me"])
     client.delete(f"/groups/{GROUP}/members/{ADELE}/?ticket=INC-{'9' * 100}&reason=%20Leaver%0A%20%20today%20",
                   headers={"HX-Request": "true"})

@@ -9,12 +9,13 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from members.graph import ContainerInfo, DirectoryItem, GraphError
+from members.graph import GraphError
+from members.directory import ContainerInfo, DirectoryItem
 from members.models import AuditEntry
 from members.permissions import GROUPS_ADMIN
-from members.refs import Kind
+from members.directory import Kind
 from portal.auth import ReauthenticationRequired
-from tests.fakes import DENIED, MAIL_ENABLED, NOT_FOUND, THROTTLED, FakeGraph
+from tests.fakes import DENIED, MAIL_ENABLED, NOT_FOUND, THROTTLED, FakeGraph, replace_graph
 
 GROUP = "02bd9fd6-8f93-4758-87c3-1fb73740a315"
 USER = "4562bcc8-c436-4f95-b7c0-4f8ce89dca5e"
@@ -51,7 +52,7 @@ def use_graph(monkeypatch, fake: FakeGraph) -> FakeGraph:
     def graph_for(request):
         request.graph_stats = fake.stats  # as members.client.graph_for does: Server-Timing counts the fake's calls
         return fake
-    monkeypatch.setattr("members.views.graph_for", graph_for)
+    replace_graph(monkeypatch, graph_for)
     return fake
 
 
@@ -191,7 +192,7 @@ def test_expired_sign_in_during_htmx_remove_redirects_and_audits_not_sent(signed
     def expired(request):
         raise ReauthenticationRequired("invalid_grant")
 
-    monkeypatch.setattr("members.views.graph_for", expired)
+    replace_graph(monkeypatch, expired)
     response = signed_in.delete(remove_url(), headers=HX)
     assert response.headers["HX-Redirect"].startswith("/accounts/sign-in/?next=")
     entry = AuditEntry.objects.get()
@@ -447,7 +448,7 @@ def test_the_fake_records_every_graph_client_method_a_view_may_call():
     """``fake.calls == []`` then means no Graph call at all: each public method of GraphClient leaves
     a record (its own, or those of the fake's methods it is made of), answered or not."""
     from members.graph import GraphClient
-    from members.refs import Container, Kind
+    from members.directory import Container, Kind
     from tests.fakes import _public_methods
     fake = FakeGraph(containers={GROUP: a_group()})
     unrecorded = []

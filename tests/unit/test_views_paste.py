@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from tests.fakes import FakeGraph
+from tests.fakes import FakeGraph, replace_graph
 
 GROUP = "02bd9fd6-8f93-4758-87c3-1fb73740a315"
 HX = {"HX-Request": "true", "HX-Current-URL": f"http://testserver/groups/{GROUP}/"}
@@ -21,7 +21,7 @@ def signed_in(client):
 
 
 def test_a_paste_with_a_nul_is_refused_naming_the_line_not_as_empty(signed_in, monkeypatch):
-    monkeypatch.setattr("members.views.graph_for", lambda request: FakeGraph())
+    replace_graph(monkeypatch, lambda request: FakeGraph())
     lines = "ada@contoso.example\nbob@contoso.example\ncarl\x00@contoso.example\n"
     response = signed_in.post(reverse("members:member-paste", args=["groups", GROUP]),
                               {"action": "add", "lines": lines}, headers=HX)

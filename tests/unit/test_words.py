@@ -16,7 +16,7 @@ from django.urls import reverse
 from members.directory import ContainerInfo, DirectoryItem, Kind, Page
 from members.models import AuditEntry
 from members.permissions import GROUPS_ADMIN
-from tests.fakes import DENIED, NOT_FOUND, FakeGraph
+from tests.fakes import DENIED, NOT_FOUND, FakeGraph, replace_graph
 
 GROUP = "02bd9fd6-8f93-4758-87c3-1fb73740a315"
 UNIT = "5b0e6b4f-5a1e-4f0e-9c6a-0f1d2e3c4b5a"
@@ -80,7 +80,7 @@ def signed_in(client, user):
 
 
 def use_graph(monkeypatch, fake: FakeGraph) -> FakeGraph:
-    monkeypatch.setattr("members.views.graph_for", lambda request: fake)
+    replace_graph(monkeypatch, lambda request: fake)
     return fake
 
 

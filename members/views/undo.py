@@ -4,8 +4,6 @@
 container) answers what happened per member, and puts the member table right out of band.
 ``POST /activity/<entry>/revert/`` answers the journal row's Revert cell. Without htmx both go
 back to the page they came from, with the outcome as a message.
-
-Shares views.py's seam (``views.graph_for``, which tests monkeypatch) and helpers.
 """
 
 from django.contrib import messages
@@ -15,10 +13,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
-from members import journal, undo, views
+from members import journal, undo
 from members.graph import GraphError
 from members.models import AuditEntry
-from members.refs import Container
+from members.directory import Container
+from members.views.common import detail_url, graph_for, known_for, note
+from members.views.containers import detail_context
 
 
 def _entry_ids(request: HttpRequest) -> list[int] | None:
@@ -29,9 +29,9 @@ def _entry_ids(request: HttpRequest) -> list[int] | None:
 
 
 def _revert(request: HttpRequest, container: Container, entries: list[AuditEntry]):
-    graph = views.graph_for(request)
-    known = views._known(request, graph, container, [entry.member_id for entry in entries])
-    return undo.revert(graph, request.user, container, entries, known, views._note(request))
+    graph = graph_for(request)
+    known = known_for(request, graph, container, [entry.member_id for entry in entries])
+    return undo.revert(graph, request.user, container, entries, known, note(request))
 
 
 def _as_messages(request: HttpRequest, reverted: list[undo.Reverted]) -> None:
@@ -54,9 +54,9 @@ def member_undo(request: HttpRequest, kind, container_id: str) -> HttpResponse:
     info, reverted = _revert(request, container, entries)
     if not request.htmx:
         _as_messages(request, reverted)
-        return redirect(views._detail_url(container))
+        return redirect(detail_url(container))
     try:
-        context = views._detail_context(request, views.graph_for(request), container, fresh=False)
+        context = detail_context(request, graph_for(request), container, fresh=False)
     except GraphError:
         context = {"kind": container.kind, "address": container, "container": info}
     restored = [r.row.member for r in reverted if r.done and r.entry.action == "remove"]

@@ -3,11 +3,9 @@
 ``POST /<kind>/<id>/members/paste/`` (fields ``action`` add|remove, ``lines``) answers the dry run:
 one row per entry, classified, nothing written; the plan it resolved stays in the session
 (``members.memo``) behind an opaque key. ``POST …/paste/run/`` (field ``plan``) changes those ids
-through the journal (``views._change`` -> ``members.changes``), a slice at a time: each answer shows
+through the journal (``change`` -> ``members.changes``), a slice at a time: each answer shows
 the progress and asks for the next slice itself, the last one shows every entry's result. Without
 htmx each answer is a whole page (and the run goes in one request).
-
-Shares views.py's seam (``views.graph_for``, which tests monkeypatch) and helpers.
 """
 
 from django import forms
@@ -16,13 +14,15 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
-from members import explain, memo, paste, views
+from members import explain, memo, paste
 from members.directory import Action, Outcome
 from members.explain import Message
 from members.graph import GraphError
-from members.refs import Container
+from members.directory import Container
 from portal.auth import granted_scopes
 from portal.oversize import answers_too_big
+from members.views.common import change, graph_for, is_fragment
+from members.views.containers import detail_context
 
 RESULTS = "members/_paste_results.html"
 PAGE = "members/paste_page.html"
@@ -37,7 +37,7 @@ class PasteForm(forms.Form):
 
 def _answer(request: HttpRequest, context: dict, *, status: int = 200) -> HttpResponse:
     """The results fragment to htmx; a page of its own otherwise."""
-    return render(request, RESULTS if views._is_fragment(request) else PAGE, context, status=status)
+    return render(request, RESULTS if is_fragment(request) else PAGE, context, status=status)
 
 
 def _failed(request: HttpRequest, container: Container, message: Message) -> HttpResponse:
@@ -64,10 +64,10 @@ def member_paste(request: HttpRequest, kind, container_id: str) -> HttpResponse:
         text = explain.paste_too_long() if form.has_error("lines", "max_length") else explain.paste_nothing()
         return _failed(request, container, Message("error", text))
     action = Action(form.cleaned_data["action"])
-    graph = views.graph_for(request)
+    graph = graph_for(request)
     try:
         paste.read(form.cleaned_data["lines"])  # too many entries: refused before Graph is asked anything
-        context = views._detail_context(request, graph, container, fresh=False)
+        context = detail_context(request, graph, container, fresh=False)
         remembered = memo.recall_container(request.session, context["address"])
         lines = paste.preview(graph, action, context["address"], context["container"], context["access"],
                               granted_scopes(request), remembered[1] if remembered else None,
@@ -104,7 +104,7 @@ def member_paste_run(request: HttpRequest, kind, container_id: str) -> HttpRespo
     todo = plan["queue"][plan["done"]:end]
     info = None
     if todo:
-        info, rows = views._change(request, action, container, todo, items=paste.plan_items(plan))
+        info, rows = change(request, action, container, todo, items=paste.plan_items(plan))
         paste.record(plan, rows)
         memo.remember_items(request.session, [row.member for row in rows])  # an Undo needs no second read
     plan["done"] += len(todo)

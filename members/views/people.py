@@ -1,11 +1,10 @@
 """A person's memberships (``/people/<id>/``): a user's, group's or device's direct groups, units and
 roles, each with Remove as allowed; several (or all) removed in one step, the helpdesk's offboarding
-task; and "add to several groups" at once. Every change goes through the journal (``views._change``).
+task; and "add to several groups" at once. Every change goes through the journal (``change``).
 
 ``POST /people/<id>/remove/`` (field ``container``, repeated, ``<kind>:<id>``) and ``POST
 /people/<id>/add/`` (field ``group``, repeated) answer each container's outcome (with Undo), and the
 memberships read again out of band. ``GET /people/<id>/groups/?q=`` is the group picker.
-Shares views.py's seam (``views.graph_for``, which tests monkeypatch) and helpers.
 """
 
 from dataclasses import dataclass
@@ -16,13 +15,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from members import changes, explain, memo, views
+from members import changes, explain, memo
 from members.access import access_for
 from members.directory import Action, ContainerInfo, DirectoryItem, Kind
 from members.graph import GraphClient, GraphError
 from members.permissions import Verdict, change_verdict
-from members.refs import Container, InvalidId, object_id
+from members.directory import Container, InvalidId, object_id
 from portal.auth import granted_scopes
+from members.views.common import change, graph_for, is_fragment
 
 PAGE = "members/person.html"
 PERSON_TYPES = ("user", "group", "device")
@@ -79,7 +79,7 @@ def _judged(request: HttpRequest, graph: GraphClient, containers: list[Container
 @require_GET
 def person_detail(request: HttpRequest, person_id: str) -> HttpResponse:
     """The page (``?part=memberships``: just the memberships, which refresh after an Undo)."""
-    graph = views.graph_for(request)
+    graph = graph_for(request)
     try:
         person, rows = _memberships(request, graph, person_id)
     except GraphError as exc:
@@ -87,7 +87,7 @@ def person_detail(request: HttpRequest, person_id: str) -> HttpResponse:
     if person is None:
         return render(request, PAGE, {"load_error": explain.person_missing()}, status=404)
     context = {"person": person, "memberships": rows, "supported": person.type in PERSON_TYPES}
-    if views._is_fragment(request) and request.GET.get("part") == "memberships":
+    if is_fragment(request) and request.GET.get("part") == "memberships":
         return render(request, PAGE + "#memberships", context)
     return render(request, PAGE, context)
 
@@ -128,17 +128,17 @@ def _change_all(request: HttpRequest, person_id: str, action: Action, targets: l
     items = {person_id: person} if person else None
     done = []
     for address in targets:
-        info, [row] = views._change(request, action, address, [person_id], items=items)
+        info, [row] = change(request, action, address, [person_id], items=items)
         done.append(Change(info or address, address, row))
     if not request.htmx:
-        for change in done:
-            name = getattr(change.container, "display_name", change.address.id)
-            level = messages.ERROR if change.row.message.tone == "error" else messages.SUCCESS
-            messages.add_message(request, level, f"{name}: {change.row.message.text} {change.row.message.fix}".strip())
+        for made in done:
+            name = getattr(made.container, "display_name", made.address.id)
+            level = messages.ERROR if made.row.message.tone == "error" else messages.SUCCESS
+            messages.add_message(request, level, f"{name}: {made.row.message.text} {made.row.message.fix}".strip())
         return redirect(reverse("members:person", args=[person_id]))
     context = {"action": action, "changes": done, "nothing_selected": not targets, "oob": True}
     try:
-        person, rows = _memberships(request, views.graph_for(request), person_id)
+        person, rows = _memberships(request, graph_for(request), person_id)
         if person is None:  # no such object (any more): nothing to list, nor a link to its page
             context["memberships_error"] = explain.person_missing()
         else:
@@ -154,7 +154,7 @@ def person_groups(request: HttpRequest, person_id: str) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     groups, error = [], None
     if len(query) >= 2:
-        graph = views.graph_for(request)
+        graph = graph_for(request)
         try:
             found = graph.list_containers(Kind.GROUPS, search=query, top=15).items
             groups = _judged(request, graph, [g for g in found if g.id != person_id])

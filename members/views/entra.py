@@ -2,8 +2,6 @@
 members with the nested groups' (``transitiveMembers``), read-only for the nested ones, each saying
 through which group it comes. ``GET /<kind>/<id>/members/view/?show=direct|all&type=user|group|device``
 answers the member table (htmx); "Load more" follows Graph's next link kept in the session.
-
-Shares views.py's seam (``views.graph_for``, which tests monkeypatch) and helpers.
 """
 
 from dataclasses import dataclass
@@ -12,11 +10,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from members import explain, memo, views
+from members import explain, memo
 from members.directory import DirectoryItem, Kind
 from members.graph import GraphClient, GraphError
 from members.permissions import ALLOWED, accepted_member_types
-from members.refs import Container
+from members.directory import Container
+from members.views.common import detail_url, graph_for, is_fragment
+from members.views.containers import detail_context, hidden_members
 
 TABLE = "members/_member_view_table.html"
 TYPES = ("user", "group", "device")
@@ -36,14 +36,14 @@ class ViewRow:
 def member_view(request: HttpRequest, kind, container_id: str) -> HttpResponse:
     """The member table as asked: direct or all (groups), of one type or all types."""
     container = Container(kind, container_id)
-    if not views._is_fragment(request):
-        return redirect(views._detail_url(container))
+    if not is_fragment(request):
+        return redirect(detail_url(container))
     show = "all" if request.GET.get("show") == "all" and container.kind is Kind.GROUPS else "direct"
     member_type = request.GET.get("type", "") if request.GET.get("type", "") in TYPES else ""
     more = request.GET.get("more", "")
-    graph = views.graph_for(request)
+    graph = graph_for(request)
     try:
-        context = views._detail_context(request, graph, container, fresh=False)
+        context = detail_context(request, graph, container, fresh=False)
     except GraphError as exc:
         return render(request, TABLE, {"kind": container.kind, "address": container, "verdict": ALLOWED,
                                        "members_error": explain.load_failed(exc, f"this {container.kind.label}")})
@@ -53,7 +53,7 @@ def member_view(request: HttpRequest, kind, container_id: str) -> HttpResponse:
             rows, next_link = _rows(request, graph, context["address"], show, member_type,
                                     memo.recall_next(request.session, more))
     except GraphError as exc:
-        error = views._hidden_members(request, graph, container, exc) or explain.load_failed(
+        error = hidden_members(request, graph, container, exc) or explain.load_failed(
             exc, f"the members of this {container.kind.label}")
     memo.remember_items(request.session, [row.member for row in rows])
     context.update({"rows": rows, "show": show, "member_type": member_type, "members_error": error,

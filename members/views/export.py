@@ -16,9 +16,12 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
-from members import csvstream, explain, views
-from members.graph import GraphError, Page
-from members.refs import Container
+from members import csvstream, explain
+from members.graph import GraphError
+from members.directory import Page
+from members.directory import Container
+from members.views.common import DETAIL, graph_for
+from members.views.containers import detail_context
 
 HEADER = ["id", "type", "display_name", "upn_or_mail"]
 
@@ -27,11 +30,11 @@ HEADER = ["id", "type", "display_name", "upn_or_mail"]
 def member_export(request: HttpRequest, kind, container_id: str) -> HttpResponse:
     """Every member as CSV, or a page saying why not (never a partial file)."""
     container = Container(kind, container_id)
-    graph = views.graph_for(request)
+    graph = graph_for(request)
     pages = graph.member_pages(container)
     try:
         first = next(pages)
-        name = views._detail_context(request, graph, container, fresh=False)["container"].display_name
+        name = detail_context(request, graph, container, fresh=False)["container"].display_name
     except GraphError as exc:
         return _failed(request, container, exc, explain.load_failed(exc, f"the members of this {container.kind.label}"))
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -55,7 +58,7 @@ def _failed(request: HttpRequest, container: Container, error: GraphError, messa
     Failed Dependency (with Graph's Retry-After): the export depended on calls that failed. Not a
     5xx: this server did not fail, and a 5xx is kept for what it would do wrong (DESIGN.md invariant 9)."""
     status = error.status if error.status in {403, 404} else 424
-    answer = render(request, views.DETAIL, {"kind": container.kind, "load_error": message}, status=status)
+    answer = render(request, DETAIL, {"kind": container.kind, "load_error": message}, status=status)
     if error.retry_after:
         answer["Retry-After"] = str(int(error.retry_after + 0.999))
     return answer

@@ -5,20 +5,23 @@ Both take the same filters; a person reads their own entries, auditors (a Django
 not list the unit's members. The CSV streams from the database (``StreamingHttpResponse``).
 """
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from members import csvstream, explain, journal, views
+from members import changes, csvstream, explain, journal
 from members.directory import Kind
+from members.views.common import graph_for
+from portal.auth import ReauthenticationRequired
 
 
 @require_GET
 def activity(request: HttpRequest) -> HttpResponse:
     """The journal, newest first, filtered; the viewer's own open entries are settled first (a few per visit)."""
-    views._settle_my_open_entries(request)
+    _settle_my_open_entries(request)
     form = journal.JournalFilter(request.GET)
     if not form.is_valid():
         message = (explain.bad_container_filter() if "container" in form.errors
@@ -29,7 +32,7 @@ def activity(request: HttpRequest) -> HttpResponse:
     if request.GET.get("format") == "csv":
         return _csv(request, entries)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    shown = journal.redact(lambda: views.graph_for(request), request.session, page.object_list)
+    shown = journal.redact(lambda: graph_for(request), request.session, page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     container = form.cleaned_data["container"]
@@ -49,6 +52,20 @@ def _with(query, **values) -> str:
 
 def _csv(request: HttpRequest, entries) -> HttpResponse:
     units = entries.filter(container_kind=Kind.UNITS).values_list("container_id", flat=True).distinct()
-    hidden = journal.hidden_containers(views.graph_for(request), request.session, units) if units.exists() else set()
+    hidden = journal.hidden_containers(graph_for(request), request.session, units) if units.exists() else set()
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return csvstream.response(journal.csv_rows(entries, hidden), f"membership-journal-{stamp}.csv")
+
+
+def _settle_my_open_entries(request: HttpRequest) -> None:
+    """Entries of mine left pending or unknown (a lost answer, a stopped server) for longer than a
+    request can take: read back, so the journal shows what really happened."""
+    entries = list(changes.open_entries(actor=request.user, older_than=settings.JOURNAL_SETTLE_AFTER)
+                   [:changes.SETTLE_PER_VISIT])
+    if not entries:
+        return
+    try:
+        graph = graph_for(request)
+    except ReauthenticationRequired:
+        return  # the journal still shows them as open; the next visit after signing in settles them
+    changes.settle_open(graph, entries)

@@ -1,0 +1,387 @@
+"""``GraphClient``: the one face of every Graph call, for one signed-in user.
+
+Reads return the plain types of ``members.directory``; a failed read raises ``GraphError``.
+Changes never raise: every add or remove ends in one ``Result`` per member (``writes``), and the
+bulk look-ups of pasted lists and membership live in ``lookups``. All of it goes through one
+``Transport``: its retry policy and its ``$batch`` engine.
+"""
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+
+import requests
+from django.views.decorators.debug import sensitive_variables
+
+from members.directory import Container, ContainerInfo, DirectoryItem, InvalidId, Kind, MemberType, MyAccess, ObjectId, Page
+from members.graph import lookups, odata, paths, writes
+from members.graph.errors import GraphError, json_object
+from members.graph.odata import CONTAINER_FIELDS, EVENTUAL, LIST_PAGE_SIZE, MEMBER_FIELDS, PAGE_SIZE
+from members.graph.answers import ContainerRead, access_from
+from members.graph.paths import ACCESS_PATHS
+from members.graph.transport import CallStats, Transport, resend_reads
+from members.graph.writes import Result
+
+log = logging.getLogger("members.graph")
+
+# Each searchable type: the properties searched and those selected (a typed list rejects another
+# type's properties).
+PICKER_QUERIES = {MemberType.USER: (["displayName", "userPrincipalName", "mail"], odata.PERSON_FIELDS),
+                  MemberType.GROUP: (["displayName", "mail"], odata.GROUP_HIT_FIELDS),
+                  MemberType.DEVICE: (["displayName"], odata.DEVICE_FIELDS)}
+
+
+class GraphClient:
+    """Delegated Graph calls for one signed-in user."""
+
+    @sensitive_variables("token")
+    def __init__(self, token: str, *, base_url: str, session: requests.Session | None = None,
+                 timeout: float = 10.0, max_retries: int = 2, max_retry_wait: float = 5.0,
+                 replication_window: float = 0.0, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.transport = Transport(token, base_url=base_url, session=session, timeout=timeout,
+                                   max_retries=max_retries, max_retry_wait=max_retry_wait, sleep=sleep)
+        # Graph is eventually consistent (GRAPH.md §3): a write it applied may be missing from a read
+        # for a while. A read-back that finds a write not landed reads again for up to this long
+        # before calling it not done.
+        self.replication_window = replication_window
+
+    def __repr__(self) -> str:  # never the token (debug pages show frame locals)
+        return f"<GraphClient {self.base_url}>"
+
+    @property
+    def base_url(self) -> str:
+        return self.transport.base_url
+
+    @property
+    def session(self) -> requests.Session:
+        return self.transport.session
+
+    @property
+    def stats(self) -> CallStats:
+        return self.transport.stats
+
+    # --- lists of containers -------------------------------------------------------------
+
+    def list_containers(self, kind: Kind, *, search: str = "", top: int = LIST_PAGE_SIZE) -> Page:
+        """One page of AUs, groups or (activated) directory roles, optionally searched by name."""
+        kind = Kind(kind)
+        path, params, headers = self._list_request(kind, search, top)
+        body = self.transport.get_json(path, params=params, headers=headers)
+        page = odata.page_of(body, lambda item: ContainerInfo.from_graph(kind, item))
+        return _searched_roles(page, search) if kind is Kind.ROLES else page
+
+    def read_list(self, kind: Kind, *, search: str = "", counted: Iterable[str] = (), top: int = LIST_PAGE_SIZE) -> Page:
+        """A list page with each row's member count: the page and the counts of ``counted`` (the ids
+        the session saw on this page before) in one $batch; rows not guessed are counted in a second."""
+        kind = Kind(kind)
+        path, params, headers = self._list_request(kind, search, top)
+        guessed = [ObjectId(i) for i in dict.fromkeys(counted)][:odata.BATCH_LIMIT - 1]
+        paths_ = {"page": odata.with_query(path, params), **{f"count-{i}": self._count_path(kind, i) for i in guessed}}
+        answers = self.batch_get(paths_, headers_for={"page": headers, **{f"count-{i}": EVENTUAL for i in guessed}})
+        if isinstance(answers["page"], GraphError):
+            raise answers["page"]
+        page = odata.page_of(answers["page"], lambda item: ContainerInfo.from_graph(kind, item))
+        if kind is Kind.ROLES:
+            page = _searched_roles(page, search)
+        counts = {i: odata.count_of(answers[f"count-{i}"]) for i in guessed}
+        counted_page = Page([replace(info, member_count=counts[info.id]) for info in page.items if info.id in counts],
+                            page.next_link, page.count)
+        rest = self.with_member_counts(Page([info for info in page.items if info.id not in counts]))
+        by_id = {info.id: info for info in counted_page.items + rest.items}
+        return Page([by_id[info.id] for info in page.items], page.next_link, page.count)
+
+    def _list_request(self, kind: Kind, search: str, top: int) -> tuple[str, dict, dict]:
+        """The path, query and headers of a list page (roles: all of them, searched here)."""
+        params = {"$select": CONTAINER_FIELDS[kind]}
+        if kind is Kind.ROLES:
+            # /directoryRoles supports neither $top nor $search: a tenant has few activated roles.
+            return paths.collection_path(kind, self.base_url), params, {}
+        params["$top"] = str(top)
+        params["$count"] = "true"
+        if search:
+            params["$search"] = odata.search_clause(search, ["displayName", "description"])
+        else:
+            params["$orderby"] = "displayName"
+        return paths.collection_path(kind, self.base_url), params, dict(EVENTUAL)
+
+    def _count_path(self, kind: Kind, container_id: str) -> str:
+        """A member count read as the list's @odata.count of a one-id page (ConsistencyLevel: eventual)."""
+        return odata.with_query(paths.members_path(Container(kind, container_id), self.base_url), odata.counted(),
+                                encoded=False)
+
+    def with_member_counts(self, page: Page) -> Page:
+        """The page's containers with their member counts, read in one $batch per 20."""
+        if not page.items:
+            return page
+        answers = self.batch_get({info.id: self._count_path(info.kind, info.id) for info in page.items}, headers=EVENTUAL)
+        items = [replace(info, member_count=odata.count_of(answers[info.id])) for info in page.items]
+        return Page(items, page.next_link, page.count)
+
+    # --- a container's page --------------------------------------------------------------
+
+    def read_container(self, container: Container, *, members: bool = True, units: bool = False,
+                       access: bool = False, top: int = PAGE_SIZE) -> ContainerRead:
+        """What a container's page needs, in one $batch of GETs: the container's facts and, as asked,
+        the first page of its members and their count, the units holding a group (they decide a
+        unit-scoped admin's reach), and the signed-in user's standing (``my_access``)."""
+        base = paths.container_path(container, self.base_url)
+        members_path = paths.members_path(container, self.base_url)
+        asked = {"container": odata.with_query(base, {"$select": CONTAINER_FIELDS[container.kind]}, encoded=False)}
+        headers = {}
+        if members:
+            asked["members"] = odata.with_query(members_path, {"$select": MEMBER_FIELDS, "$top": str(top)})
+            asked["count"] = odata.with_query(members_path, odata.counted(), encoded=False)
+            headers["count"] = EVENTUAL
+        if units and container.kind is Kind.GROUPS and not container.by_template:
+            asked["units"] = odata.with_query(paths.units_holding_path(container, self.base_url), {"$select": "id"},
+                                              encoded=False)
+        if access:
+            asked.update({f"access-{name}": path for name, path in ACCESS_PATHS.items()})
+        answers = self.batch_get(asked, headers_for=headers)
+        read = ContainerRead(access=access_from({n: answers[f"access-{n}"] for n in ACCESS_PATHS}) if access else None)
+        if isinstance(answers["container"], GraphError):
+            return replace(read, error=answers["container"])
+        read = replace(read, info=ContainerInfo.from_graph(container.kind, answers["container"]))
+        if members:
+            if isinstance(answers["members"], GraphError):
+                read = replace(read, members_error=answers["members"])
+            else:
+                read = replace(read, members=odata.page_of(answers["members"], DirectoryItem.from_graph))
+            read = replace(read, member_count=odata.count_of(answers["count"]))
+        if "units" in asked and not isinstance(answers["units"], GraphError):
+            read = replace(read, group_units=frozenset(item["id"] for item in answers["units"].get("value", [])))
+        return read
+
+    def list_members(self, container: Container, *, search: str = "", top: int = PAGE_SIZE) -> Page:
+        """The first page of a container's members (never the whole of a large group)."""
+        params = {"$select": MEMBER_FIELDS, "$top": str(top)}
+        headers = {}
+        if search:
+            params.update({"$search": odata.search_clause(search, ["displayName", "userPrincipalName", "mail"]),
+                           "$count": "true"})
+            headers.update(EVENTUAL)
+        return self._page(paths.members_path(container, self.base_url), params, headers)
+
+    def next_page(self, next_link: str, parse: Callable[[dict], object], *, eventual: bool = False) -> Page:
+        """The page a nextLink points to, followed verbatim (it must be on our Graph origin)."""
+        paths.relative(next_link, self.base_url)
+        response = self.transport.request("GET", next_link, headers=EVENTUAL if eventual else {})
+        return odata.page_of(json_object(response), parse)
+
+    def count_members(self, container: Container) -> int | None:
+        """The member count (``/members/$count`` needs ConsistencyLevel: eventual); None if it can't be read."""
+        url = self.transport.url(paths.members_path(container, self.base_url) + "/$count")
+        try:
+            response = self.transport.request("GET", url, headers=EVENTUAL)
+        except GraphError as error:
+            # The count is a detail of the page: refused, unsupported, busy or lost, the page still shows.
+            log.info("member count not read: %s %s", error.status, error.code)
+            return None
+        try:
+            return int(response.text.strip())
+        except ValueError:
+            return None
+
+    def member_pages(self, container: Container, *, top: int = odata.LARGEST_PAGE) -> Iterator[Page]:
+        """Every member, page by page (``$top=999``, then ``@odata.nextLink``): one page in memory at a
+        time, however large the container. Each page is read when the caller asks for it."""
+        page = self._page(paths.members_path(container, self.base_url), {"$select": odata.EXPORT_FIELDS, "$top": str(top)}, {})
+        yield page
+        while page.next_link:
+            page = self.next_page(page.next_link, DirectoryItem.from_graph)
+            yield page
+
+    def list_members_of_type(self, container: Container, member_type: str, *, top: int = PAGE_SIZE) -> Page:
+        """The first page of a container's direct members of one type (an OData cast, which the docs
+        want with advanced-query parameters)."""
+        path = paths.members_of_type_path(container, _member_type(member_type), self.base_url)
+        return self._page(path, {"$select": MEMBER_FIELDS, "$top": str(top), "$count": "true"}, dict(EVENTUAL))
+
+    def transitive_page(self, container: Container, *, member_type: str = "", next_link: str | None = None,
+                        top: int = PAGE_SIZE) -> tuple[Page, list[ContainerInfo]]:
+        """A page of a group's members with the nested groups' members (``transitiveMembers``), and
+        the group's nested groups (to tell through which one each member comes), in one $batch."""
+        if next_link:
+            page_item = odata.get(paths.relative(next_link, self.base_url), headers=EVENTUAL)
+        else:
+            typed = paths.transitive_members_path(container, self.base_url, _member_type(member_type) if member_type else None)
+            page_item = odata.get(typed, {"$select": MEMBER_FIELDS, "$top": str(top), "$count": "true"}, EVENTUAL)
+        groups_item = odata.get(paths.transitive_members_path(container, self.base_url, MemberType.GROUP),
+                                {"$select": "id,displayName", "$top": str(odata.LARGEST_PAGE), "$count": "true"}, EVENTUAL)
+        answers = self.batch_requests({"page": page_item, "groups": groups_item})
+        if isinstance(answers["page"], GraphError):
+            raise answers["page"]
+        groups = answers["groups"]
+        nested = [] if isinstance(groups, GraphError) else [ContainerInfo.from_graph(Kind.GROUPS, g)
+                                                             for g in groups.get("value", [])]
+        return odata.page_of(answers["page"], DirectoryItem.from_graph), nested
+
+    # --- people, and the signed-in user ----------------------------------------------------
+
+    def search_directory(self, text: str, types: Iterable[str], *, top: int = odata.PICKER_SIZE) -> list[DirectoryItem]:
+        """People-picker search over users, groups and devices (``$search`` with eventual consistency)."""
+        types = [_member_type(t) for t in types]
+        asked = {}
+        for member_type in types:
+            fields, select = PICKER_QUERIES[member_type]
+            asked[member_type] = odata.with_query(paths.TYPE_COLLECTIONS[member_type], {
+                "$search": odata.search_clause(text, fields), "$select": select, "$top": str(top), "$count": "true"})
+        # One $batch for all the types (each item carries ConsistencyLevel: eventual for $search).
+        answers = self.batch_get(asked, headers=EVENTUAL)
+        found: list[DirectoryItem] = []
+        for member_type in types:
+            answer = answers[member_type]
+            if isinstance(answer, GraphError):
+                raise answer
+            for item in answer.get("value", []):
+                item.setdefault("@odata.type", f"#{member_type.cast}")
+                found.append(DirectoryItem.from_graph(item))
+        return found
+
+    def my_owned_groups(self) -> list[ContainerInfo]:
+        """The groups the signed-in user owns (owners change members without an admin role)."""
+        body = self.transport.get_json(paths.OWNED_GROUPS, params={"$select": odata.GROUP_FIELDS})
+        return [ContainerInfo.from_graph(Kind.GROUPS, item) for item in body.get("value", [])]
+
+    def my_access(self) -> MyAccess:
+        """Roles (tenant-wide and per unit) and owned groups, in one $batch."""
+        answers = self.batch_get(ACCESS_PATHS)
+        if isinstance(answers["roles"], GraphError):
+            raise answers["roles"]
+        return access_from(answers)
+
+    def describe(self, container: Container, member_ids: list[str], *, with_container: bool = True
+                 ) -> tuple[ContainerInfo | None, dict[str, DirectoryItem], frozenset[str]]:
+        """A container and some directory objects by id, in one $batch (none when nothing is asked).
+
+        Returns the container (None if not asked or not read), the objects found, and the ids Graph
+        answered 404 for (the container's own id among them when it no longer exists).
+        """
+        ids = [ObjectId(m) for m in member_ids]
+        asked = {}
+        if with_container:
+            asked["container"] = odata.with_query(paths.container_path(container, self.base_url),
+                                                  {"$select": CONTAINER_FIELDS[container.kind]}, encoded=False)
+        for n, member_id in enumerate(ids):
+            asked[f"m{n}"] = odata.with_query(paths.directory_object_path(member_id), {"$select": MEMBER_FIELDS},
+                                              encoded=False)
+        answers = self.batch_get(asked) if asked else {}
+        gone = set()
+        info = answers.get("container")
+        if isinstance(info, GraphError):
+            if info.is_not_found:
+                gone.add(container.id)
+            info = None
+        elif info is not None:
+            info = ContainerInfo.from_graph(container.kind, info)
+        found = {}
+        for n, member_id in enumerate(ids):
+            item = answers[f"m{n}"]
+            if isinstance(item, GraphError):
+                if item.is_not_found:
+                    gone.add(member_id)
+            else:
+                found[member_id] = DirectoryItem.from_graph(item)
+        return info, found, frozenset(gone)
+
+    def units_with_groups(self, unit_ids: list[str]) -> list[tuple[str, ContainerInfo | None, list[ContainerInfo]]]:
+        """Each unit's facts and the groups that are its members, in one $batch: (id, unit, groups)."""
+        asked = {}
+        for unit in (Container(Kind.UNITS, unit_id) for unit_id in unit_ids):
+            asked[f"unit-{unit.id}"] = odata.with_query(paths.container_path(unit, self.base_url),
+                                                        {"$select": odata.UNIT_FIELDS}, encoded=False)
+            asked[f"groups-{unit.id}"] = odata.with_query(
+                paths.members_of_type_path(unit, MemberType.GROUP, self.base_url),
+                {"$select": odata.GROUP_FIELDS, "$top": str(PAGE_SIZE)}, encoded=False)
+        answers = self.batch_get(asked)
+        found = []
+        for unit_id in unit_ids:
+            unit, groups = answers[f"unit-{unit_id}"], answers[f"groups-{unit_id}"]
+            found.append((unit_id,
+                          None if isinstance(unit, GraphError) else ContainerInfo.from_graph(Kind.UNITS, unit),
+                          [] if isinstance(groups, GraphError)
+                          else [ContainerInfo.from_graph(Kind.GROUPS, g) for g in groups.get("value", [])]))
+        return found
+
+    def units_of_group(self, group_id: str) -> frozenset[str]:
+        """The administrative units a group is a member of (they decide unit-scoped admins' reach)."""
+        body = self.transport.get_json(paths.units_holding_path(Container(Kind.GROUPS, group_id), self.base_url),
+                                       params={"$select": "id"})
+        return frozenset(item["id"] for item in body.get("value", []))
+
+    # --- $batch reads --------------------------------------------------------------------
+
+    def batch_get(self, asked: dict[str, str], *, headers: dict | None = None,
+                  headers_for: dict[str, dict] | None = None) -> dict[str, dict | GraphError]:
+        """Several GETs in $batch; each answer is its JSON body or a GraphError (no item is resent).
+
+        ``headers`` go with every item, ``headers_for`` with the named ones (ConsistencyLevel is per item).
+        """
+        items = {name: odata.get(url, headers={**(headers or {}), **(headers_for or {}).get(name, {})})
+                 for name, url in asked.items()}
+        return {name: answer.read() for name, answer in self.transport.batch(items, reads_only=True, first_id=0).items()}
+
+    def batch_requests(self, items: dict[str, dict]) -> dict[str, dict | GraphError]:
+        """Reads (GETs, and POSTs that only read, like getByIds) in $batch: each answer is its JSON
+        body or a GraphError; items throttled or busy are read again within the retry policy."""
+        return {name: answer.read()
+                for name, answer in self.transport.batch(items, reads_only=True, resend=resend_reads, first_id=0).items()}
+
+    # --- bulk look-ups (lookups.py) --------------------------------------------------------
+
+    def resolve_entries(self, addresses: Iterable[str], ids: Iterable[str], *, groups_by_mail: bool = False
+                        ) -> dict[str, list[DirectoryItem] | GraphError]:
+        return lookups.resolve_entries(self, addresses, ids, groups_by_mail=groups_by_mail)
+
+    def members_among(self, container: Container, member_ids: Iterable[str]) -> dict[str, bool | None]:
+        return lookups.members_among(self, container, member_ids)
+
+    def member_lists_readable(self, containers: list[Container]) -> dict[str, bool | None]:
+        return lookups.member_lists_readable(self, containers)
+
+    def person_memberships(self, person_id: str) -> tuple[DirectoryItem | None, list[ContainerInfo]]:
+        return lookups.person_memberships(self, person_id)
+
+    def nesting(self, container: Container, member_ids: list[str], nested: list[ContainerInfo]) -> dict[str, str | None]:
+        return lookups.nesting(self, container, member_ids, nested)
+
+    # --- changes (writes.py): never raise; one Result per member -----------------------------
+
+    def read_membership(self, container: Container, member_ids: list[str]) -> dict[str, bool | None]:
+        return writes.read_membership(self, container, member_ids)
+
+    def is_member(self, container: Container, member_id: str) -> bool:
+        return writes.is_member(self, container, member_id)
+
+    def remove_member(self, container: Container, member_id: str) -> Result:
+        return writes.remove_member(self, container, member_id)
+
+    def add_member(self, container: Container, member_id: str) -> Result:
+        return writes.add_member(self, container, member_id)
+
+    def add_members(self, container: Container, member_ids: list[str]) -> list[Result]:
+        return writes.add_members(self, container, member_ids)
+
+    def remove_members(self, container: Container, member_ids: list[str]) -> list[Result]:
+        return writes.remove_members(self, container, member_ids)
+
+    # --- plumbing ------------------------------------------------------------------------
+
+    def _page(self, path: str, params: dict, headers: dict) -> Page:
+        return odata.page_of(self.transport.get_json(path, params=params, headers=headers), DirectoryItem.from_graph)
+
+
+def _member_type(value: str) -> MemberType:
+    try:
+        return MemberType(value)
+    except ValueError:
+        raise InvalidId(f"Not a member type: {str(value)[:20]!r}") from None
+
+
+def _searched_roles(page: Page, search: str) -> Page:
+    """Directory roles filtered by name here (/directoryRoles supports no $search)."""
+    if not search:
+        return page
+    needle = search.lower()
+    return Page([c for c in page.items if needle in c.display_name.lower()], None, None)

@@ -1,0 +1,197 @@
+"""Bulk look-ups: what pasted sign-in names, addresses and ids stand for, which of many ids are
+members, whose member lists may be read, a person's memberships, and nesting. Each is a few
+``$batch`` round trips, whatever the number of entries."""
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from members.directory import Container, ContainerInfo, DirectoryItem, Kind, MemberType, ObjectId, object_ids
+from members.graph import odata, paths
+from members.graph.errors import GraphError
+from members.graph.odata import EVENTUAL, IN_FILTER_LIMIT, MEMBER_FIELDS, chunks
+
+if TYPE_CHECKING:
+    from members.graph.client import GraphClient
+
+NESTED_GROUPS_CHECKED = 10  # nested groups asked "is it yours?" per page of members (one $batch with 50 members)
+MEMBERSHIP_PAGES = 10  # of 999: nobody is in more than 10,000 groups; the loop stays bounded
+CONTAINER_TYPES = {"group": Kind.GROUPS, "administrativeUnit": Kind.UNITS, "directoryRole": Kind.ROLES}
+
+
+def resolve_entries(client: "GraphClient", addresses: Iterable[str], ids: Iterable[str], *, groups_by_mail: bool = False
+                    ) -> dict[str, list[DirectoryItem] | GraphError]:
+    """The directory objects that sign-in names or mail addresses, and object ids, stand for.
+
+    Keys are the addresses lower-cased and the ids in canonical form; each value lists what
+    matched (none: not found; several: ambiguous) or is the GraphError that stopped its look-up.
+    Users are found by ``userPrincipalName in (…) or mail in (…)``, 7 addresses a request (Graph
+    takes 15 expressions in a filter); ids by ``POST /directoryObjects/getByIds`` (1,000 a
+    request; it needs Directory.Read.All, else each id is read on its own). All of it in one
+    $batch round trip for up to 140 addresses; a second one only for what is left: addresses
+    no user has, as group mail addresses (``groups_by_mail``), and ids getByIds was refused.
+    """
+    addresses = list(dict.fromkeys(address.lower() for address in addresses))
+    ids = object_ids(ids)
+    asked: dict[str, dict] = {}
+    user_chunks = list(chunks(addresses, odata.ADDRESSES_PER_LOOKUP))
+    for n, chunk in enumerate(user_chunks):
+        listed = odata.listed(chunk)
+        asked[f"users{n}"] = odata.get(paths.TYPE_COLLECTIONS[MemberType.USER], {
+            "$filter": f"userPrincipalName in ({listed}) or mail in ({listed})", "$select": odata.PERSON_FIELDS,
+            "$top": str(odata.LARGEST_PAGE)})
+    id_chunks = list(chunks(ids, odata.GET_BY_IDS_LIMIT))
+    for n, chunk in enumerate(id_chunks):
+        asked[f"ids{n}"] = odata.post_json(paths.GET_BY_IDS, {"ids": chunk})
+    answers = client.batch_requests(asked) if asked else {}
+    found: dict[str, list[DirectoryItem] | GraphError] = {}
+    for n, chunk in enumerate(user_chunks):
+        answer = answers[f"users{n}"]
+        for address in chunk:
+            found[address] = answer if isinstance(answer, GraphError) else [
+                DirectoryItem.from_graph({**user, "@odata.type": "#microsoft.graph.user"})
+                for user in answer.get("value", [])
+                if address in {(user.get("userPrincipalName") or "").lower(), (user.get("mail") or "").lower()}]
+    refused: list[str] = []
+    for n, chunk in enumerate(id_chunks):
+        answer = answers[f"ids{n}"]
+        if isinstance(answer, GraphError) and answer.is_permission_denied:
+            refused.extend(chunk)  # no Directory.Read.All: read each id on its own
+            continue
+        by_id = {} if isinstance(answer, GraphError) else {item.get("id"): item for item in answer.get("value", [])}
+        for id_ in chunk:
+            found[id_] = answer if isinstance(answer, GraphError) else (
+                [DirectoryItem.from_graph(by_id[id_])] if id_ in by_id else [])
+    unmatched = [a for a in addresses if groups_by_mail and found.get(a) == []]
+    found.update(_second_look(client, unmatched, refused))
+    return found
+
+
+def _second_look(client: "GraphClient", addresses: list[str], ids: list[str]
+                 ) -> dict[str, list[DirectoryItem] | GraphError]:
+    """Addresses as group mail addresses, and ids one by one: one more $batch round trip, if any."""
+    asked: dict[str, dict] = {}
+    mail_chunks = list(chunks(addresses, IN_FILTER_LIMIT))
+    for n, chunk in enumerate(mail_chunks):
+        asked[f"groups{n}"] = odata.get(paths.TYPE_COLLECTIONS[MemberType.GROUP],
+                                        {"$filter": f"mail in ({odata.listed(chunk)})", "$select": odata.GROUP_HIT_FIELDS})
+    for id_ in ids:
+        asked[id_] = odata.get(paths.directory_object_path(id_), {"$select": MEMBER_FIELDS})
+    answers = client.batch_requests(asked) if asked else {}
+    found: dict[str, list[DirectoryItem] | GraphError] = {}
+    for n, chunk in enumerate(mail_chunks):
+        answer = answers[f"groups{n}"]
+        for address in chunk:
+            found[address] = answer if isinstance(answer, GraphError) else [
+                DirectoryItem.from_graph({**group, "@odata.type": "#microsoft.graph.group"})
+                for group in answer.get("value", []) if (group.get("mail") or "").lower() == address]
+    for id_ in ids:
+        answer = answers[id_]
+        if isinstance(answer, GraphError):
+            found[id_] = [] if answer.is_not_found else answer
+        else:
+            found[id_] = [DirectoryItem.from_graph(answer)]
+    return found
+
+
+def members_among(client: "GraphClient", container: Container, member_ids: Iterable[str]) -> dict[str, bool | None]:
+    """Which of ``member_ids`` are direct members now (None where it could not be read).
+
+    ``…/members?$filter=id in (…)`` with advanced-query parameters, 15 ids a request, in $batch:
+    300 ids a round trip, whatever the container's size. (Microsoft documents ``id in (…)`` with
+    advanced queries on memberOf; members take the same filters [U].) A container that won't
+    filter that way (400) is read id by id.
+    """
+    ids = object_ids(member_ids)
+    id_chunks = list(chunks(ids, IN_FILTER_LIMIT))
+    path = paths.members_path(container, client.base_url)
+    asked = {str(n): odata.get(path, odata.id_in(chunk), EVENTUAL) for n, chunk in enumerate(id_chunks)}
+    answers = client.batch_requests(asked) if asked else {}
+    state: dict[str, bool | None] = {}
+    unsupported: list[str] = []
+    for n, chunk in enumerate(id_chunks):
+        answer = answers[str(n)]
+        if isinstance(answer, GraphError):
+            if answer.status == 400:
+                unsupported.extend(chunk)
+            state.update(dict.fromkeys(chunk))
+            continue
+        present = {item.get("id") for item in answer.get("value", [])}
+        state.update((m, m in present) for m in chunk)
+    if unsupported:
+        state.update(client.read_membership(container, unsupported))
+    return state
+
+
+def member_lists_readable(client: "GraphClient", containers: list[Container]) -> dict[str, bool | None]:
+    """Whether the signed-in user may list each container's members (a hidden-membership unit
+    answers 403 to others): ``…/members?$top=1&$select=id`` in $batch. None: could not tell."""
+    try:
+        answers = client.batch_requests({c.id: odata.get(paths.members_path(c, client.base_url),
+                                                         {"$top": "1", "$select": "id"}) for c in containers}
+                                        ) if containers else {}
+    except GraphError:  # the batch itself failed: can't tell (the journal then keeps members hidden)
+        return {c.id: None for c in containers}
+    return {c.id: (None if not answers[c.id].is_permission_denied else False)
+            if isinstance(answers[c.id], GraphError) else True for c in containers}
+
+
+def person_memberships(client: "GraphClient", person_id: str) -> tuple[DirectoryItem | None, list[ContainerInfo]]:
+    """A user, group or device and the groups, units and roles it is a direct member of.
+
+    One $batch: the object, and its ``memberOf`` read as a user's, a group's and a device's (the
+    paths of the other types answer 404); further pages follow ``@odata.nextLink``. (None, [])
+    when no such object exists; apps and contacts come back with no memberships read.
+    """
+    person_id = ObjectId(person_id)
+    asked = {"object": odata.get(paths.directory_object_path(person_id), {"$select": MEMBER_FIELDS})}
+    for member_type in paths.TYPE_COLLECTIONS:
+        asked[member_type.value] = odata.get(paths.member_of_path(member_type, person_id),
+                                             {"$select": odata.MEMBERSHIP_FIELDS, "$top": str(odata.LARGEST_PAGE)})
+    answers = client.batch_requests(asked)
+    found = answers["object"]
+    if isinstance(found, GraphError):
+        if found.is_not_found:
+            return None, []
+        raise found
+    person = DirectoryItem.from_graph(found)
+    listing = answers.get(person.type)
+    if listing is None:
+        return person, []
+    if isinstance(listing, GraphError):
+        raise listing
+    items, link = list(listing.get("value", [])), listing.get("@odata.nextLink")
+    for _ in range(MEMBERSHIP_PAGES):
+        if not link:
+            break
+        page = client.next_page(link, lambda item: item)
+        items.extend(page.items)
+        link = page.next_link
+    containers = []
+    for item in items:
+        kind = CONTAINER_TYPES.get(item.get("@odata.type", "").rsplit(".", 1)[-1])
+        if kind is not None:
+            containers.append(ContainerInfo.from_graph(kind, item))
+    return person, containers
+
+
+def nesting(client: "GraphClient", container: Container, member_ids: list[str], nested: list[ContainerInfo]
+            ) -> dict[str, str | None]:
+    """For each member: "" when a direct member of the group, else the id of the nested group it is
+    a direct member of (None: not among the first ``NESTED_GROUPS_CHECKED``, or unreadable).
+    One $batch of ``members?$filter=id in (…)`` on the group and on each nested group."""
+    groups = [container] + [Container(Kind.GROUPS, g.id) for g in nested[:NESTED_GROUPS_CHECKED]]
+    ids = [ObjectId(m) for m in member_ids]
+    asked = {}
+    for g, group in enumerate(groups):
+        for n, chunk in enumerate(chunks(ids, IN_FILTER_LIMIT)):
+            asked[f"{g}:{n}"] = odata.get(paths.members_path(group, client.base_url), odata.id_in(chunk), EVENTUAL)
+    answers = client.batch_requests(asked) if ids else {}
+    where: dict[str, str | None] = dict.fromkeys(ids)
+    for g, group in reversed(list(enumerate(groups))):  # the group itself last: "direct" wins
+        for n, _ in enumerate(chunks(ids, IN_FILTER_LIMIT)):
+            answer = answers[f"{g}:{n}"]
+            if isinstance(answer, GraphError):
+                continue
+            for item in answer.get("value", []):
+                where[item["id"]] = "" if g == 0 else group.id
+    return where

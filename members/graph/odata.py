@@ -1,0 +1,102 @@
+"""Graph's query language as the app uses it: the fields each list selects, ``$search`` and
+``$filter`` values, Graph's limits, and collection answers read as ``Page``s."""
+
+from collections.abc import Callable, Iterable, Iterator
+from urllib.parse import urlencode
+
+from members.directory import Kind, Page
+
+MEMBER_FIELDS = "id,displayName,userPrincipalName,mail,jobTitle,operatingSystem,appId,groupTypes,securityEnabled,mailEnabled"
+GROUP_FIELDS = (
+    "id,displayName,description,groupTypes,mailEnabled,securityEnabled,mail,isAssignableToRole,"
+    "onPremisesSyncEnabled,membershipRule,visibility,isManagementRestricted"
+)
+UNIT_FIELDS = "id,displayName,description,isMemberManagementRestricted,membershipType,membershipRule,visibility"
+ROLE_FIELDS = "id,displayName,description,roleTemplateId"
+CONTAINER_FIELDS = {Kind.UNITS: UNIT_FIELDS, Kind.GROUPS: GROUP_FIELDS, Kind.ROLES: ROLE_FIELDS}
+PERSON_FIELDS = "id,displayName,userPrincipalName,mail,jobTitle"
+GROUP_HIT_FIELDS = "id,displayName,mail,groupTypes,securityEnabled,mailEnabled"
+DEVICE_FIELDS = "id,displayName,operatingSystem"
+# A person's memberships: whatever decides who may change each container (groups, units, roles alike).
+MEMBERSHIP_FIELDS = ",".join(dict.fromkeys(f"{GROUP_FIELDS},{UNIT_FIELDS},{ROLE_FIELDS}".split(",")))
+EXPORT_FIELDS = "id,displayName,userPrincipalName,mail"
+
+PAGE_SIZE = 50  # members shown on a page
+# A list page and each of its rows' member counts fill one $batch (20 requests): 1 + 19.
+LIST_PAGE_SIZE = 19
+PICKER_SIZE = 10  # people-picker hits per type
+BATCH_LIMIT = 20  # requests in one $batch; also "A resource cannot contain more than 20 link changes"
+CHANGE_CHUNK = BATCH_LIMIT  # members per write round trip, whichever way a kind is written
+LARGEST_PAGE = 999  # Graph's largest page of a directory collection
+EVENTUAL = {"ConsistencyLevel": "eventual"}
+# "When using the in operator, the request is limited to 15 expressions in the filter clause by
+# default" (Graph's known issues, query parameters): each listed value is one expression.
+IN_FILTER_LIMIT = 15
+ADDRESSES_PER_LOOKUP = 7  # userPrincipalName in (7) or mail in (7): 14 expressions
+GET_BY_IDS_LIMIT = 1000  # directoryObject: getByIds takes up to 1,000 ids
+SEARCH_LENGTH = 100  # characters of a search kept
+
+
+def search_clause(text: str, fields: list[str]) -> str:
+    """A Graph ``$search`` value: each field's clause in double quotes, OR-ed (quotes in text dropped)."""
+    cleaned = " ".join(text.replace('"', " ").replace("\\", " ").split())[:SEARCH_LENGTH]
+    return " OR ".join(f'"{name}:{cleaned}"' for name in fields)
+
+
+def string(value: str) -> str:
+    """An OData string literal: in single quotes, a quote inside doubled."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def listed(values: Iterable[str]) -> str:
+    """The inside of an ``in (…)`` filter: OData string literals, comma-separated."""
+    return ",".join(string(value) for value in values)
+
+
+def id_in(ids: Iterable[str]) -> dict:
+    """Which of ``ids`` are in a collection: an advanced query (``$count`` with ConsistencyLevel)."""
+    return {"$filter": f"id in ({listed(ids)})", "$select": "id", "$count": "true"}
+
+
+def counted(top: int = 1) -> dict:
+    """A collection's @odata.count on a page of ``top`` ids (needs ConsistencyLevel: eventual)."""
+    return {"$count": "true", "$top": str(top), "$select": "id"}
+
+
+def with_query(path: str, params: dict | None = None, *, encoded: bool = True) -> str:
+    """``path`` with its query; ``encoded=False`` keeps OData's own punctuation ($, commas) as written."""
+    if not params:
+        return path
+    query = urlencode(params) if encoded else "&".join(f"{name}={value}" for name, value in params.items())
+    return f"{path}?{query}"
+
+
+def get(path: str, params: dict | None = None, headers: dict | None = None, *, encoded: bool = True) -> dict:
+    """A GET item of a $batch: a URL relative to the version, with its query."""
+    item = {"method": "GET", "url": with_query(path, params, encoded=encoded)}
+    if headers:
+        item["headers"] = dict(headers)
+    return item
+
+
+def post_json(path: str, body: object) -> dict:
+    """A POST item of a $batch with a JSON body."""
+    return {"method": "POST", "url": path, "headers": {"Content-Type": "application/json"}, "body": body}
+
+
+def page_of(body: dict, parse: Callable[[dict], object]) -> Page:
+    """A collection answer as a Page: its items parsed, its nextLink and count as Graph gave them."""
+    return Page([parse(item) for item in body.get("value", [])], body.get("@odata.nextLink"), body.get("@odata.count"))
+
+
+def count_of(answer: object) -> int | None:
+    """A collection's @odata.count, or None when it couldn't be read (a count is a detail of a page)."""
+    if not isinstance(answer, dict):
+        return None
+    count = answer.get("@odata.count")
+    return count if isinstance(count, int) else None
+
+
+def chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

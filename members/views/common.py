@@ -1,0 +1,110 @@
+"""What every view shares: the Graph seam, fragment or page, the change made through the journal
+and its answer without htmx, and the counts a list shows."""
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from members import changes, client, explain, memo, notsent, pages
+from members.access import access_for
+from members.directory import Action, Container, ContainerInfo, DirectoryItem, Kind, Page
+from members.graph import GraphClient
+from portal.auth import ReauthenticationRequired, granted_scopes
+
+
+DETAIL = "members/container_detail.html"
+LIST = "members/container_list.html"
+
+
+def graph_for(request: HttpRequest) -> GraphClient:
+    """The request's GraphClient through the one seam, ``members.client.graph_for`` (looked up at
+    each call, so a test that replaces the seam replaces it for every view)."""
+    return client.graph_for(request)
+
+
+def is_fragment(request: HttpRequest) -> bool:
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def detail_url(container: Container) -> str:
+    return reverse("members:container-detail", args=[container.kind.value, container.id])
+
+
+def no_way_back(request: HttpRequest, kind: Kind) -> dict[str, str]:
+    """Member types whose removal can't be undone here (their add-back would be refused), with why:
+    their Remove asks with that warning, and their removed row offers no Undo."""
+    return explain.no_way_back(kind, granted_scopes(request))
+
+
+def tally(request: HttpRequest, page: Page | None, total: int | None = None) -> tuple[int, int | None]:
+    """How many rows a list shows so far, and of how many (None: not counted). The rows of earlier
+    pages and the total travel in the Load more link (``shown``, ``total``): they only feed words."""
+    more = bool(request.GET.get("more"))
+    shown = ((_count_param(request, "shown") or 0) if more else 0) + (len(page.items) if page else 0)
+    if page is not None and page.count is not None:
+        total = page.count
+    elif total is None and more:
+        total = _count_param(request, "total")
+    if total is None and page is not None and not page.next_link:
+        total = shown
+    return shown, total
+
+
+def _count_param(request: HttpRequest, name: str) -> int | None:
+    try:
+        value = int(request.GET.get(name, ""))
+    except ValueError:  # also a number too long to convert
+        return None
+    return value if 0 <= value < 10**9 else None
+
+
+def known_for(request: HttpRequest, graph: GraphClient, container: Container, ids: list[str]) -> changes.Known:
+    """What this session's pages already read: the container, its units, the names of the members."""
+    remembered = memo.recall_container(request.session, container)
+    info, group_units = remembered if remembered else (None, None)
+    return changes.Known(info=info, group_units=group_units, items=memo.recall_items(request.session, ids),
+                         access=access_for(request.session, graph), scopes=granted_scopes(request))
+
+
+def change(request: HttpRequest, action: Action, container: Container, member_ids: list[str], *,
+            items: Mapping[str, DirectoryItem] | None = None) -> tuple[ContainerInfo | None, list[changes.Row]]:
+    """Make the change through the journal; if the sign-in has expired, journal it as not sent, then re-login.
+
+    ``items``: names the caller already holds (a pasted list's plan), beside those the pages showed.
+    """
+    try:
+        graph = graph_for(request)
+    except ReauthenticationRequired:
+        changes.record_not_sent(request.user, action, container, member_ids,
+                                notsent.remembered(request, container, member_ids))
+        raise
+    known = known_for(request, graph, container, member_ids)
+    if items:
+        known = replace(known, items={**items, **known.items})
+    info, rows = changes.apply(graph, request.user, action, container, member_ids, known, note(request))
+    pages.forget_contradicted(request.session, container, known, rows)
+    return info, rows
+
+
+def note(request: HttpRequest) -> changes.Note:
+    """The ticket reference and reason sent with a change (fields ``ticket``, ``reason``; htmx sends a
+    DELETE's in the query string), trimmed to what the journal keeps."""
+    fields = request.POST if request.method == "POST" else request.GET
+    return changes.Note(ticket=" ".join(fields.get("ticket", "").split())[:64],
+                        reason=" ".join(fields.get("reason", "").split())[:500])
+
+
+def back_to_page(request: HttpRequest, container: Container, rows: list[changes.Row]) -> HttpResponse:
+    """Without htmx: each outcome as a message on the container page."""
+    for row in rows:
+        level = messages.ERROR if row.message.tone == "error" else messages.SUCCESS
+        messages.add_message(request, level, f"{row.member.display_name}: {row.message.text} {row.message.fix}".strip())
+    return redirect(detail_url(container))
+
+
+def row_context(row: changes.Row) -> dict:
+    return {"member": row.member, "result": row.result, "message": row.message}

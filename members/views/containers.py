@@ -1,0 +1,235 @@
+"""The home page, the lists of containers and a container's page: its facts, its members (search,
+next page, count), its recent changes, and the people picker's results.
+
+Container ids are checked by the URLconf (``members.urls``): a bad one is a 404 before any view runs.
+"""
+
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from members import explain, journal, memo, notsent, pages
+from members.access import access_for
+from members.directory import Container, ContainerInfo, DirectoryItem, Kind, MyAccess, Trait
+from members.graph import ContainerRead, GraphClient, GraphError
+from members.models import AuditEntry
+from members.permissions import ALLOWED, ROLE_NAMES, Verdict, change_verdict, picker_types, role_names
+from portal.auth import granted_scopes
+from members.views.common import DETAIL, LIST, detail_url, graph_for, is_fragment, no_way_back, tally
+from members.views.membership import member_add
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """My roles, my units (and the groups in each I can manage), my recent activity."""
+    graph = graph_for(request)
+    access = access_for(request.session, graph)
+    units, owned = [], []
+    error = None
+    try:
+        if access.units:
+            units = _my_units(graph, access, granted_scopes(request))
+        if access.owned_groups:
+            owned = graph.my_owned_groups()
+    except GraphError as exc:
+        error = explain.load_failed(exc, "your units and groups")
+    recent = journal.redact(lambda: graph, request.session, AuditEntry.objects.filter(actor=request.user)[:8])
+    return render(request, "members/home.html", {"access": access, "role_names": role_names(access), "units": units,
+                                                  "owned": owned, "recent": recent, "error": error,
+                                                  "standing": explain.standing(access, granted_scopes(request))})
+
+
+def _my_units(graph: GraphClient, access: MyAccess, scopes: frozenset[str]) -> list[dict]:
+    """Each unit where I hold a scoped role, with the groups in it my unit role reaches (others folded)."""
+    units = []
+    for unit_id, info, groups in graph.units_with_groups(sorted(access.units)):
+        manageable = [g for g in groups if change_verdict(g, access, scopes, frozenset({unit_id})).allowed]
+        units.append({
+            "id": unit_id,
+            "name": info.display_name if info else unit_id,
+            "roles": sorted({ROLE_NAMES.get(role, "Administrator") for unit, role in access.scoped if unit == unit_id}),
+            "groups": manageable,
+            "others": [g for g in groups if g not in manageable],
+        })
+    return units
+
+
+@require_GET
+def container_list(request: HttpRequest, kind: Kind) -> HttpResponse:
+    """Searchable, paged list of AUs, groups or directory roles ("Load more" follows nextLink)."""
+    graph = graph_for(request)
+    query = request.GET.get("q", "").strip()
+    more = request.GET.get("more", "")
+    error = None
+    page = None
+    try:
+        if link := memo.recall_next(request.session, more):
+            page = graph.next_page(link, lambda item: ContainerInfo.from_graph(kind, item), eventual=True)
+            page = graph.with_member_counts(page)
+        else:
+            page = pages.read_list(request.session, graph, kind, query)  # one $batch when warm
+    except GraphError as exc:
+        error = explain.load_failed(exc, kind.plural_label.lower())
+    shown, total = tally(request, page)
+    context = {"kind": kind, "query": query, "page": page, "error": error, "shown": shown, "total": total,
+               "count": explain.count_line(shown, total, kind.label, kind.plural_label.lower(), query),
+               "more": memo.remember_next(request.session, page.next_link if page else None), "next_page": bool(more)}
+    template = LIST
+    if is_fragment(request):
+        template += "#container-rows" if more else "#container-results"
+    return render(request, template, context)
+
+
+def detail_context(request: HttpRequest, graph: GraphClient, container: Container, *, fresh: bool = True,
+                    members: bool = False) -> dict:
+    """The container's facts and whether the user may change it; fragments may reuse the page's read.
+    ``members``: the first page of members and their count too, read in the same $batch."""
+    read = pages.read_container(request.session, graph, container, members=members, fresh=fresh)
+    if read.error is not None:
+        raise read.error
+    info, access = read.info, read.access
+    resolved = Container(container.kind, info.id)  # a role addressed by template id has an object id too
+    verdict = change_verdict(info, access, granted_scopes(request), read.group_units)
+    context = {"kind": resolved.kind, "container": info, "address": resolved, "verdict": verdict,
+               "disabled_reason": explain.disabled_reason(verdict, resolved.kind,
+                                                          _role_verdict(verdict, info, access, read.group_units)),
+               "access": access,
+               "strong_confirm": resolved.kind is Kind.ROLES or "role_assignable" in info.traits,
+               "no_way_back": no_way_back(request, resolved.kind)}
+    if members:
+        context["member_count"] = read.member_count
+        context.update(_members_context(request, graph, resolved, read=read, member_count=read.member_count))
+    return context
+
+
+def _role_verdict(verdict: Verdict, info: ContainerInfo, access: MyAccess, group_units: frozenset[str] | None) -> Verdict | None:
+    """When consent is missing: would the user's roles be enough once it is granted? (empty scopes: unknown grant)"""
+    return change_verdict(info, access, frozenset(), group_units) if verdict.reason == "scope_missing" else None
+
+
+def _members_context(request: HttpRequest, graph: GraphClient, container: Container, query: str = "",
+                     more: str = "", *, read: ContainerRead | None = None, member_count: int | None = None) -> dict:
+    """A page of members: the one ``read`` with the page, else searched or followed from ``more``."""
+    page, failure = (read.members, read.members_error) if read is not None else (None, None)
+    if read is None:
+        try:
+            if link := memo.recall_next(request.session, more):
+                page = graph.next_page(link, DirectoryItem.from_graph, eventual=bool(query))
+            else:
+                page = graph.list_members(container, search=query)
+        except GraphError as exc:
+            failure = exc
+    error = None
+    if failure is not None:
+        error = hidden_members(request, graph, container, failure) or explain.load_failed(
+            failure, f"the members of this {container.kind.label}")
+    memo.remember_items(request.session, page.items if page else [])
+    shown, total = tally(request, page, None if query else member_count)
+    return {"members": page.items if page else [], "members_error": error, "query": query,
+            "shown": shown, "total": total, "count": explain.count_line(shown, total, "member", "members", query, say_all=False),
+            "more": memo.remember_next(request.session, page.next_link if page else None), "next_page": bool(more)}
+
+
+def hidden_members(request: HttpRequest, graph: GraphClient, container: Container, error: GraphError):
+    """A hidden-membership unit that refused its member list: say why (issue 10), else None."""
+    remembered = memo.recall_container(request.session, container)
+    if not error.is_permission_denied or remembered is None or Trait.HIDDEN not in remembered[0].traits:
+        return None
+    return explain.hidden_members(error, access_for(request.session, graph), granted_scopes(request))
+
+
+@require_GET
+def container_detail(request: HttpRequest, kind: Kind, container_id: str) -> HttpResponse:
+    """A container's facts and the first page of its members (``?part=count``: just the count, for htmx;
+    ``?part=recent``: just the recent changes, from the journal)."""
+    container = Container(kind, container_id)
+    if is_fragment(request) and request.GET.get("part") == "count":
+        graph = graph_for(request)
+        return render(request, DETAIL + "#member-count", {"kind": container.kind, "address": container,
+                                                           "member_count": graph.count_members(container)})
+    if is_fragment(request) and request.GET.get("part") == "recent":
+        return render(request, DETAIL + "#recent-changes", {"kind": container.kind, "address": container,
+                                                             "recent": _recent(request, container)})
+    return _render_detail(request, container)
+
+
+def _recent(request: HttpRequest, container: Container, *, hide_members: bool | None = None) -> list[AuditEntry]:
+    """The container's last changes the viewer may read: the journal never shows what the page would
+    not (others' entries to a reader of their own, members of a list Graph won't show them)."""
+    recent = journal.visible_entries(request.user).filter(container_id=container.id)[:5]
+    if hide_members is None:  # the fragment alone: ask (units only, remembered a few minutes)
+        return journal.redact(lambda: graph_for(request), request.session, recent)
+    return journal.hide_all(recent) if hide_members else list(recent)
+
+
+@require_GET
+def role_by_template(request: HttpRequest, template_id: str) -> HttpResponse:
+    """A directory role addressed by its roleTemplateId (stable across tenants: good for bookmarks)."""
+    return _render_detail(request, Container.role_template(template_id))
+
+
+def _render_detail(request: HttpRequest, container: Container) -> HttpResponse:
+    graph = graph_for(request)
+    try:
+        context = detail_context(request, graph, container, members=True)  # one Graph round trip
+    except GraphError as exc:
+        status = 404 if exc.is_not_found else 200
+        return render(request, DETAIL, {"kind": container.kind, "load_error": explain.container_load_failed(exc, container)},
+                      status=status)
+    notsent.journal_interrupted(request)  # a click made while the session was gone, before signing in
+    context["not_sent"] = notsent.to_offer(request, graph, context["address"], context["container"].display_name)
+    context["recent"] = _recent(request, context["address"], hide_members=bool(context["members_error"]))
+    return render(request, DETAIL, context)
+
+
+@require_http_methods(["GET", "POST"])
+def member_collection(request: HttpRequest, kind: Kind, container_id: str) -> HttpResponse:
+    """GET: the members fragment (search, next page). POST: add members."""
+    if request.method == "POST":
+        return member_add(request, kind, container_id)
+    return member_table(request, kind, container_id)
+
+
+def member_table(request: HttpRequest, kind: Kind, container_id: str) -> HttpResponse:
+    container = Container(kind, container_id)
+    if not is_fragment(request):
+        return redirect(detail_url(container))
+    graph = graph_for(request)
+    more = request.GET.get("more", "")
+    try:
+        context = detail_context(request, graph, container, fresh=False)
+    except GraphError as exc:
+        error = explain.load_failed(exc, f"this {container.kind.label}")
+        return render(request, DETAIL + "#member-table", {"kind": container.kind, "address": container,
+                                                           "verdict": ALLOWED, "members_error": error})
+    context.update(_members_context(request, graph, container, request.GET.get("q", "").strip(), more))
+    return render(request, DETAIL + ("#member-rows" if more else "#member-table"), context)
+
+
+@require_GET
+def member_candidates(request: HttpRequest, kind: Kind, container_id: str) -> HttpResponse:
+    """The people picker's results: users, groups and devices as the container allows."""
+    container = Container(kind, container_id)
+    query = request.GET.get("q", "").strip()
+    candidates, already, error = [], frozenset(), None
+    if len(query) >= 2:
+        graph = graph_for(request)
+        try:
+            info = detail_context(request, graph, container, fresh=False)["container"]
+            candidates = [c for c in graph.search_directory(query, picker_types(info)) if c.id != container.id]
+            memo.remember_items(request.session, candidates)
+            already = _already_members(graph, container, candidates)
+        except GraphError as exc:
+            error = explain.load_failed(exc, "the directory")
+    return render(request, DETAIL + "#candidates", {"candidates": candidates, "already": already, "query": query,
+                                                     "error": error, "kind": container.kind, "address": container})
+
+
+def _already_members(graph: GraphClient, container: Container, hits: list[DirectoryItem]) -> frozenset[str]:
+    """The hits that are members already: read for all of them at once (one $batch per 20), never
+    one call per hit. A hit whose membership can't be read stays tickable: Graph will tell."""
+    if not hits:
+        return frozenset()
+    state = graph.read_membership(container, [hit.id for hit in hits])
+    return frozenset(member_id for member_id, is_member in state.items() if is_member)
