@@ -17,8 +17,8 @@ every Graph call waits ``--latency-ms`` (50) in the sandbox. Then, in order:
    process with Django's WSGI handler and ``tracemalloc`` against the same database and the same
    server's sandbox (so the memory is our side's alone; the sandbox's runs in the server).
 
-The table goes to stdout and to bench/RESULTS.md with the date and the machine. Each target of
-issue 11 is checked; the exit status is 1 when one is missed. Only loopback is contacted; every loop
+The table goes to stdout and to bench/RESULTS.md with the date and the machine. Each of
+the speed targets is checked; the exit status is 1 when one is missed. Only loopback is contacted; every loop
 is bounded (the load stops by itself), and the server is stopped at the end.
 
     .venv/bin/python bench/bench.py [--latency-ms 50] [--runs 30] [--users 50] [--seconds 60]
@@ -54,7 +54,7 @@ PYTHON = sys.executable
 RESULTS = ROOT / "bench" / "RESULTS.md"
 GROUPS_ADMINISTRATOR = "fdd7a751-b60b-444a-984c-02652fe8fa1c"
 
-# Issue 11's targets on a 2-core machine.
+# The speed targets, on a 2-core machine.
 OWN_P50_MS, OWN_P95_MS = 15, 40
 BULK_TRIPS, BULK_SDK_RATIO = 5, 10
 LOAD_P95_MS = 300

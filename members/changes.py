@@ -56,7 +56,7 @@ class Known:
 
 @dataclass(frozen=True)
 class Note:
-    """What the person said about a change, kept with each of its entries (issue 10)."""
+    """What the person said about a change, kept with each of its entries."""
 
     ticket: str = ""  # a ticket reference, as the helpdesk writes it
     reason: str = ""

@@ -326,7 +326,7 @@ def bad_container_filter() -> Message:
     return Message("error", "That is not a container's object id, so there is no activity to show for it.",
                    "Open the container's page and follow “All changes to this …” from there, or show all activity.")
 
-# --- pasting a list (issue 10): the dry run's words for each entry ------------------------------
+# --- pasting a list: the dry run's words for each entry ------------------------------
 
 PASTE_STATUS_LABELS = {
     "change": "Will change",
@@ -434,7 +434,7 @@ def paste_run_summary(action: Action, counts: dict[Outcome, int]) -> str:
     return text
 
 
-# --- undo and revert (issue 10) ------------------------------------------------------------------
+# --- undo and revert ------------------------------------------------------------------
 
 def revert_nothing() -> Message:
     return Message("info", "Nothing to revert: this attempt changed nothing.")

@@ -1,4 +1,4 @@
-"""Reading the journal (issue 10): who may read which entries, the filters, and what stays hidden.
+"""Reading the journal: who may read which entries, the filters, and what stays hidden.
 
 A person reads their own entries; the whole journal is for staff and for members of the Django
 group ``settings.JOURNAL_AUDITORS_GROUP``. And the journal never shows what the container's page

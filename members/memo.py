@@ -164,7 +164,7 @@ def not_sent_shown(session: SessionBase, entry_ids: Iterable[int]) -> set[int]:
 def remember_not_sent_shown(session: SessionBase, entry_ids: Iterable[int]) -> None:
     _memo(session, NOT_SENT_SHOWN).put_many({str(i): True for i in entry_ids})
 
-# --- pasted lists (issue 10): a dry run's plan, for the run that follows ---------------------
+# --- pasted lists: a dry run's plan, for the run that follows ---------------------
 
 PLANS = ("memo:plans", 2, 3600)  # the last two dry runs, for an hour (a plan of 1,000 entries is ~250 kB)
 

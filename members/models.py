@@ -37,10 +37,10 @@ class AuditEntry(models.Model):
     message = models.TextField(blank=True)
     request_id = models.CharField(max_length=64, blank=True)
     client_request_id = models.CharField(max_length=64, blank=True)
-    # What the person said with the change, if anything: a ticket reference and a reason (issue 10).
+    # What the person said with the change, if anything: a ticket reference and a reason.
     ticket = models.CharField(max_length=64, blank=True)
     reason = models.CharField(max_length=500, blank=True)
-    # An Undo or a Revert: the entry whose change this one made the inverse of (issue 10).
+    # An Undo or a Revert: the entry whose change this one made the inverse of.
     reverts = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reverted_by")
     # A later attempt on the same membership that overtook this open one before it was settled
     # (outcome SUPERSEDED): what this attempt did is then not told by today's membership.

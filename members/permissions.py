@@ -177,7 +177,7 @@ def picker_types(container: ContainerInfo) -> tuple[str, ...]:
     return ("user", "group", "device")
 
 
-# --- what a container accepts as a member (issue 10: a pasted list is checked before it is sent) ---
+# --- what a container accepts as a member (a pasted list is checked before it is sent) ---
 
 def accepted_member_types(container: ContainerInfo) -> frozenset[str]:
     """The member types Graph accepts in this container (GRAPH.md §2, "Members allowed").
@@ -195,7 +195,7 @@ def accepted_member_types(container: ContainerInfo) -> frozenset[str]:
     return frozenset({"user", "group", "device", "servicePrincipal", "orgContact"})
 
 
-# --- who may list a hidden-membership unit's members (issue 10; GRAPH.md §2, §8) ----------------
+# --- who may list a hidden-membership unit's members (GRAPH.md §2, §8) ----------------
 
 GLOBAL_READER = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
 HIDDEN_SCOPE = "Member.Read.Hidden"

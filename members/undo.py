@@ -1,4 +1,4 @@
-"""Undo and revert: the inverse of journaled changes, made through the change workflow (issue 10).
+"""Undo and revert: the inverse of journaled changes, made through the change workflow.
 
 An Undo right after a change and a Revert from the journal later are the same operation: for each
 journal entry that changed something (outcome done), make the inverse ``$ref`` call, unless the

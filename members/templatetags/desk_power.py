@@ -1,4 +1,4 @@
-"""Template filters for issue 10's partials."""
+"""Template filters for the helpdesk tools' partials (paste, undo, journal, people, export)."""
 
 from django import template
 

@@ -132,7 +132,7 @@ def _members_context(request: HttpRequest, graph: GraphClient, container: Contai
 
 
 def hidden_members(request: HttpRequest, graph: GraphClient, container: Container, error: GraphError):
-    """A hidden-membership unit that refused its member list: say why (issue 10), else None."""
+    """A hidden-membership unit that refused its member list: say why, else None."""
     remembered = memo.recall_container(request.session, container)
     if not error.is_permission_denied or remembered is None or Trait.HIDDEN not in remembered[0].traits:
         return None

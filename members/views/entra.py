@@ -1,4 +1,4 @@
-"""See what Entra shows on a container page (issue 10): members of one type, and for a group all its
+"""See what Entra shows on a container page: members of one type, and for a group all its
 members with the nested groups' (``transitiveMembers``), read-only for the nested ones, each saying
 through which group it comes. ``GET /<kind>/<id>/members/view/?show=direct|all&type=user|group|device``
 answers the member table (htmx); "Load more" follows Graph's next link kept in the session.

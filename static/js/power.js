@@ -1,4 +1,4 @@
-// Issue 10's small behaviours (served from 'self': the CSP forbids inline script).
+// The helpdesk tools' small behaviours (served from 'self': the CSP forbids inline script).
 // 1. The ticket reference and reason typed in #change-note go with every change a page sends
 //    (htmx POSTs and DELETEs), so the journal keeps them with each entry.
 document.addEventListener("htmx:configRequest", (event) => {
