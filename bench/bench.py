@@ -343,7 +343,7 @@ def session_token(desk: Desk) -> str:
     """The signed-in user's Graph token, read from the server-side session (never printed)."""
     from django.contrib.sessions.backends.db import SessionStore
 
-    from portal.auth import session_token as token_of
+    from accounts.tokens import session_token as token_of
 
     session = SessionStore(session_key=desk.cookies["sessionid"])
     token = token_of(session)

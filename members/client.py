@@ -1,6 +1,6 @@
 """The one seam from a request (or a stored session) to a ``GraphClient``.
 
-Tokens come from ``portal.auth`` (msal and the session's token cache); this module only builds the
+Tokens come from ``accounts.tokens`` (msal and the session's token cache); this module only builds the
 client with the deployment's Graph settings, and lets the request carry the client's call stats
 for the ``Server-Timing`` header (``portal.timing`` reads ``request.graph_stats``).
 """
@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
 
 from members.graph import GraphClient
-from portal.auth import graph_token, http_session, session_token
+from accounts.tokens import graph_token, http_session, session_token
 
 
 @sensitive_variables("token")

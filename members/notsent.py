@@ -4,7 +4,7 @@ again, once, and offered again.
 Two ways a click meets an expired sign-in, both ending in the journal as ``Outcome.SIGN_IN``:
 the session is alive but its tokens are not (``views._change`` journals it before sending the
 user to sign in), or the session itself is gone (the login gate keeps the request unsent,
-``portal.auth.take_interrupted_change``, and the page the user returns to journals it here).
+``accounts.interrupted.take_interrupted_change``, and the page the user returns to journals it here).
 Nothing is ever re-sent by itself: the page offers a button that sends the same change through
 the normal change workflow (a CSRF-protected POST, journaled like any other).
 """
@@ -24,7 +24,7 @@ from members.explain import Message
 from members.graph import GraphClient, GraphError
 from members.models import AuditEntry
 from members.directory import Container, InvalidId, object_id
-from portal.auth import take_interrupted_change
+from accounts.interrupted import take_interrupted_change
 
 # The change URLs (members.urls names) and the action each asks for.
 CHANGE_URLS = {("member-remove", "DELETE"): Action.REMOVE, ("member-remove", "POST"): Action.REMOVE,

@@ -17,7 +17,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from portal import credentials, tokencrypt
+from accounts import credentials, tokencrypt
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -192,6 +192,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "accounts",
     "members",
 ]
 if SANDBOX_MODE:
@@ -204,7 +205,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.logs.RequestLogMiddleware",
     "portal.timing.ServerTimingMiddleware",
-    "portal.sessions.SessionMiddleware",  # Django's, saving no older copy of the token state (portal.sessions)
+    "accounts.sessions.SessionMiddleware",  # Django's, saving no older copy of the token state
     "portal.slash.AppendSlashForReadsMiddleware",  # CommonMiddleware, with the slash appended for reads only
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -212,8 +213,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.oversize.OversizedBodyMiddleware",  # before any view or CSRF check reads a body too large
-    "portal.auth.HtmxLoginRequiredMiddleware",
-    "portal.auth.ReauthenticationMiddleware",
+    "accounts.middleware.HtmxLoginRequiredMiddleware",
+    "accounts.middleware.ReauthenticationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]

@@ -230,7 +230,7 @@ def _redeem_code(request: HttpRequest) -> HttpResponse:
 # So: each redemption rotates; a redeemed token presented again within the grace is answered (from
 # the same chain); after it, the chain is revoked and the answer is invalid_grant (AADSTS70000).
 # An app that refreshes the same session in parallel with one refresh token fails here; it must
-# refresh once per session and share the result (portal.tokenlock).
+# refresh once per session and share the result (accounts.tokenlock).
 REUSE_GRACE = 5.0
 
 

@@ -13,7 +13,7 @@ from members import changes, client, explain, memo, notsent, pages
 from members.access import access_for
 from members.directory import Action, Container, ContainerInfo, DirectoryItem, Kind, Page
 from members.graph import GraphClient
-from portal.auth import ReauthenticationRequired, granted_scopes
+from accounts.tokens import ReauthenticationRequired, granted_scopes
 
 
 DETAIL = "members/container_detail.html"

@@ -15,7 +15,7 @@ from members.directory import Container, ContainerInfo, DirectoryItem, Kind, MyA
 from members.graph import ContainerRead, GraphClient, GraphError
 from members.models import AuditEntry
 from members.permissions import ALLOWED, ROLE_NAMES, Verdict, change_verdict, picker_types, role_names
-from portal.auth import granted_scopes
+from accounts.tokens import granted_scopes
 from members.views.common import DETAIL, LIST, detail_url, graph_for, is_fragment, no_way_back, tally
 from members.views.membership import member_add
 

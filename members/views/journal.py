@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from members import changes, csvstream, explain, journal
 from members.directory import Kind
 from members.views.common import graph_for
-from portal.auth import ReauthenticationRequired
+from accounts.tokens import ReauthenticationRequired
 
 
 @require_GET

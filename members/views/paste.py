@@ -19,7 +19,7 @@ from members.directory import Action, Outcome
 from members.explain import Message
 from members.graph import GraphError
 from members.directory import Container
-from portal.auth import granted_scopes
+from accounts.tokens import granted_scopes
 from portal.oversize import answers_too_big
 from members.views.common import change, graph_for, is_fragment
 from members.views.containers import detail_context

@@ -21,7 +21,7 @@ from members.directory import Action, ContainerInfo, DirectoryItem, Kind
 from members.graph import GraphClient, GraphError
 from members.permissions import Verdict, change_verdict
 from members.directory import Container, InvalidId, object_id
-from portal.auth import granted_scopes
+from accounts.tokens import granted_scopes
 from members.views.common import change, graph_for, is_fragment
 
 PAGE = "members/person.html"

@@ -7,7 +7,7 @@ from urllib.parse import quote
 from django.contrib.sessions.models import Session
 
 from members.models import AuditEntry
-from portal import tokencrypt
+from accounts import tokencrypt
 from tests.conftest import DeskSession
 
 

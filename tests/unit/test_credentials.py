@@ -3,7 +3,7 @@
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from portal import credentials
+from accounts import credentials
 from tests.certs import make_certificate
 
 CERT = make_certificate()

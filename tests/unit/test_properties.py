@@ -44,8 +44,8 @@ def graph(monkeypatch, settings):
     wire = w.GraphWire()
     replace_graph(monkeypatch, lambda request: w.client_on(wire))
     session, authority = w.authority_session(settings.ENTRA_AUTHORITY)
-    monkeypatch.setattr("portal.auth.http_session", lambda: session)
-    monkeypatch.setattr("portal.auth._http_cache", {})  # msal's discovery cache: never leak this authority
+    monkeypatch.setattr("accounts.tokens.http_session", lambda: session)
+    monkeypatch.setattr("accounts.tokens._http_cache", {})  # msal's discovery cache: never leak this authority
     wire.authority = authority
     return wire
 

@@ -4,7 +4,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.contrib.auth import get_user_model
 
-from portal import tokencrypt
+from accounts import tokencrypt
 
 CACHE = '{"RefreshToken": {"k": {"secret": "0.AAAA-refresh-token-value"}}}'
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()

@@ -90,8 +90,8 @@ def test_djangos_debug_page_never_shows_the_tokens_of_a_sign_in(client, monkeypa
     def broken_user(claims):
         raise RuntimeError("the user table broke")
 
-    monkeypatch.setattr("portal.auth._msal_app", lambda cache=None: App())
-    monkeypatch.setattr("portal.auth._django_user", broken_user)
+    monkeypatch.setattr("accounts.tokens.msal_app", lambda cache=None: App())
+    monkeypatch.setattr("accounts.views._django_user", broken_user)
     session = client.session
     session["auth_flow"] = {"state": "s"}
     session.save()
@@ -117,8 +117,8 @@ def entra_unreachable(monkeypatch):
     session = requests.Session()
     session.mount("https://", Unreachable())
     session.mount("http://", Unreachable())
-    monkeypatch.setattr("portal.auth.http_session", lambda: session)
-    monkeypatch.setattr("portal.auth._http_cache", {})  # no discovery document remembered from another test
+    monkeypatch.setattr("accounts.tokens.http_session", lambda: session)
+    monkeypatch.setattr("accounts.tokens._http_cache", {})  # no discovery document remembered from another test
 
 
 @pytest.mark.parametrize("debug", [False, True])
@@ -148,7 +148,7 @@ def test_a_change_whose_token_refresh_cant_reach_entra_is_journaled_not_sent_and
         def acquire_token_silent_with_error(self, scopes, account):
             raise requests.ConnectionError("the token endpoint can't be reached")
 
-    monkeypatch.setattr("portal.auth._new_msal_app", lambda cache: App())
+    monkeypatch.setattr("accounts.tokens._new_msal_app", lambda cache: App())
     session = signed_in.session
     session["home_account_id"] = "oid-1.tid"
     session.save()

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from members.directory import DirectoryItem
 from members.models import AuditEntry
-from portal.auth import ReauthenticationRequired
+from accounts.tokens import ReauthenticationRequired
 from tests.fakes import FakeGraph, replace_graph
 from tests.unit.test_views_members import (  # noqa: F401 (fixtures)
     ADELE,

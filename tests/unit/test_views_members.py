@@ -14,7 +14,7 @@ from members.directory import ContainerInfo, DirectoryItem
 from members.models import AuditEntry
 from members.permissions import GROUPS_ADMIN
 from members.directory import Kind
-from portal.auth import ReauthenticationRequired
+from accounts.tokens import ReauthenticationRequired
 from tests.fakes import DENIED, MAIL_ENABLED, NOT_FOUND, THROTTLED, FakeGraph, replace_graph
 
 GROUP = "02bd9fd6-8f93-4758-87c3-1fb73740a315"

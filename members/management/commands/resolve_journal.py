@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand
 
 from members import changes
 from members.client import graph_for_session
-from portal.auth import ReauthenticationRequired, stored_sessions
+from accounts.tokens import ReauthenticationRequired, stored_sessions
 
 
 class Command(BaseCommand):

@@ -2,9 +2,9 @@
 
 Django saves a modified session whole, as the request loaded it. A request that only remembered
 something (a page's memo) while another request of the session refreshed the tokens would write the
-redeemed refresh token back, and the next refresh would be refused (``portal.tokenlock``). So a
+redeemed refresh token back, and the next refresh would be refused (``accounts.tokenlock``). So a
 session is saved under the session's token lock, with the token state as the store holds it now —
-unless this request set it itself (signing in). ``portal.auth`` writes a refresh's token state to
+unless this request set it itself (signing in). ``accounts.tokens`` writes a refresh's token state to
 the store at once, under the same lock.
 """
 
@@ -13,12 +13,11 @@ from functools import cache
 
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 
-from portal import tokenlock
+from accounts import tokenlock
+from accounts.tokens import ACCOUNT_KEY, REFRESH_WAIT, TOKEN_STATE
 
-TOKEN_STATE = ("token_cache", "granted_scopes")  # portal.auth.CACHE_KEY, SCOPES_KEY
-ACCOUNT_KEY = "home_account_id"  # portal.auth.ACCOUNT_KEY: only a signed-in session has tokens
 log = logging.getLogger("members.auth")
-SAVE_WAIT = 15.0  # seconds a save waits for a refresh of the same session (portal.auth.REFRESH_WAIT)
+SAVE_WAIT = REFRESH_WAIT  # a save waits for a refresh of the same session as long as a refresh may take
 
 
 class TokenStateSafeSave:
@@ -30,7 +29,7 @@ class TokenStateSafeSave:
             self.__dict__.setdefault("_token_state_set", set()).add(key)
 
     def token_state_stored(self, keys) -> None:
-        """These token keys are in the store as this session has them (``portal.auth`` wrote them)."""
+        """These token keys are in the store as this session has them (``accounts.tokens`` wrote them)."""
         self.__dict__.setdefault("_token_state_set", set()).difference_update(keys)
 
     def save(self, must_create=False):

@@ -1,10 +1,10 @@
-"""Sign-in with msal (authorization-code flow), the per-session token cache, and ``graph_token``.
+"""Tokens: the msal app, the encrypted per-session token cache, ``graph_token`` and the scopes Entra granted.
 
 Tokens live only in the server-side session's serialized ``SerializableTokenCache``; views never
 see them (DESIGN.md invariant 3). ``graph_token(request)`` is the one seam from a request to a
 token: it loads the cache, calls ``acquire_token_silent`` (refreshing when needed), saves the
 cache if it changed, and raises ``ReauthenticationRequired`` when no token can be had. The app
-(``members.client``) builds its Graph client from it; this module imports nothing from ``members``.
+(``members.client``) builds its Graph client from it; this app imports nothing from ``members``.
 Every function that holds a token or the cache hides its frames' variables from debug pages.
 """
 
@@ -13,27 +13,19 @@ import threading
 import time
 from collections.abc import Iterator
 from importlib import import_module
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import msal
 import requests
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY, get_user_model, login, logout
-from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.middleware import LoginRequiredMiddleware
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.base import SessionBase
-from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_variables
-from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
-from portal import tokencrypt, tokenlock
-from portal.credentials import client_credential
+from accounts import tokencrypt, tokenlock
+from accounts.credentials import client_credential
 
 log = logging.getLogger("members.auth")
 
@@ -72,7 +64,7 @@ def http_session() -> requests.Session:
         return _sessions[settings.SANDBOX_MODE]
 
 
-def _msal_app(cache: msal.SerializableTokenCache | None = None) -> msal.ConfidentialClientApplication:
+def msal_app(cache: msal.SerializableTokenCache | None = None) -> msal.ConfidentialClientApplication:
     """A msal app for this request; ``AuthorityUnreachable`` when the authority's discovery fails
     (msal fetches it in the constructor: a network error escapes as itself, a bad answer as ValueError)."""
     try:
@@ -144,7 +136,7 @@ REFRESH_WAIT = 15.0
 def session_token(session: SessionBase) -> str:
     """A valid access token from a session's token cache (refreshed when needed, the cache saved back).
 
-    A refresh is serialised per session (``portal.tokenlock``) across threads, workers and servers:
+    A refresh is serialised per session (``accounts.tokenlock``) across threads, workers and servers:
     the refresh token is redeemed once, and a request that waited for another's refresh uses the
     token that one got (read from the session store, where it is written before the lock is let go).
     """
@@ -183,7 +175,7 @@ def _cached_token(cache: msal.SerializableTokenCache, account_id: str, scopes: l
 
 @sensitive_variables()
 def _refresh(session: SessionBase, cache: msal.SerializableTokenCache, account_id: str, scopes: list[str]) -> str:
-    app = _msal_app(cache)
+    app = msal_app(cache)
     account = next((a for a in app.get_accounts() if a["home_account_id"] == account_id), None)
     if account is None:
         raise ReauthenticationRequired("the token cache has no account")
@@ -228,7 +220,7 @@ def _reload_token_state(session: SessionBase) -> bool:
 
 
 def _mark_stored(session: SessionBase) -> None:
-    if hasattr(session, "token_state_stored"):  # portal.sessions' store: it need not keep these as its own
+    if hasattr(session, "token_state_stored"):  # accounts.sessions' store: it need not keep these as its own
         session.token_state_stored(TOKEN_STATE)
 
 
@@ -263,163 +255,3 @@ def stored_sessions(user) -> Iterator[SessionBase]:
         store = engine.SessionStore(session_key=row.session_key)
         if store.get(SESSION_KEY) == str(user.pk):
             yield store
-
-
-def _safe_next(request: HttpRequest, candidate: str | None) -> str:
-    """``next`` only when it is a path on this site (DESIGN.md invariant 7); else home."""
-    if (candidate and candidate.startswith("/") and not candidate.startswith("//")
-            and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
-                                                require_https=request.is_secure())):
-        return candidate
-    return settings.LOGIN_REDIRECT_URL
-
-
-@require_GET
-@login_not_required
-def sign_in(request: HttpRequest) -> HttpResponse:
-    """Start the authorization-code flow and send the browser to the authority's sign-in page."""
-    try:
-        app = _msal_app()
-    except AuthorityUnreachable:
-        return _authority_unreachable(request)
-    flow = app.initiate_auth_code_flow(
-        settings.GRAPH_SCOPES, redirect_uri=request.build_absolute_uri(reverse("auth:callback")),
-        prompt="select_account",
-    )
-    request.session[FLOW_KEY] = flow
-    request.session[NEXT_KEY] = _safe_next(request, request.GET.get("next"))
-    return redirect(flow["auth_uri"])
-
-
-@require_GET
-@login_not_required
-@sensitive_variables()
-def callback(request: HttpRequest) -> HttpResponse:
-    """Redeem the code, sign the user in to Django, keep the token cache in the session."""
-    flow = request.session.pop(FLOW_KEY, None)
-    next_url = request.session.pop(NEXT_KEY, settings.LOGIN_REDIRECT_URL)
-    if flow is None:
-        return _sign_in_failed(request, "This sign-in link has already been used or has expired.")
-    cache = msal.SerializableTokenCache()
-    try:
-        app = _msal_app(cache)
-        result = app.acquire_token_by_auth_code_flow(flow, request.GET.dict())
-    except AuthorityUnreachable:
-        return _authority_unreachable(request)
-    except requests.RequestException:  # the code's redemption could not reach the token endpoint
-        return _authority_unreachable(request)
-    except ValueError:  # state mismatch or a broken flow
-        return _sign_in_failed(request, "The sign-in answer did not match this browser's request.")
-    except RuntimeError:  # nonce mismatch (msal raises RuntimeError for that)
-        return _sign_in_failed(request, "The sign-in answer could not be verified.")
-    if "error" in result:
-        reason = result.get("error_description") or result["error"]
-        if result["error"] == "invalid_client":  # the app's secret or certificate: nothing the user can fix
-            reason = f"Entra refused this app's own credential (its client secret or certificate); tell whoever runs Membership Desk. {reason}"
-        return _sign_in_failed(request, reason)
-    claims = result.get("id_token_claims") or {}
-    accounts = app.get_accounts(username=claims.get("preferred_username"))
-    if not accounts:
-        return _sign_in_failed(request, "The sign-in answer carried no account.")
-    login(request, _django_user(claims), backend="django.contrib.auth.backends.ModelBackend")  # new session key
-    request.session[CACHE_KEY] = tokencrypt.seal(cache.serialize())
-    request.session[ACCOUNT_KEY] = accounts[0]["home_account_id"]
-    request.session[SCOPES_KEY] = resource_scopes(result.get("scope", ""))
-    return HttpResponseRedirect(_safe_next(request, next_url))  # a path, never a view name
-
-
-def _django_user(claims: dict):
-    """The Django user for an Entra account, keyed by its immutable object id."""
-    user, _ = get_user_model().objects.update_or_create(
-        username=claims.get("oid") or claims["sub"],
-        defaults={"email": (claims.get("preferred_username") or "")[:254],
-                  "first_name": (claims.get("name") or "")[:150]},
-    )
-    return user
-
-
-def _sign_in_failed(request: HttpRequest, reason: str, *, status: int = 400) -> HttpResponse:
-    return render(request, "auth/sign_in_failed.html", {"reason": reason}, status=status)
-
-
-def _authority_unreachable(request: HttpRequest) -> HttpResponse:
-    """Entra could not be reached: say so. 424 Failed Dependency, not a 5xx: this server did not fail
-    (DESIGN.md invariant 9), and not 200, so that a monitor sees the sign-in is not working."""
-    host = urlsplit(settings.ENTRA_AUTHORITY).hostname
-    return _sign_in_failed(request, f"Microsoft Entra sign-in ({host}) can't be reached just now, so nobody can sign "
-                           "in. Nothing was changed. Try again in a minute; if it lasts, tell whoever runs "
-                           "Membership Desk.", status=424)
-
-
-@require_POST
-def sign_out(request: HttpRequest) -> HttpResponse:
-    """Forget the session (and its tokens), then end the Entra session too when there is one."""
-    logout(request)
-    signed_out = request.build_absolute_uri(reverse("auth:signed-out"))
-    if settings.SANDBOX_MODE:
-        return redirect(signed_out)
-    query = urlencode({"post_logout_redirect_uri": signed_out})
-    return redirect(f"{settings.ENTRA_AUTHORITY}/oauth2/v2.0/logout?{query}")
-
-
-@require_GET
-@login_not_required
-def signed_out(request: HttpRequest) -> HttpResponse:
-    return render(request, "auth/signed_out.html")
-
-
-def _login_url(request: HttpRequest) -> str:
-    """The sign-in page, returning to the page the user is on (htmx's HX-Current-URL, when it reads as
-    a URL of this site) or else to this request's own path."""
-    try:
-        current = request.htmx.current_url_abs_path if getattr(request, "htmx", None) else None
-    except ValueError:  # a header urlsplit can't read ("http://["): a browser never sends it, anyone can
-        current = None
-    return f"{reverse('auth:sign-in')}?next={quote(current or request.get_full_path())}"
-
-
-INTERRUPTED_KEY = "auth_interrupted"
-
-
-def _keep_interrupted_change(request: HttpRequest) -> None:
-    """A change (POST or DELETE) that arrived after the session had gone is not sent. It is kept in
-    the new session, never replayed, so that the page the user signs back in to can say it was not
-    made and offer it again (the app reads it with ``take_interrupted_change``)."""
-    if request.method not in {"POST", "DELETE"}:
-        return
-    fields = {name: values for name, values in request.POST.lists() if name != "csrfmiddlewaretoken"}
-    request.session[INTERRUPTED_KEY] = {"method": request.method, "path": request.path, "fields": fields}
-
-
-def take_interrupted_change(session: SessionBase) -> dict | None:
-    """The change kept by the login gate (method, path, form fields), once; None if there was none."""
-    return session.pop(INTERRUPTED_KEY, None)
-
-
-class HtmxLoginRequiredMiddleware(LoginRequiredMiddleware):
-    """Django's login gate, answering htmx requests with HX-Redirect instead of a swapped-in page.
-    A change asked for while signed out is kept, unsent, for after signing in."""
-
-    def handle_no_permission(self, request, view_func):
-        _keep_interrupted_change(request)
-        if getattr(request, "htmx", False):
-            return HttpResponseClientRedirect(_login_url(request))
-        return super().handle_no_permission(request, view_func)
-
-
-class ReauthenticationMiddleware:
-    """Turn ``ReauthenticationRequired`` into a sign-in redirect (HX-Redirect for htmx)."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
-
-    def process_exception(self, request, exception):
-        if not isinstance(exception, ReauthenticationRequired):
-            return None
-        login_url = _login_url(request)
-        if getattr(request, "htmx", False):
-            return HttpResponseClientRedirect(login_url)
-        return redirect(login_url)
