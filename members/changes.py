@@ -223,9 +223,7 @@ def _units_if_refused(graph: GraphClient, container: Container, known: Known,
 
 def open_entries(*, actor=None, older_than: timedelta = timedelta(0)):
     """Entries still pending, or sent without a clear answer, written at least ``older_than`` ago."""
-    entries = AuditEntry.objects.filter(outcome__in=[Outcome.PENDING, Outcome.UNKNOWN],
-                                        created_at__lte=timezone.now() - older_than).order_by("created_at", "id")
-    return entries.filter(actor=actor) if actor is not None else entries
+    return AuditEntry.objects.open(older_than=older_than, actor=actor)
 
 
 # Later attempts that may have changed the membership (sent, or maybe sent): one of these after an

@@ -5,10 +5,12 @@ granted scopes); this module decides the wording. Nothing else writes error text
 """
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.defaultfilters import truncatechars
 from django.utils import timezone
+from django.utils.text import get_text_list
 
 from members.directory import Action, ContainerInfo, Kind, Outcome, Trait
 from members.graph import GraphError, Result
@@ -22,35 +24,44 @@ from members.permissions import (
     change_verdict,
     member_type_scope_missing,
     hidden_members_missing,
+    Reason,
     protected_reason,
 )
 from members.directory import Container
+
+
+class Tone(StrEnum):
+    """How a message reads: done, for information, or something went wrong (an alert)."""
+
+    OK = "ok"
+    INFO = "info"
+    ERROR = "error"
 
 
 @dataclass(frozen=True)
 class Message:
     """An inline message: a short headline, a sentence of reason/fix, and Graph's request-id."""
 
-    tone: str  # "ok", "info", "error"
+    tone: Tone
     text: str
     fix: str = ""
     request_id: str = ""
 
 
 PROTECTED = {
-    Trait.DYNAMIC: ("Its members are set by a membership rule.",
+    Reason.DYNAMIC: ("Its members are set by a membership rule.",
                 "Change the rule (or the member's attributes) in the Entra admin center instead."),
-    Trait.SYNCED: ("It is synchronised from on-premises Active Directory.",
+    Reason.SYNCED: ("It is synchronised from on-premises Active Directory.",
                "Change its members in on-premises AD; the change reaches Entra at the next sync."),
-    Trait.MAIL_ENABLED_SECURITY: ("It is a mail-enabled security group, which Graph cannot change: "
+    Reason.MAIL_ENABLED_SECURITY: ("It is a mail-enabled security group, which Graph cannot change: "
                                   "its members are managed in the Exchange admin center.",
                               "Change its members there (Recipients → Groups), or ask an Exchange administrator."),
-    Trait.DISTRIBUTION: ("It is a distribution list, which Graph cannot change: its members are managed "
+    Reason.DISTRIBUTION: ("It is a distribution list, which Graph cannot change: its members are managed "
                          "in the Exchange admin center.",
                      "Change its members there (Recipients → Groups), or ask an Exchange administrator."),
-    Trait.ROLE_ASSIGNABLE: ("It can be assigned to directory roles, so only a Privileged Role Administrator may change it.",
+    Reason.ROLE_ASSIGNABLE: ("It can be assigned to directory roles, so only a Privileged Role Administrator may change it.",
                         "Ask a Privileged Role Administrator."),
-    Trait.RESTRICTED: ("It is in a restricted-management administrative unit: only administrators assigned to that unit may change its members.",
+    Reason.RESTRICTED: ("It is in a restricted-management administrative unit: only administrators assigned to that unit may change its members.",
                    "Ask an administrator who holds a Groups Administrator role scoped to that unit."),
 }
 
@@ -65,10 +76,10 @@ def disabled_reason(verdict: Verdict, kind: Kind, role_verdict: Verdict | None =
         return ""
     if verdict.reason in PROTECTED:
         return PROTECTED[verdict.reason][0]
-    if verdict.reason == "scope_missing":
+    if verdict.reason is Reason.SCOPE_MISSING:
         return (f"This app was not granted {verdict.needed_scope} for you, so it cannot change {kind.label} members."
                 f"{_also_role(role_verdict, kind)} {CONSENT_FIX}")
-    if verdict.reason == "outside_units":
+    if verdict.reason is Reason.OUTSIDE_UNITS:
         return f"{OUTSIDE_UNITS} {OUTSIDE_UNITS_FIX}"
     return f"You need the {verdict.needed_role} role to change the members of this {kind.label}."
 
@@ -81,37 +92,37 @@ def refusal(action: Action, error: GraphError, container: ContainerInfo | None, 
     if error.status == 401:
         return signed_out(error, what)
     if error.status == 403 and (needed := member_type_scope_missing(action, kind, member_type, scopes)):
-        return Message("error", f"{what} Adding {MEMBER_TYPE_NAMES[member_type]} to a group also needs the {needed} permission, "
+        return Message(Tone.ERROR, f"{what} Adding {MEMBER_TYPE_NAMES[member_type]} to a group also needs the {needed} permission, "
                                 "which this app was not granted.",
                        "Add it in the Entra admin center, or ask an administrator who can.", error.request_id)
     if error.status == 400 and "mail-enabled" in error.message:
         # One text for both (GRAPH.md E4): the container's own flags say which it is.
-        which = Trait.DISTRIBUTION if container is not None and Trait.DISTRIBUTION in container.traits else Trait.MAIL_ENABLED_SECURITY
-        return Message("error", f"{what} {PROTECTED[which][0]}", PROTECTED[which][1], error.request_id)
+        which = Reason.DISTRIBUTION if container is not None and Trait.DISTRIBUTION in container.traits else Reason.MAIL_ENABLED_SECURITY
+        return Message(Tone.ERROR, f"{what} {PROTECTED[which][0]}", PROTECTED[which][1], error.request_id)
     if error.status == 400 and "on-premises" in error.message:
-        return Message("error", f"{what} {PROTECTED[Trait.SYNCED][0]}", PROTECTED[Trait.SYNCED][1], error.request_id)
+        return Message(Tone.ERROR, f"{what} {PROTECTED[Reason.SYNCED][0]}", PROTECTED[Reason.SYNCED][1], error.request_id)
     if error.status == 403 and container is not None:
         verdict = change_verdict(container, access, scopes, group_units)
         if not verdict.allowed:
             return _refusal_for_verdict(what, verdict, kind, error.request_id,
                                         change_verdict(container, access, frozenset(), group_units))
         if kind is Kind.GROUPS and Trait.ROLE_ASSIGNABLE not in container.traits and not protected_reason(container):
-            return Message("error", f"{what} Graph refused: your role doesn't reach this group.",
+            return Message(Tone.ERROR, f"{what} Graph refused: your role doesn't reach this group.",
                            "A Groups Administrator for the tenant, one scoped to a unit containing this group, or one of the group's owners can do it.",
                            error.request_id)
-        return Message("error", f"{what} Graph refused: you lack the permission it needs.",
+        return Message(Tone.ERROR, f"{what} Graph refused: you lack the permission it needs.",
                        "Ask an administrator with a sufficient role.", error.request_id)
     if error.status == 403:
-        return Message("error", f"{what} Graph refused: you lack the permission it needs.", "", error.request_id)
+        return Message(Tone.ERROR, f"{what} Graph refused: you lack the permission it needs.", "", error.request_id)
     if error.status == 404:
-        return Message("error", f"{what} The {kind.label} or the member no longer exists.",
+        return Message(Tone.ERROR, f"{what} The {kind.label} or the member no longer exists.",
                        "Reload the page to see the current members.", error.request_id)
     if error.status == 400 and "object identifier" in error.message:
-        return Message("error", f"{what} Graph did not recognise the id.", "", error.request_id)
+        return Message(Tone.ERROR, f"{what} Graph did not recognise the id.", "", error.request_id)
     if error.status == 400 and ("not supported" in error.message.lower() or "cannot" in error.message.lower()):
-        return Message("error", f"{what} This kind of object can't be a member of this {kind.label}.",
+        return Message(Tone.ERROR, f"{what} This kind of object can't be a member of this {kind.label}.",
                        "", error.request_id)
-    return Message("error", f"{what} Graph answered: {error.message or error.code}", "", error.request_id)
+    return Message(Tone.ERROR, f"{what} Graph answered: {error.message or error.code}", "", error.request_id)
 
 
 CONSENT_FIX = "An administrator can grant consent for the app in Entra (Enterprise applications → Permissions)."
@@ -131,14 +142,14 @@ def _refusal_for_verdict(what: str, verdict: Verdict, kind: Kind, request_id: st
                          role_verdict: Verdict | None = None) -> Message:
     if verdict.reason in PROTECTED:
         reason, fix = PROTECTED[verdict.reason]
-        return Message("error", f"{what} {reason}", fix, request_id)
-    if verdict.reason == "scope_missing":
-        return Message("error", f"{what} This app was not granted the {verdict.needed_scope} permission when you signed in."
+        return Message(Tone.ERROR, f"{what} {reason}", fix, request_id)
+    if verdict.reason is Reason.SCOPE_MISSING:
+        return Message(Tone.ERROR, f"{what} This app was not granted the {verdict.needed_scope} permission when you signed in."
                                 f"{_also_role(role_verdict, kind)}",
                        CONSENT_FIX, request_id)
-    if verdict.reason == "outside_units":
-        return Message("error", f"{what} {OUTSIDE_UNITS}", OUTSIDE_UNITS_FIX, request_id)
-    return Message("error", f"{what} You don't have the {verdict.needed_role} role, which Graph requires for this.",
+    if verdict.reason is Reason.OUTSIDE_UNITS:
+        return Message(Tone.ERROR, f"{what} {OUTSIDE_UNITS}", OUTSIDE_UNITS_FIX, request_id)
+    return Message(Tone.ERROR, f"{what} You don't have the {verdict.needed_role} role, which Graph requires for this.",
                    f"Ask someone who holds {verdict.needed_role} to make the change, or to assign you the role.",
                    request_id)
 
@@ -159,29 +170,29 @@ def busy(action: Action, error: GraphError, what: str = "this member") -> Messag
     wait = f"in {int(error.retry_after + 0.999)} s" if error.retry_after else "in a moment"
     if error.status == 0:
         nothing = "" if action is Action.LOAD else "Nothing was changed that we know of. "
-        return Message("error", f"Couldn't {action.verb} {what}: Graph did not answer.",
+        return Message(Tone.ERROR, f"Couldn't {action.verb} {what}: Graph did not answer.",
                        f"{nothing}Try again {wait}.", error.request_id or error.client_request_id)
     if action is Action.LOAD:
-        return Message("error", f"Couldn't load {what}: Graph is busy.", f"Try again {wait}.", error.request_id)
-    return Message("error", f"Graph is busy: not {action.past} yet.", f"Try again {wait}.", error.request_id)
+        return Message(Tone.ERROR, f"Couldn't load {what}: Graph is busy.", f"Try again {wait}.", error.request_id)
+    return Message(Tone.ERROR, f"Graph is busy: not {action.past} yet.", f"Try again {wait}.", error.request_id)
 
 
 def outcome_message(action: Action, result: Result, container: ContainerInfo | None, access: MyAccess,
                     scopes: frozenset[str], member_type: str = "", group_units: frozenset[str] | None = None) -> Message:
     """The one message for one add/remove result."""
     if result.outcome is Outcome.DONE:
-        return Message("ok", f"{action.past.capitalize()}.", request_id=result.request_id)
+        return Message(Tone.OK, f"{action.past.capitalize()}.", request_id=result.request_id)
     if result.outcome is Outcome.ALREADY:
         text = "Already a member." if action is Action.ADD else "Already removed: not a member any more."
-        return Message("info", text, request_id=result.request_id)
+        return Message(Tone.INFO, text, request_id=result.request_id)
     if result.outcome is Outcome.AS_ASKED:
         return as_asked(action, result.request_id)
     if result.outcome is Outcome.PENDING:
-        return Message("info", "Sent: Graph's answer is not recorded yet.",
+        return Message(Tone.INFO, "Sent: Graph's answer is not recorded yet.",
                        "Reload in a moment to see the outcome.", result.request_id)
     assert result.error is not None
     if result.outcome is Outcome.UNKNOWN:
-        return Message("error", f"Graph did not answer, so we can't tell whether this member was {action.past}.",
+        return Message(Tone.ERROR, f"Graph did not answer, so we can't tell whether this member was {action.past}.",
                        "Reload the page to see the members as they are now, before trying again.",
                        result.error.request_id or result.error.client_request_id)
     if result.outcome is Outcome.BUSY:
@@ -192,39 +203,38 @@ def outcome_message(action: Action, result: Result, container: ContainerInfo | N
 def as_asked(action: Action, request_id: str = "") -> Message:
     """Graph's answer was lost; reading back shows the membership as asked."""
     now = "a member now" if action is Action.ADD else "not a member any more"
-    return Message("ok", f"{action.past.capitalize()}, or it was so already: Graph's answer was lost, and reading back "
+    return Message(Tone.OK, f"{action.past.capitalize()}, or it was so already: Graph's answer was lost, and reading back "
                          f"shows it is {now}.", "Nothing to repeat.", request_id)
 
 
 def missing(action: Action, kind: Kind, container_gone: bool, request_id: str = "") -> Message:
     """Graph answered 404 and a read told what is missing: the container, or the member object."""
     if container_gone:
-        return Message("error", f"Couldn't {action.verb} this member: the {kind.label} doesn't exist any more.",
+        return Message(Tone.ERROR, f"Couldn't {action.verb} this member: the {kind.label} doesn't exist any more.",
                        f"Nothing was changed. Go back to the list of {kind.plural_label.lower()}.", request_id)
     if action is Action.REMOVE:
-        return Message("info", "Already removed: this object no longer exists in the directory.", "", request_id)
-    return Message("error", "Couldn't add this member: it no longer exists in the directory.",
+        return Message(Tone.INFO, "Already removed: this object no longer exists in the directory.", "", request_id)
+    return Message(Tone.ERROR, "Couldn't add this member: it no longer exists in the directory.",
                    "Nothing was changed. Search for the member again.", request_id)
 
 
 def not_sent() -> Message:
-    return Message("error", "Not sent: the sign-in had expired.", "Sign in again and repeat the change.")
+    return Message(Tone.ERROR, "Not sent: the sign-in had expired.", "Sign in again and repeat the change.")
 
 
 def not_sent_change(action: Action, names: list[str], container_name: str) -> Message:
     """A change the journal holds as not sent (the sign-in had expired), named on the page the user
     signed back in to, next to a button that makes it now."""
     where = "from" if action is Action.REMOVE else "to"
-    return Message("error", f"Not made: {action.verb} {_name_list(names)} {where} {container_name}.",
+    return Message(Tone.ERROR, f"Not made: {action.verb} {_name_list(names)} {where} {container_name}.",
                    "Your sign-in had expired when you asked, so nothing was sent to Graph.")
 
 
 def _name_list(names: list[str], shown: int = 3) -> str:
     """"A", "A and B", "A, B and C", "A, B, C and 4 others"."""
     if len(names) <= shown + 1:
-        return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-    rest = len(names) - shown
-    return f"{', '.join(names[:shown])} and {rest:,} others"
+        return get_text_list(names, "and")
+    return get_text_list([*names[:shown], f"{len(names) - shown:,} others"], "and")
 
 
 def settled_later(action: Action, done: bool, is_member: bool) -> Message:
@@ -232,23 +242,23 @@ def settled_later(action: Action, done: bool, is_member: bool) -> Message:
     settled by reading the membership back."""
     state = "is a member" if is_member else "is not a member"
     if done:
-        return Message("ok", f"Interrupted before Graph's answer was recorded; read back later: it {state}, "
+        return Message(Tone.OK, f"Interrupted before Graph's answer was recorded; read back later: it {state}, "
                              f"as asked ({action.past} by this attempt, or so already).")
-    return Message("error", f"Interrupted before Graph's answer was recorded; read back later: it {state}, "
+    return Message(Tone.ERROR, f"Interrupted before Graph's answer was recorded; read back later: it {state}, "
                             f"so it was not {action.past}.", "Repeat the change if it is still wanted.")
 
 
 def superseded(action: Action, later) -> Message:
     """An open journal entry overtaken by a later attempt on the same membership before it was settled."""
     when = timezone.localtime(later.created_at).strftime("%Y-%m-%d %H:%M:%S")
-    return Message("error", f"Interrupted before Graph's answer was recorded, and a later change of this membership "
+    return Message(Tone.ERROR, f"Interrupted before Graph's answer was recorded, and a later change of this membership "
                             f"(entry {later.pk}, {when}) came before it could be read back: it can't be told whether this "
                             f"attempt {action.past} the member.", "Look at the later entry for how the membership stands.")
 
 
 def signed_out(error: GraphError, what: str) -> Message:
     """Graph no longer accepts the session's token (revoked, or the account was disabled)."""
-    return Message("error", f"{what} Graph no longer accepts your sign-in.",
+    return Message(Tone.ERROR, f"{what} Graph no longer accepts your sign-in.",
                    "Sign out and sign in again, then try once more.", error.request_id)
 
 
@@ -257,21 +267,21 @@ def load_failed(error: GraphError, what: str) -> Message:
     if error.status == 401:
         return signed_out(error, f"Couldn't load {what}.")
     if error.is_permission_denied:
-        return Message("error", f"You can't see {what}: Graph refused to list it.",
+        return Message(Tone.ERROR, f"You can't see {what}: Graph refused to list it.",
                        "Hidden-membership units show their members only to their own members and to admins with Member.Read.Hidden.",
                        error.request_id)
     if error.is_busy:
         return busy(Action.LOAD, error, what)
     if error.is_not_found:
-        return Message("error", f"{what.capitalize()} doesn't exist (any more).", "", error.request_id)
-    return Message("error", f"Couldn't load {what}: {error.message or error.code}", "", error.request_id)
+        return Message(Tone.ERROR, f"{what.capitalize()} doesn't exist (any more).", "", error.request_id)
+    return Message(Tone.ERROR, f"Couldn't load {what}: {error.message or error.code}", "", error.request_id)
 
 
 def container_load_failed(error: GraphError, container: Container) -> Message:
     """A container page that could not be read; a role by template that Graph doesn't find is one
     that was never activated in this tenant (activated roles are the only ones listed)."""
     if container.by_template and error.is_not_found:
-        return Message("info", "This directory role is not activated in this tenant, so it has no members.",
+        return Message(Tone.INFO, "This directory role is not activated in this tenant, so it has no members.",
                        "A role is activated the first time someone is assigned to it in the Entra admin center "
                        "(Roles & admins). The activated roles are in the list of directory roles.", error.request_id)
     return load_failed(error, f"this {container.kind.label}")
@@ -306,10 +316,10 @@ def count_line(shown: int, total: int | None, noun: str, nouns: str, query: str 
 def standing(access: MyAccess, scopes: frozenset[str]) -> Message | None:
     """On the home page, for someone who can look but not change: why, and what would change it."""
     if scopes and not any(scope in scopes for options in WRITE_SCOPES.values() for scope in options):
-        return Message("info", "You can look, but not change: this app was granted only read permissions for you, "
+        return Message(Tone.INFO, "You can look, but not change: this app was granted only read permissions for you, "
                                "so every add and remove is refused.", CONSENT_FIX)
     if access.known and not access.roles and not access.scoped and access.owned_groups == frozenset():
-        return Message("info", "You can look, but not change: you hold no administrator role and own no group, "
+        return Message(Tone.INFO, "You can look, but not change: you hold no administrator role and own no group, "
                                "so Graph refuses every add and remove.",
                        "Ask an administrator for the role your work needs (Groups Administrator for group members), "
                        "or to make you an owner of the groups you look after.")
@@ -318,12 +328,12 @@ def standing(access: MyAccess, scopes: frozenset[str]) -> Message | None:
 
 def bad_journal_filter(problems: str) -> Message:
     """/activity/ with a filter that can't be read (a date that is no date, say)."""
-    return Message("error", f"These filters can't be read: {problems}", "Correct them, or show all activity.")
+    return Message(Tone.ERROR, f"These filters can't be read: {problems}", "Correct them, or show all activity.")
 
 
 def bad_container_filter() -> Message:
     """/activity/?container=... with something that is not an object id."""
-    return Message("error", "That is not a container's object id, so there is no activity to show for it.",
+    return Message(Tone.ERROR, "That is not a container's object id, so there is no activity to show for it.",
                    "Open the container's page and follow “All changes to this …” from there, or show all activity.")
 
 # --- pasting a list: the dry run's words for each entry ------------------------------
@@ -404,7 +414,7 @@ def paste_nothing() -> str:
 
 def paste_nul(line: int) -> Message:
     """A NUL in the pasted text: Django refuses the field whole, and guessing what it stood for could change an entry."""
-    return Message("error", f"Line {line:,} of the pasted text contains a NUL character (an invisible control "
+    return Message(Tone.ERROR, f"Line {line:,} of the pasted text contains a NUL character (an invisible control "
                    "character). Nothing was checked or changed.",
                    "It usually comes from copying out of a UTF-16 or binary file: save the list as plain text "
                    "(UTF-8) and paste it again.")
@@ -437,35 +447,35 @@ def paste_run_summary(action: Action, counts: dict[Outcome, int]) -> str:
 # --- undo and revert ------------------------------------------------------------------
 
 def revert_nothing() -> Message:
-    return Message("info", "Nothing to revert: this attempt changed nothing.")
+    return Message(Tone.INFO, "Nothing to revert: this attempt changed nothing.")
 
 
 def revert_already(by: str, when: str) -> Message:
-    return Message("info", f"Already reverted by {by} on {when}.")
+    return Message(Tone.INFO, f"Already reverted by {by} on {when}.")
 
 
 def revert_in_progress(by: str, when: str) -> Message:
     """Another Undo/Revert of the same change was sent and has no answer yet: this one sent nothing."""
     who = f" by {by} (started {when})" if by else ""
-    return Message("info", f"Already being reverted{who}: nothing sent again.",
+    return Message(Tone.INFO, f"Already being reverted{who}: nothing sent again.",
                    "Its result shows in the journal (Activity).")
 
 
 def revert_changed_since(action: Action, by: str, when: str) -> Message:
     """A later change of the same membership is journaled: reverting would undo that one too."""
-    return Message("error", f"Not reverted: this membership was changed again since ({action.past} by {by} on {when}).",
+    return Message(Tone.ERROR, f"Not reverted: this membership was changed again since ({action.past} by {by} on {when}).",
                    "Look at the later change in the journal; make a new change if one is still wanted.")
 
 
 def revert_moved_on(action: Action, is_member: bool) -> Message:
     """The membership is no longer as the change left it (changed elsewhere, say in the Entra admin center)."""
     now = "is a member again" if is_member else "is no longer a member"
-    return Message("error", f"Not reverted: the state has moved on since this was {action.past}: it {now}.",
+    return Message(Tone.ERROR, f"Not reverted: the state has moved on since this was {action.past}: it {now}.",
                    "Nothing was sent. Reload the page to see the members as they are now.")
 
 
 def revert_unreadable() -> Message:
-    return Message("error", "Not reverted: the membership could not be read to check it is still as the change left it.",
+    return Message(Tone.ERROR, "Not reverted: the membership could not be read to check it is still as the change left it.",
                    "Nothing was sent. Try again in a moment.")
 
 
@@ -491,17 +501,17 @@ def hidden_members(error: GraphError, access: MyAccess, scopes: frozenset[str]) 
         fix = "You are not a member of this unit and hold none of those roles."
     else:
         fix = ""
-    return Message("error", text, fix, error.request_id)
+    return Message(Tone.ERROR, text, fix, error.request_id)
 
 
 def person_missing() -> Message:
-    return Message("error", "No directory object has this id (any more).", "It may have been deleted: search for it again.")
+    return Message(Tone.ERROR, "No directory object has this id (any more).", "It may have been deleted: search for it again.")
 
 
 def export_incomplete(error: GraphError, rows: int) -> Message:
     """Why an export Graph stopped answering part way gives no file at all."""
     wait = f"in {int(error.retry_after + 0.999)} s" if error.retry_after else "in a moment"
-    return Message("error", f"No file: Graph stopped answering after {rows:,} members, before the last one "
+    return Message(Tone.ERROR, f"No file: Graph stopped answering after {rows:,} members, before the last one "
                    f"({error.status or 'no answer'} {error.code}). A shorter list could be taken for the whole one.",
                    f"Export again {wait}.", error.request_id or error.client_request_id)
 

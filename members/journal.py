@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, time, timedelta
 
 from django import forms
-from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -26,19 +25,6 @@ HIDDEN_MEMBER = "(hidden member)"
 CSV_HEADER = ["when", "who", "action", "container_kind", "container_id", "container", "member_id", "member",
               "outcome", "graph_status", "graph_code", "request_id", "client_request_id", "ticket", "reason",
               "message", "reverts_entry", "entry"]
-
-
-def reads_everything(user) -> bool:
-    """Staff, and members of the auditors' group, read every entry; others their own."""
-    if not user.is_authenticated:
-        return False
-    return user.is_staff or user.groups.filter(name=settings.JOURNAL_AUDITORS_GROUP).exists()
-
-
-def visible_entries(user) -> QuerySet:
-    """The entries this person may read, newest first."""
-    entries = AuditEntry.objects.all()
-    return entries if reads_everything(user) else entries.filter(actor=user)
 
 
 class JournalFilter(forms.Form):

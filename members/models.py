@@ -4,8 +4,11 @@ Write-ahead: a row is written *pending* before its Graph call is sent and settle
 (``members.changes``), so a crash leaves a pending row that a read-back settles later.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from members.directory import Action, Outcome
 
@@ -16,10 +19,32 @@ from members.directory import Action, Outcome
 REVERT_CLAIMS = [Outcome.PENDING, Outcome.UNKNOWN, Outcome.DONE, Outcome.ALREADY]
 
 
+def reads_everything(user) -> bool:
+    """Staff, and members of the auditors' group, read every entry; others their own."""
+    if not user.is_authenticated:
+        return False
+    return user.is_staff or user.groups.filter(name=settings.JOURNAL_AUDITORS_GROUP).exists()
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "AuditEntryQuerySet":
+        """The entries this person may read."""
+        return self if reads_everything(user) else self.filter(actor=user)
+
+    def open(self, *, older_than: timedelta = timedelta(0), actor=None) -> "AuditEntryQuerySet":
+        """Pending, or sent without a clear answer, written at least ``older_than`` ago, oldest first."""
+        entries = self.filter(outcome__in=[o.value for o in Outcome if not o.settled],
+                              created_at__lte=timezone.now() - older_than).order_by("created_at", "id")
+        return entries.filter(actor=actor) if actor is not None else entries
+
+    def for_container(self, container_id: str) -> "AuditEntryQuerySet":
+        return self.filter(container_id=container_id)
+
+
 class AuditEntry(models.Model):
     """Who tried to change which membership, when, and what Graph answered (never a token)."""
 
-    Result = Outcome  # the outcome vocabulary lives in members.directory
+    objects = AuditEntryQuerySet.as_manager()
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -53,11 +78,6 @@ class AuditEntry(models.Model):
             models.UniqueConstraint(fields=["reverts"], condition=models.Q(outcome__in=[o.value for o in REVERT_CLAIMS]),
                                     name="one_standing_revert_per_entry"),
         ]
-
-    @property
-    def is_open(self) -> bool:
-        """Pending, or sent without a clear answer: a read-back can still settle it."""
-        return not Outcome(self.outcome).settled
 
     def __str__(self) -> str:
         return f"{self.actor_upn} {self.action} {self.member_id} {self.container_kind}/{self.container_id}: {self.outcome}"

@@ -20,7 +20,7 @@ from django.core.validators import validate_email
 
 from members import explain
 from members.directory import Action, ContainerInfo, DirectoryItem, MyAccess, Outcome
-from members.explain import Message
+from members.explain import Message, Tone
 from members.graph import GraphClient, GraphError
 from members.permissions import accepted_member_types, change_verdict, member_type_scope_missing
 from members.directory import Container, InvalidId, object_id
@@ -232,7 +232,7 @@ def plan_results(plan: dict) -> list[RunLine]:
             out.append(RunLine(line))
             continue
         outcome, tone, text, fix, request_id, entry_id = result
-        out.append(RunLine(line, Outcome(outcome), Message(tone, text, fix, request_id), entry_id))
+        out.append(RunLine(line, Outcome(outcome), Message(Tone(tone), text, fix, request_id), entry_id))
     return out
 
 

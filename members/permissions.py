@@ -6,7 +6,8 @@ container's traits, the user's roles read once per session, and the granted scop
 app cannot know (say, ownership of a group it has not looked up), the button stays enabled.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import StrEnum
 
 from members.directory import Action, ContainerInfo, Kind, MyAccess, Trait
 
@@ -76,10 +77,24 @@ class Verdict:
     """Whether a change is expected to work, and if not, why (a key ``explain`` words)."""
 
     allowed: bool
-    reason: str = ""
+    reason: "Reason | None" = None
     needed_role: str = ""
     needed_scope: str = ""
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+class Reason(StrEnum):
+    """Why a change is expected to be refused: a trait no role gets past here, a trait only some
+    roles get past, or what the user lacks."""
+
+    DYNAMIC = Trait.DYNAMIC.value
+    SYNCED = Trait.SYNCED.value
+    MAIL_ENABLED_SECURITY = Trait.MAIL_ENABLED_SECURITY.value
+    DISTRIBUTION = Trait.DISTRIBUTION.value
+    ROLE_ASSIGNABLE = Trait.ROLE_ASSIGNABLE.value
+    RESTRICTED = Trait.RESTRICTED.value
+    SCOPE_MISSING = "scope_missing"  # the app was not granted the scope the change needs
+    OUTSIDE_UNITS = "outside_units"  # a unit-scoped role, and the group is in none of its units
+    ROLE_MISSING = "role_missing"  # no role that reaches this container
 
 
 ALLOWED = Verdict(True)
@@ -87,13 +102,13 @@ ALLOWED = Verdict(True)
 PROTECTED_TRAITS = (Trait.DYNAMIC, Trait.SYNCED, Trait.MAIL_ENABLED_SECURITY, Trait.DISTRIBUTION)
 
 
-def protected_reason(container: ContainerInfo) -> str:
+def protected_reason(container: ContainerInfo) -> Reason | None:
     """A trait that no role can get past through Graph (the change must be made elsewhere)."""
     traits = container.traits
     for trait in PROTECTED_TRAITS:
         if trait in traits:
-            return trait
-    return ""
+            return Reason(trait)
+    return None
 
 
 def change_verdict(container: ContainerInfo, access: MyAccess, scopes: frozenset[str],
@@ -103,14 +118,14 @@ def change_verdict(container: ContainerInfo, access: MyAccess, scopes: frozenset
         return Verdict(False, reason)
     needed_scope = _needed_scope(container, scopes)
     if needed_scope:
-        return Verdict(False, "scope_missing", needed_scope=needed_scope)
+        return Verdict(False, Reason.SCOPE_MISSING, needed_scope=needed_scope)
     if not access.known:
         return ALLOWED
     if container.kind is Kind.GROUPS:
         return _group_verdict(container, access, group_units)
     if container.kind is Kind.UNITS:
         return _unit_verdict(container, access)
-    return _privileged_verdict(access, "role_missing")
+    return _privileged_verdict(access, Reason.ROLE_MISSING)
 
 
 def _needed_scope(container: ContainerInfo, scopes: frozenset[str]) -> str:
@@ -124,7 +139,7 @@ def _needed_scope(container: ContainerInfo, scopes: frozenset[str]) -> str:
     return ""
 
 
-def _privileged_verdict(access: MyAccess, reason: str) -> Verdict:
+def _privileged_verdict(access: MyAccess, reason: Reason) -> Verdict:
     if access.roles & PRIVILEGED_ROLES:
         return ALLOWED
     return Verdict(False, reason, needed_role=ROLE_NAMES[PRIVILEGED_ROLE_ADMIN])
@@ -132,7 +147,7 @@ def _privileged_verdict(access: MyAccess, reason: str) -> Verdict:
 
 def _group_verdict(container: ContainerInfo, access: MyAccess, group_units: frozenset[str] | None) -> Verdict:
     if Trait.ROLE_ASSIGNABLE in container.traits:
-        return _privileged_verdict(access, Trait.ROLE_ASSIGNABLE)
+        return _privileged_verdict(access, Reason.ROLE_ASSIGNABLE)
     if Trait.RESTRICTED in container.traits:
         return _restricted_group_verdict(access, group_units)
     if access.owned_groups is None or container.id in access.owned_groups or access.roles & GROUP_MEMBER_ROLES:
@@ -147,8 +162,8 @@ def _group_verdict(container: ContainerInfo, access: MyAccess, group_units: froz
     if group_units and any((unit, role) in access.scoped for unit in group_units for role in SCOPED_GROUP_ROLES):
         return ALLOWED
     if any(role in SCOPED_GROUP_ROLES for _, role in access.scoped):
-        return Verdict(False, "outside_units", needed_role=ROLE_NAMES[GROUPS_ADMIN])
-    return Verdict(False, "role_missing", needed_role=ROLE_NAMES[GROUPS_ADMIN])
+        return Verdict(False, Reason.OUTSIDE_UNITS, needed_role=ROLE_NAMES[GROUPS_ADMIN])
+    return Verdict(False, Reason.ROLE_MISSING, needed_role=ROLE_NAMES[GROUPS_ADMIN])
 
 
 def _restricted_group_verdict(access: MyAccess, group_units: frozenset[str] | None) -> Verdict:
@@ -157,13 +172,13 @@ def _restricted_group_verdict(access: MyAccess, group_units: frozenset[str] | No
         return ALLOWED  # which units the group is in is not known here: Graph will tell
     if group_units and any((unit, role) in access.scoped for unit in group_units for role in SCOPED_GROUP_ROLES):
         return ALLOWED
-    return Verdict(False, Trait.RESTRICTED, needed_role=ROLE_NAMES[GROUPS_ADMIN])
+    return Verdict(False, Reason.RESTRICTED, needed_role=ROLE_NAMES[GROUPS_ADMIN])
 
 
 def _unit_verdict(container: ContainerInfo, access: MyAccess) -> Verdict:
     # Adding or removing objects to or from a unit, restricted-management or not, needs a
     # tenant-level Privileged Role Administrator (GRAPH.md §8): unit-scoped roles don't reach it.
-    return _privileged_verdict(access, "role_missing")
+    return _privileged_verdict(access, Reason.ROLE_MISSING)
 
 
 def picker_types(container: ContainerInfo) -> tuple[str, ...]:

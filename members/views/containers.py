@@ -14,7 +14,7 @@ from members.access import access_for
 from members.directory import Container, ContainerInfo, DirectoryItem, Kind, MyAccess, Trait
 from members.graph import ContainerRead, GraphClient, GraphError
 from members.models import AuditEntry
-from members.permissions import ALLOWED, ROLE_NAMES, Verdict, change_verdict, picker_types, role_names
+from members.permissions import Reason, ALLOWED, ROLE_NAMES, Verdict, change_verdict, picker_types, role_names
 from accounts.tokens import granted_scopes
 from members.views.common import DETAIL, LIST, detail_url, graph_for, is_fragment, no_way_back, tally
 from members.views.membership import member_add
@@ -34,10 +34,13 @@ def home(request: HttpRequest) -> HttpResponse:
             owned = graph.my_owned_groups()
     except GraphError as exc:
         error = explain.load_failed(exc, "your units and groups")
-    recent = journal.redact(lambda: graph, request.session, AuditEntry.objects.filter(actor=request.user)[:8])
+    recent = journal.redact(lambda: graph, request.session, AuditEntry.objects.filter(actor=request.user)[:HOME_ACTIVITY])
     return render(request, "members/home.html", {"access": access, "role_names": role_names(access), "units": units,
                                                   "owned": owned, "recent": recent, "error": error,
                                                   "standing": explain.standing(access, granted_scopes(request))})
+
+HOME_ACTIVITY = 8  # my latest changes on the home page
+RECENT_CHANGES = 5  # a container's latest changes on its page
 
 
 def _my_units(graph: GraphClient, access: MyAccess, scopes: frozenset[str]) -> list[dict]:
@@ -105,7 +108,7 @@ def detail_context(request: HttpRequest, graph: GraphClient, container: Containe
 
 def _role_verdict(verdict: Verdict, info: ContainerInfo, access: MyAccess, group_units: frozenset[str] | None) -> Verdict | None:
     """When consent is missing: would the user's roles be enough once it is granted? (empty scopes: unknown grant)"""
-    return change_verdict(info, access, frozenset(), group_units) if verdict.reason == "scope_missing" else None
+    return change_verdict(info, access, frozenset(), group_units) if verdict.reason is Reason.SCOPE_MISSING else None
 
 
 def _members_context(request: HttpRequest, graph: GraphClient, container: Container, query: str = "",
@@ -157,7 +160,7 @@ def container_detail(request: HttpRequest, kind: Kind, container_id: str) -> Htt
 def _recent(request: HttpRequest, container: Container, *, hide_members: bool | None = None) -> list[AuditEntry]:
     """The container's last changes the viewer may read: the journal never shows what the page would
     not (others' entries to a reader of their own, members of a list Graph won't show them)."""
-    recent = journal.visible_entries(request.user).filter(container_id=container.id)[:5]
+    recent = AuditEntry.objects.visible_to(request.user).for_container(container.id)[:RECENT_CHANGES]
     if hide_members is None:  # the fragment alone: ask (units only, remembered a few minutes)
         return journal.redact(lambda: graph_for(request), request.session, recent)
     return journal.hide_all(recent) if hide_members else list(recent)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from members import changes, csvstream, explain, journal
 from members.directory import Kind
+from members.models import AuditEntry, reads_everything
 from members.views.common import graph_for
 from accounts.tokens import ReauthenticationRequired
 
@@ -27,8 +28,8 @@ def activity(request: HttpRequest) -> HttpResponse:
         message = (explain.bad_container_filter() if "container" in form.errors
                    else explain.bad_journal_filter(" ".join(error for errors in form.errors.values() for error in errors)))
         return render(request, "members/activity.html", {"bad_container": message}, status=400)
-    everything = journal.reads_everything(request.user)
-    entries = form.apply(journal.visible_entries(request.user), request.user)
+    everything = reads_everything(request.user)
+    entries = form.apply(AuditEntry.objects.visible_to(request.user), request.user)
     if request.GET.get("format") == "csv":
         return _csv(request, entries)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))

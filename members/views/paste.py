@@ -16,7 +16,7 @@ from django_htmx.http import trigger_client_event
 
 from members import explain, memo, paste
 from members.directory import Action, Outcome
-from members.explain import Message
+from members.explain import Message, Tone
 from members.graph import GraphError
 from members.directory import Container
 from accounts.tokens import granted_scopes
@@ -48,7 +48,7 @@ def _failed(request: HttpRequest, container: Container, message: Message) -> Htt
 def _too_long(request: HttpRequest, kind, container_id: str) -> HttpResponse:
     """A paste larger than a request may carry: said in the paste form's place, as a paste over the
     form's own limit is (``portal.oversize`` answers with this before anything is read)."""
-    return _failed(request, Container(kind, container_id), Message("error", explain.paste_too_long()))
+    return _failed(request, Container(kind, container_id), Message(Tone.ERROR, explain.paste_too_long()))
 
 
 @answers_too_big(_too_long)
@@ -62,7 +62,7 @@ def member_paste(request: HttpRequest, kind, container_id: str) -> HttpResponse:
             text = request.POST.get("lines", "")
             return _failed(request, container, explain.paste_nul(text.count("\n", 0, text.find("\x00")) + 1))
         text = explain.paste_too_long() if form.has_error("lines", "max_length") else explain.paste_nothing()
-        return _failed(request, container, Message("error", text))
+        return _failed(request, container, Message(Tone.ERROR, text))
     action = Action(form.cleaned_data["action"])
     graph = graph_for(request)
     try:
@@ -73,7 +73,7 @@ def member_paste(request: HttpRequest, kind, container_id: str) -> HttpResponse:
                               granted_scopes(request), remembered[1] if remembered else None,
                               form.cleaned_data["lines"])
     except paste.TooManyEntries as exc:
-        return _failed(request, container, Message("error", str(exc)))
+        return _failed(request, container, Message(Tone.ERROR, str(exc)))
     except GraphError as exc:
         return _failed(request, container, explain.load_failed(exc, "the pasted entries"))
     plan = paste.plan_of(context["address"], action, lines)
@@ -96,7 +96,7 @@ def member_paste_run(request: HttpRequest, kind, container_id: str) -> HttpRespo
     key = request.POST.get("plan", "")
     plan = memo.recall_plan(request.session, key)
     if plan is None or plan["kind"] != container.kind.value or plan["id"] != container.id:
-        return _failed(request, container, Message("error", explain.paste_expired()))
+        return _failed(request, container, Message(Tone.ERROR, explain.paste_expired()))
     if request.POST.get("retry") == "busy":
         paste.retry_busy(plan)
     action = Action(plan["action"])

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
-from members import journal, undo
+from members import undo
 from members.graph import GraphError
 from members.models import AuditEntry
 from members.directory import Container
@@ -70,7 +70,7 @@ def member_undo(request: HttpRequest, kind, container_id: str) -> HttpResponse:
 @require_POST
 def entry_revert(request: HttpRequest, entry_id: int) -> HttpResponse:
     """Revert one journal entry the viewer may read, unless its membership has moved on since."""
-    entry = get_object_or_404(journal.visible_entries(request.user), pk=entry_id)
+    entry = get_object_or_404(AuditEntry.objects.visible_to(request.user), pk=entry_id)
     container = Container.of(entry.container_kind, entry.container_id)
     _, [reverted] = _revert(request, container, [entry])
     if not request.htmx:
