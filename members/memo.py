@@ -81,7 +81,7 @@ class SessionMemo:
 # Lifetimes: what changes within minutes at most. A container's facts and the user's standing are
 # read again after 5 minutes (in the same $batch as the page that needs them: it costs no round
 # trip), and forgotten at once when Graph refuses a change they said was allowed, or makes one
-# they said was not (members.pages.forget_contradicted).
+# they said was not (members.reads.forget_contradicted).
 NEXT_LINKS = ("memo:next", 40, None)  # Graph nextLinks behind opaque keys (ids-only URLs)
 CONTAINERS = ("memo:containers", 40, 300)  # a container's facts and units, for its fragments and clicks
 ITEMS = ("memo:items", 500, None)  # members and picker hits a page showed, for the names of a change

@@ -9,7 +9,6 @@ Nothing is ever re-sent by itself: the page offers a button that sends the same 
 the normal change workflow (a CSRF-protected POST, journaled like any other).
 """
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,12 +17,11 @@ from django.http import HttpRequest
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
-from members import changes, explain, memo
-from members.directory import Action, DirectoryItem, Outcome
+from members import changes, explain, memo, reads
+from members.directory import Action, Container, DirectoryItem, InvalidId, Outcome, object_id
 from members.explain import Message
 from members.graph import GraphClient, GraphError
 from members.models import AuditEntry
-from members.directory import Container, InvalidId, object_id
 from accounts.interrupted import take_interrupted_change
 
 # The change URLs (members.urls names) and the action each asks for.
@@ -38,12 +36,6 @@ class NotSent:
     action: Action
     members: list[DirectoryItem]
     message: Message
-
-
-def remembered(request: HttpRequest, container: Container, member_ids: Iterable[str]) -> changes.Known:
-    """What this session's pages read of the container and the members, without asking Graph."""
-    info, group_units = memo.recall_container(request.session, container) or (None, None)
-    return changes.Known(info=info, group_units=group_units, items=memo.recall_items(request.session, member_ids))
 
 
 def journal_interrupted(request: HttpRequest) -> None:
@@ -65,7 +57,7 @@ def journal_interrupted(request: HttpRequest) -> None:
     except InvalidId:
         return
     if ids:
-        changes.record_not_sent(request.user, action, container, ids, remembered(request, container, ids))
+        changes.record_not_sent(request.user, action, container, ids, reads.known_for(request.session, container, ids))
 
 
 def to_offer(request: HttpRequest, graph: GraphClient, container: Container, container_name: str) -> list[NotSent]:

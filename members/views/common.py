@@ -9,8 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from members import changes, client, explain, memo, notsent, pages
-from members.access import access_for
+from members import changes, client, explain, reads
 from members.directory import Action, Container, ContainerInfo, DirectoryItem, Kind, Page
 from members.graph import GraphClient
 from accounts.tokens import ReauthenticationRequired, granted_scopes
@@ -62,14 +61,6 @@ def _count_param(request: HttpRequest, name: str) -> int | None:
     return value if 0 <= value < 10**9 else None
 
 
-def known_for(request: HttpRequest, graph: GraphClient, container: Container, ids: list[str]) -> changes.Known:
-    """What this session's pages already read: the container, its units, the names of the members."""
-    remembered = memo.recall_container(request.session, container)
-    info, group_units = remembered if remembered else (None, None)
-    return changes.Known(info=info, group_units=group_units, items=memo.recall_items(request.session, ids),
-                         access=access_for(request.session, graph), scopes=granted_scopes(request))
-
-
 def change(request: HttpRequest, action: Action, container: Container, member_ids: list[str], *,
             items: Mapping[str, DirectoryItem] | None = None) -> tuple[ContainerInfo | None, list[changes.Row]]:
     """Make the change through the journal; if the sign-in has expired, journal it as not sent, then re-login.
@@ -80,13 +71,13 @@ def change(request: HttpRequest, action: Action, container: Container, member_id
         graph = graph_for(request)
     except ReauthenticationRequired:
         changes.record_not_sent(request.user, action, container, member_ids,
-                                notsent.remembered(request, container, member_ids))
+                                reads.known_for(request.session, container, member_ids))
         raise
-    known = known_for(request, graph, container, member_ids)
+    known = reads.known_for(request.session, container, member_ids, graph=graph, scopes=granted_scopes(request))
     if items:
         known = replace(known, items={**items, **known.items})
     info, rows = changes.apply(graph, request.user, action, container, member_ids, known, note(request))
-    pages.forget_contradicted(request.session, container, known, rows)
+    reads.forget_contradicted(request.session, container, known, rows)
     return info, rows
 
 

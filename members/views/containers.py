@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from members import explain, journal, memo, notsent, pages
-from members.access import access_for
+from members import explain, journal, memo, notsent, reads
+from members.reads import access_for
 from members.directory import Container, ContainerInfo, DirectoryItem, Kind, MyAccess, Trait
 from members.graph import ContainerRead, GraphClient, GraphError
 from members.models import AuditEntry
@@ -71,7 +71,7 @@ def container_list(request: HttpRequest, kind: Kind) -> HttpResponse:
             page = graph.next_page(link, lambda item: ContainerInfo.from_graph(kind, item), eventual=True)
             page = graph.with_member_counts(page)
         else:
-            page = pages.read_list(request.session, graph, kind, query)  # one $batch when warm
+            page = reads.read_list(request.session, graph, kind, query)  # one $batch when warm
     except GraphError as exc:
         error = explain.load_failed(exc, kind.plural_label.lower())
     shown, total = tally(request, page)
@@ -88,7 +88,7 @@ def detail_context(request: HttpRequest, graph: GraphClient, container: Containe
                     members: bool = False) -> dict:
     """The container's facts and whether the user may change it; fragments may reuse the page's read.
     ``members``: the first page of members and their count too, read in the same $batch."""
-    read = pages.read_container(request.session, graph, container, members=members, fresh=fresh)
+    read = reads.read_container(request.session, graph, container, members=members, fresh=fresh)
     if read.error is not None:
         raise read.error
     info, access = read.info, read.access

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from members import changes, explain, memo
-from members.access import access_for
+from members.reads import access_for
 from members.directory import Action, ContainerInfo, DirectoryItem, Kind
 from members.graph import GraphClient, GraphError
 from members.permissions import Verdict, change_verdict

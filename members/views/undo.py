@@ -13,11 +13,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
-from members import undo
+from members import reads, undo
 from members.graph import GraphError
 from members.models import AuditEntry
 from members.directory import Container
-from members.views.common import detail_url, graph_for, known_for, note
+from accounts.tokens import granted_scopes
+from members.views.common import detail_url, graph_for, note
 from members.views.containers import detail_context
 
 
@@ -30,7 +31,8 @@ def _entry_ids(request: HttpRequest) -> list[int] | None:
 
 def _revert(request: HttpRequest, container: Container, entries: list[AuditEntry]):
     graph = graph_for(request)
-    known = known_for(request, graph, container, [entry.member_id for entry in entries])
+    known = reads.known_for(request.session, container, [entry.member_id for entry in entries], graph=graph,
+                            scopes=granted_scopes(request))
     return undo.revert(graph, request.user, container, entries, known, note(request))
 
 

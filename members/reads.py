@@ -1,4 +1,5 @@
-"""What each page reads from Graph, in one round trip, with what the session remembers of it.
+"""What each page reads from Graph, in one round trip, with what the session remembers of it, and
+what the page already knows (``known_for``: the one place a change reads the session's memos).
 
 - A container's page: its facts, the first page of its members and their count, for a group the
   units holding it, and the user's standing when the session doesn't hold it: one ``$batch``
@@ -7,7 +8,7 @@
   before (the rows' ids are guessed from the memo), two otherwise (``GraphClient.read_list``).
 
 The session's memos (``members.memo``) hold the user's standing and a container's facts for a
-few minutes; ``forget_contradicted`` drops them as soon as Graph's answer to a change says they
+few minutes (the standing for the session); ``forget_contradicted`` drops them as soon as Graph's answer to a change says they
 were wrong.
 """
 
@@ -18,10 +19,34 @@ from django.contrib.sessions.backends.base import SessionBase
 
 from members import memo
 from members.changes import Known, Row
-from members.directory import Kind, Outcome, Page
-from members.graph import ContainerRead, GraphClient
+from members.directory import Container, Kind, MyAccess, Outcome, Page
+from members.graph import ContainerRead, GraphClient, GraphError
 from members.permissions import change_verdict
-from members.directory import Container
+
+
+def access_for(session: SessionBase, graph: GraphClient) -> MyAccess:
+    """The signed-in user's standing (roles, scoped roles, owned groups): from the session's memo, or
+    read from Graph in one $batch and remembered for the session.
+
+    When the roles can't be read, nothing is remembered and nothing is disabled: Graph decides.
+    """
+    access = memo.remembered_access(session)
+    if access is None:
+        try:
+            access = graph.my_access()
+        except GraphError:
+            return MyAccess(known=False)
+        memo.remember_access(session, access)
+    return access
+
+
+def known_for(session: SessionBase, container: Container, member_ids: Iterable[str], *,
+              graph: GraphClient | None = None, scopes: frozenset[str] = frozenset()) -> Known:
+    """What this session's pages already read: the container and its units, the members' names, and
+    (given a ``graph`` to read it with when the memo lacks it) the user's standing."""
+    info, group_units = memo.recall_container(session, container) or (None, None)
+    known = Known(info=info, group_units=group_units, items=memo.recall_items(session, member_ids), scopes=scopes)
+    return replace(known, access=access_for(session, graph)) if graph is not None else known
 
 
 def read_container(session: SessionBase, graph: GraphClient, container: Container, *, members: bool = False,
