@@ -8,67 +8,20 @@ hidden-membership unit) keeps its member hidden. Graph is asked, not guessed: on
 """
 
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, time, timedelta
 
-from django import forms
 from django.contrib.sessions.backends.base import SessionBase
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 
 from members import memo
-from members.directory import Kind, Outcome
+from members.directory import Kind
 from members.graph import GraphClient
 from members.models import AuditEntry
-from members.directory import Container, InvalidId, object_id
+from members.directory import Container
 
 HIDDEN_MEMBER = "(hidden member)"
 CSV_HEADER = ["when", "who", "action", "container_kind", "container_id", "container", "member_id", "member",
               "outcome", "graph_status", "graph_code", "request_id", "client_request_id", "ticket", "reason",
               "message", "reverts_entry", "entry"]
-
-
-class JournalFilter(forms.Form):
-    """The journal's filters (all optional): person, container, outcome, date range."""
-
-    who = forms.CharField(required=False, max_length=254, label="Person")
-    container = forms.CharField(required=False, max_length=36)  # an object id (the container page links here)
-    where = forms.CharField(required=False, max_length=256, label="Container")
-    outcome = forms.ChoiceField(required=False, choices=[("", "Any outcome")] + [(o.value, o.label) for o in Outcome])
-    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
-    mine = forms.BooleanField(required=False, label="Only mine")
-
-    def clean_container(self) -> str:
-        value = self.cleaned_data["container"].strip()
-        if not value:
-            return ""
-        try:
-            return object_id(value.lower())
-        except InvalidId:
-            raise forms.ValidationError("Not a container id.") from None
-
-    def apply(self, entries: QuerySet, user) -> QuerySet:
-        data = self.cleaned_data
-        if data["who"]:
-            entries = entries.filter(actor_upn__icontains=data["who"].strip())
-        if data["container"]:
-            entries = entries.filter(container_id=data["container"])
-        if data["where"]:
-            needle = data["where"].strip()
-            entries = entries.filter(Q(container_name__icontains=needle) | Q(container_id=needle.lower()))
-        if data["outcome"]:
-            entries = entries.filter(outcome=data["outcome"])
-        if data["since"]:
-            entries = entries.filter(created_at__gte=_start_of(data["since"]))
-        if data["until"]:
-            entries = entries.filter(created_at__lt=_start_of(data["until"]) + timedelta(days=1))
-        if data["mine"]:
-            entries = entries.filter(actor=user)
-        return entries
-
-
-def _start_of(day) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 # --- what stays hidden ----------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from members import changes, client, explain, reads
+from members.forms import NoteForm
 from members.directory import Action, Container, ContainerInfo, DirectoryItem, Kind, Page
 from members.graph import GraphClient
 from accounts.tokens import ReauthenticationRequired, granted_scopes
@@ -84,9 +85,9 @@ def change(request: HttpRequest, action: Action, container: Container, member_id
 def note(request: HttpRequest) -> changes.Note:
     """The ticket reference and reason sent with a change (fields ``ticket``, ``reason``; htmx sends a
     DELETE's in the query string), trimmed to what the journal keeps."""
-    fields = request.POST if request.method == "POST" else request.GET
-    return changes.Note(ticket=" ".join(fields.get("ticket", "").split())[:64],
-                        reason=" ".join(fields.get("reason", "").split())[:500])
+    form = NoteForm(request.POST if request.method == "POST" else request.GET)
+    form.is_valid()  # never invalid: each field is trimmed to what the journal keeps
+    return changes.Note(ticket=form.cleaned_data["ticket"], reason=form.cleaned_data["reason"])
 
 
 def back_to_page(request: HttpRequest, container: Container, rows: list[changes.Row]) -> HttpResponse:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from members import changes, csvstream, explain, journal
 from members.directory import Kind
+from members.forms import JournalFilter
 from members.models import AuditEntry, reads_everything
 from members.views.common import graph_for
 from accounts.tokens import ReauthenticationRequired
@@ -23,7 +24,7 @@ from accounts.tokens import ReauthenticationRequired
 def activity(request: HttpRequest) -> HttpResponse:
     """The journal, newest first, filtered; the viewer's own open entries are settled first (a few per visit)."""
     _settle_my_open_entries(request)
-    form = journal.JournalFilter(request.GET)
+    form = JournalFilter(request.GET)
     if not form.is_valid():
         message = (explain.bad_container_filter() if "container" in form.errors
                    else explain.bad_journal_filter(" ".join(error for errors in form.errors.values() for error in errors)))

@@ -12,7 +12,8 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import trigger_client_event
 
 from members import changes
-from members.directory import Action, Container, InvalidId, Kind, object_id
+from members.directory import Action, Container, Kind
+from members.forms import MemberIdsForm, first_error
 from members.permissions import ALLOWED
 from members.views.common import DETAIL, back_to_page, change, no_way_back, row_context
 
@@ -21,11 +22,10 @@ from members.views.common import DETAIL, back_to_page, change, no_way_back, row_
 def member_remove(request: HttpRequest, kind: Kind, container_id: str, member_id: str) -> HttpResponse:
     """Remove one member (DELETE .../members/{id}/$ref). Success: the row goes; refusal: it stays with the reason."""
     container = Container(kind, container_id)
-    try:
-        member_id = object_id(member_id)
-    except InvalidId as exc:
-        return HttpResponseBadRequest(str(exc))
-    info, rows = change(request, Action.REMOVE, container, [member_id])
+    form = MemberIdsForm({"member": [member_id]})
+    if not form.is_valid():
+        return HttpResponseBadRequest(first_error(form))
+    info, rows = change(request, Action.REMOVE, container, form.cleaned_data["member"])
     row = rows[0]
     if not request.htmx:
         return back_to_page(request, container, rows)
@@ -45,10 +45,10 @@ def _picked_change(request: HttpRequest, action: Action, kind: Kind, container_i
     fragment's context and the rows.
     """
     container = Container(kind, container_id)
-    try:
-        member_ids = list(dict.fromkeys(object_id(value) for value in request.POST.getlist("member")))
-    except InvalidId as exc:
-        return HttpResponseBadRequest(str(exc))
+    form = MemberIdsForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(first_error(form))
+    member_ids = form.cleaned_data["member"]
     context = {"kind": container.kind, "address": container, "verdict": ALLOWED,
                "no_way_back": no_way_back(request, container.kind)}
     if not member_ids:

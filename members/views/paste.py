@@ -8,7 +8,6 @@ the progress and asks for the next slice itself, the last one shows every entry'
 htmx each answer is a whole page (and the run goes in one request).
 """
 
-from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
@@ -17,6 +16,7 @@ from django_htmx.http import trigger_client_event
 from members import explain, memo, paste
 from members.directory import Action, Outcome
 from members.explain import Message, Tone
+from members.forms import PasteForm
 from members.graph import GraphError
 from members.directory import Container
 from accounts.tokens import granted_scopes
@@ -27,12 +27,6 @@ from members.views.containers import detail_context
 RESULTS = "members/_paste_results.html"
 PAGE = "members/paste_page.html"
 SLICE = 100  # members a run request changes (five round trips at most): the page shows progress between
-
-
-class PasteForm(forms.Form):
-    action = forms.ChoiceField(choices=[(Action.ADD.value, "Add"), (Action.REMOVE.value, "Remove")])
-    # Room for 1,000 of the longest addresses and their separators; more is refused before reading.
-    lines = forms.CharField(max_length=paste.MAX_ENTRIES * 260)
 
 
 def _answer(request: HttpRequest, context: dict, *, status: int = 200) -> HttpResponse:

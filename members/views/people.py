@@ -20,8 +20,9 @@ from members.reads import access_for
 from members.directory import Action, ContainerInfo, DirectoryItem, Kind
 from members.graph import GraphClient, GraphError
 from members.permissions import Verdict, change_verdict
-from members.directory import Container, InvalidId, object_id
+from members.directory import Container
 from accounts.tokens import granted_scopes
+from members.forms import ContainersForm, GroupIdsForm, first_error
 from members.views.common import change, graph_for, is_fragment
 
 PAGE = "members/person.html"
@@ -92,33 +93,22 @@ def person_detail(request: HttpRequest, person_id: str) -> HttpResponse:
     return render(request, PAGE, context)
 
 
-def _containers(values: list[str]) -> list[Container]:
-    """``<kind>:<id>`` values, checked (InvalidId otherwise)."""
-    found = []
-    for value in values:
-        kind, _, container_id = value.partition(":")
-        found.append(Container.of(kind, container_id))
-    return list(dict.fromkeys(found))
-
-
 @require_POST
 def person_remove(request: HttpRequest, person_id: str) -> HttpResponse:
     """Take the person out of the selected containers (field ``container``), one journaled change each."""
-    try:
-        targets = _containers(request.POST.getlist("container"))
-    except InvalidId as exc:
-        return HttpResponseBadRequest(str(exc))
-    return _change_all(request, person_id, Action.REMOVE, targets)
+    form = ContainersForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(first_error(form))
+    return _change_all(request, person_id, Action.REMOVE, form.cleaned_data["container"])
 
 
 @require_POST
 def person_add(request: HttpRequest, person_id: str) -> HttpResponse:
     """Add the person to the selected groups (field ``group``), one journaled change each."""
-    try:
-        targets = [Container(Kind.GROUPS, object_id(value)) for value in dict.fromkeys(request.POST.getlist("group"))]
-    except InvalidId as exc:
-        return HttpResponseBadRequest(str(exc))
-    return _change_all(request, person_id, Action.ADD, targets)
+    form = GroupIdsForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(first_error(form))
+    return _change_all(request, person_id, Action.ADD, [Container(Kind.GROUPS, g) for g in form.cleaned_data["group"]])
 
 
 def _change_all(request: HttpRequest, person_id: str, action: Action, targets: list[Container]) -> HttpResponse:

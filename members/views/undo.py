@@ -18,15 +18,9 @@ from members.graph import GraphError
 from members.models import AuditEntry
 from members.directory import Container
 from accounts.tokens import granted_scopes
+from members.forms import EntryIdsForm, first_error
 from members.views.common import detail_url, graph_for, note
 from members.views.containers import detail_context
-
-
-def _entry_ids(request: HttpRequest) -> list[int] | None:
-    try:
-        return [int(value) for value in request.POST.getlist("entry")]
-    except ValueError:
-        return None
 
 
 def _revert(request: HttpRequest, container: Container, entries: list[AuditEntry]):
@@ -47,9 +41,10 @@ def _as_messages(request: HttpRequest, reverted: list[undo.Reverted]) -> None:
 def member_undo(request: HttpRequest, kind, container_id: str) -> HttpResponse:
     """Undo the listed changes of mine on this container (the inverse $ref calls, journaled)."""
     container = Container(kind, container_id)
-    ids = _entry_ids(request)
-    if ids is None:
-        return HttpResponseBadRequest("Not a journal entry number.")
+    form = EntryIdsForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(first_error(form))
+    ids = form.cleaned_data["entry"]
     entries = list(AuditEntry.objects.filter(pk__in=ids, actor=request.user, container_id=container.id).order_by("pk"))
     if not entries:
         return render(request, "members/_undo_results.html", {"nothing": True})

@@ -1,0 +1,149 @@
+"""Every parsed POST and GET: what a browser sends, checked before any view uses it.
+
+Ids become ``ObjectId``s here (a bad one is the form's error, answered 400 by the view), so
+nothing past a form checks them again.
+"""
+
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from members import paste
+from members.directory import Action, Container, InvalidId, Outcome, object_id, object_ids
+from members.models import AuditEntry
+
+
+class ObjectIdsField(forms.Field):
+    """A repeated field of directory object ids: checked, duplicates dropped, in order."""
+
+    widget = forms.MultipleHiddenInput
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value) -> list:
+        try:
+            return object_ids(value or [])
+        except InvalidId as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+class ContainersField(ObjectIdsField):
+    """A repeated field of ``<kind>:<id>`` containers."""
+
+    def to_python(self, value) -> list[Container]:
+        try:
+            return list(dict.fromkeys(Container(*item.partition(":")[::2]) for item in value or []))
+        except InvalidId as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+class EntryIdsField(ObjectIdsField):
+    """A repeated field of journal entry numbers."""
+
+    def to_python(self, value) -> list[int]:
+        try:
+            return [int(item) for item in value or []]
+        except ValueError:
+            raise forms.ValidationError("Not a journal entry number.") from None
+
+
+def first_error(form: forms.Form) -> str:
+    """The first error a form found, as its text (for a 400 answer)."""
+    return next(iter(form.errors.values()))[0]
+
+
+class MemberIdsForm(forms.Form):
+    """The picked members of a change (field ``member``, repeated)."""
+
+    member = ObjectIdsField()
+
+
+class GroupIdsForm(forms.Form):
+    """The groups to add a person to (field ``group``, repeated)."""
+
+    group = ObjectIdsField()
+
+
+class ContainersForm(forms.Form):
+    """The containers to remove a person from (field ``container``: ``<kind>:<id>``, repeated)."""
+
+    container = ContainersField()
+
+
+class EntryIdsForm(forms.Form):
+    """The journal entries an Undo reverts (field ``entry``, repeated)."""
+
+    entry = EntryIdsField()
+
+
+def _one_line(limit: int):
+    def clean(value: str) -> str:
+        return " ".join(value.split())[:limit]
+    return clean
+
+
+class NoteForm(forms.Form):
+    """The ticket reference and reason sent with a change, as the journal keeps them: on one line,
+    trimmed to the journal's room (never refused: a long reason is not a reason to lose a change)."""
+
+    ticket = forms.CharField(required=False, strip=False)
+    reason = forms.CharField(required=False, strip=False)
+
+    def clean_ticket(self) -> str:
+        return _one_line(AuditEntry._meta.get_field("ticket").max_length)(self.cleaned_data["ticket"])
+
+    def clean_reason(self) -> str:
+        return _one_line(AuditEntry._meta.get_field("reason").max_length)(self.cleaned_data["reason"])
+
+
+class PasteForm(forms.Form):
+    action = forms.ChoiceField(choices=[(Action.ADD.value, "Add"), (Action.REMOVE.value, "Remove")])
+    # Room for 1,000 of the longest addresses and their separators; more is refused before reading.
+    lines = forms.CharField(max_length=paste.MAX_ENTRIES * 260)
+
+
+class JournalFilter(forms.Form):
+    """The journal's filters (all optional): person, container, outcome, date range."""
+
+    who = forms.CharField(required=False, max_length=254, label="Person")
+    container = forms.CharField(required=False, max_length=36)  # an object id (the container page links here)
+    where = forms.CharField(required=False, max_length=256, label="Container")
+    outcome = forms.ChoiceField(required=False, choices=[("", "Any outcome")] + [(o.value, o.label) for o in Outcome])
+    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    mine = forms.BooleanField(required=False, label="Only mine")
+
+    def clean_container(self) -> str:
+        value = self.cleaned_data["container"].strip()
+        if not value:
+            return ""
+        try:
+            return object_id(value.lower())
+        except InvalidId:
+            raise forms.ValidationError("Not a container id.") from None
+
+    def apply(self, entries: QuerySet, user) -> QuerySet:
+        data = self.cleaned_data
+        if data["who"]:
+            entries = entries.filter(actor_upn__icontains=data["who"].strip())
+        if data["container"]:
+            entries = entries.filter(container_id=data["container"])
+        if data["where"]:
+            needle = data["where"].strip()
+            entries = entries.filter(Q(container_name__icontains=needle) | Q(container_id=needle.lower()))
+        if data["outcome"]:
+            entries = entries.filter(outcome=data["outcome"])
+        if data["since"]:
+            entries = entries.filter(created_at__gte=_start_of(data["since"]))
+        if data["until"]:
+            entries = entries.filter(created_at__lt=_start_of(data["until"]) + timedelta(days=1))
+        if data["mine"]:
+            entries = entries.filter(actor=user)
+        return entries
+
+
+def _start_of(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
