@@ -154,6 +154,14 @@ def _refusal_for_verdict(what: str, verdict: Verdict, kind: Kind, request_id: st
                    request_id)
 
 
+def remove_question(who: str, kind: Kind | None, container: ContainerInfo | None, strong: bool) -> str:
+    """What the browser asks before a removal; a role, or a role-assignable group, says it takes privileges."""
+    name = getattr(container, "display_name", "")
+    if strong and kind is not None:
+        return f"Remove {who} from the {Kind(kind).label} {name}? This takes away privileges at once."
+    return f"Remove {who} from {name}?"
+
+
 def no_way_back(kind: Kind, scopes: frozenset[str]) -> dict[str, str]:
     """The member types whose add-back here this app expects Graph to refuse, with why: removing one
     of them can't be undone here. The words follow "You won't be able to add it back here: "."""

@@ -1,7 +1,8 @@
-"""Template filters for the helpdesk tools' partials (paste, undo, journal, people, export)."""
+"""Template tags and filters of the member pages and the helpdesk tools (paste, undo, journal, people, export)."""
 
 from django import template
 
+from members import explain
 from members.directory import Outcome
 from members.permissions import accepted_member_types
 
@@ -30,3 +31,9 @@ def member_type_choices(container) -> list[tuple[str, str]]:
         return list(TYPE_CHOICES)
     accepted = accepted_member_types(container)
     return [(value, label) for value, label in TYPE_CHOICES if value in accepted]
+
+
+@register.simple_tag(takes_context=True)
+def remove_question(context, who: str) -> str:
+    """The question a removal from this page's container asks (``who``: a name, "{count} members", …)."""
+    return explain.remove_question(who, context.get("kind"), context.get("container"), bool(context.get("strong_confirm")))

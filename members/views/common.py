@@ -17,6 +17,7 @@ from accounts.tokens import ReauthenticationRequired, granted_scopes
 
 
 DETAIL = "members/container_detail.html"
+MEMBERS = "members/_members.html"  # the member table, its rows, and the row a removal leaves
 LIST = "members/container_list.html"
 
 

@@ -16,7 +16,7 @@ from members.graph import ContainerRead, GraphClient, GraphError
 from members.models import AuditEntry
 from members.permissions import Reason, ALLOWED, ROLE_NAMES, Verdict, change_verdict, picker_types, role_names
 from accounts.tokens import granted_scopes
-from members.views.common import DETAIL, LIST, detail_url, graph_for, is_fragment, no_way_back, tally
+from members.views.common import DETAIL, MEMBERS, LIST, detail_url, graph_for, is_fragment, no_way_back, tally
 from members.views.membership import member_add
 
 
@@ -204,10 +204,10 @@ def member_table(request: HttpRequest, kind: Kind, container_id: str) -> HttpRes
         context = detail_context(request, graph, container, fresh=False)
     except GraphError as exc:
         error = explain.load_failed(exc, f"this {container.kind.label}")
-        return render(request, DETAIL + "#member-table", {"kind": container.kind, "address": container,
+        return render(request, MEMBERS + "#member-table", {"kind": container.kind, "address": container,
                                                            "verdict": ALLOWED, "members_error": error})
     context.update(_members_context(request, graph, container, request.GET.get("q", "").strip(), more))
-    return render(request, DETAIL + ("#member-rows" if more else "#member-table"), context)
+    return render(request, MEMBERS + ("#member-rows" if more else "#member-table"), context)
 
 
 @require_GET

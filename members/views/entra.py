@@ -15,10 +15,10 @@ from members.directory import DirectoryItem, Kind
 from members.graph import GraphClient, GraphError
 from members.permissions import ALLOWED, accepted_member_types
 from members.directory import Container
-from members.views.common import detail_url, graph_for, is_fragment
+from members.views.common import MEMBERS, detail_url, graph_for, is_fragment
 from members.views.containers import detail_context, hidden_members
 
-TABLE = "members/_member_view_table.html"
+
 TYPES = ("user", "group", "device")
 
 
@@ -45,7 +45,7 @@ def member_view(request: HttpRequest, kind, container_id: str) -> HttpResponse:
     try:
         context = detail_context(request, graph, container, fresh=False)
     except GraphError as exc:
-        return render(request, TABLE, {"kind": container.kind, "address": container, "verdict": ALLOWED,
+        return render(request, MEMBERS + "#member-table", {"kind": container.kind, "address": container, "verdict": ALLOWED,
                                        "members_error": explain.load_failed(exc, f"this {container.kind.label}")})
     rows, next_link, error = [], None, None
     try:
@@ -56,9 +56,9 @@ def member_view(request: HttpRequest, kind, container_id: str) -> HttpResponse:
         error = hidden_members(request, graph, container, exc) or explain.load_failed(
             exc, f"the members of this {container.kind.label}")
     memo.remember_items(request.session, [row.member for row in rows])
-    context.update({"rows": rows, "show": show, "member_type": member_type, "members_error": error,
+    context.update({"view_rows": rows, "show": show, "member_type": member_type, "members_error": error,
                     "more": memo.remember_next(request.session, next_link), "explain_nested": explain.nested_member()})
-    return render(request, TABLE + ("#view-rows" if more else ""), context)
+    return render(request, MEMBERS + ("#view-rows" if more else "#member-table"), context)
 
 
 def _rows(request: HttpRequest, graph: GraphClient, container: Container, show: str, member_type: str,

@@ -19,6 +19,8 @@ from members.models import AuditEntry, reads_everything
 from members.views.common import graph_for
 from accounts.tokens import ReauthenticationRequired
 
+JOURNAL_PAGE_SIZE = 50
+
 
 @require_GET
 def activity(request: HttpRequest) -> HttpResponse:
@@ -33,23 +35,13 @@ def activity(request: HttpRequest) -> HttpResponse:
     entries = form.apply(AuditEntry.objects.visible_to(request.user), request.user)
     if request.GET.get("format") == "csv":
         return _csv(request, entries)
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    page = Paginator(entries, JOURNAL_PAGE_SIZE).get_page(request.GET.get("page"))
     shown = journal.redact(lambda: graph_for(request), request.session, page.object_list)
-    query = request.GET.copy()
-    query.pop("page", None)
     container = form.cleaned_data["container"]
     return render(request, "members/activity.html", {
-        "page": page, "entries": shown, "form": form, "everything": everything, "query": query.urlencode(),
+        "page": page, "entries": shown, "form": form, "everything": everything,
         "container": container, "named": shown[0] if container and shown else None,
-        "hidden_reason": explain.journal_hidden(),
-        "csv_query": _with(query, format="csv"), "filtered": any(form.cleaned_data.values())})
-
-
-def _with(query, **values) -> str:
-    query = query.copy()
-    for name, value in values.items():
-        query[name] = value
-    return query.urlencode()
+        "hidden_reason": explain.journal_hidden(), "filtered": any(form.cleaned_data.values())})
 
 
 def _csv(request: HttpRequest, entries) -> HttpResponse:

@@ -15,7 +15,7 @@ from members import changes
 from members.directory import Action, Container, Kind
 from members.forms import MemberIdsForm, first_error
 from members.permissions import ALLOWED
-from members.views.common import DETAIL, back_to_page, change, no_way_back, row_context
+from members.views.common import DETAIL, MEMBERS, back_to_page, change, no_way_back, row_context
 
 
 @require_http_methods(["DELETE", "POST"])
@@ -32,9 +32,9 @@ def member_remove(request: HttpRequest, kind: Kind, container_id: str, member_id
     context = {**row_context(row), "kind": container.kind, "container": info, "address": container,
                "no_way_back": no_way_back(request, container.kind)}
     if row.result.outcome.took_effect:
-        response = render(request, DETAIL + "#removed-row", context)
+        response = render(request, MEMBERS + "#removed-row", context)
         return trigger_client_event(response, "membersChanged")
-    return render(request, DETAIL + "#member-row", {**context, "verdict": ALLOWED, "notice": row.message})
+    return render(request, MEMBERS + "#member-row", {**context, "verdict": ALLOWED, "notice": row.message})
 
 
 def _picked_change(request: HttpRequest, action: Action, kind: Kind, container_id: str,
@@ -98,6 +98,6 @@ def member_add(request: HttpRequest, kind: Kind, container_id: str) -> HttpRespo
 def _undo_answer(request: HttpRequest, context: dict, row: changes.Row) -> HttpResponse:
     """Undo of a removal: the member's row comes back, or the removed row says why it could not."""
     if row.result.outcome.took_effect:
-        response = render(request, DETAIL + "#member-row", {**context, "member": row.member, "notice": row.message})
+        response = render(request, MEMBERS + "#member-row", {**context, "member": row.member, "notice": row.message})
         return trigger_client_event(response, "membersChanged")
-    return render(request, DETAIL + "#removed-row", {**context, **row_context(row)})
+    return render(request, MEMBERS + "#removed-row", {**context, **row_context(row)})
