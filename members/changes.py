@@ -21,11 +21,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from members import explain
-from members.directory import Action, ContainerInfo, DirectoryItem, Kind, MyAccess, Outcome
+from members.directory import Action, Container, ContainerInfo, DirectoryItem, Kind, MyAccess, Outcome, object_ids
 from members.explain import Message
 from members.graph import CHANGE_CHUNK, GraphClient, GraphError, Result
 from members.models import AuditEntry
-from members.directory import Container, object_id
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +75,10 @@ class Row:
 def apply(graph: GraphClient, actor, action: Action, container: Container, member_ids: Iterable[str],
           known: Known, note: Note | None = None) -> tuple[ContainerInfo | None, list[Row]]:
     """Add or remove members; every attempt journaled before it is sent. One row per member, in order."""
-    ids = list(dict.fromkeys(object_id(m) for m in member_ids))
-    if len(ids) > MAX_MEMBERS_PER_CHANGE:
+    # The workflow's own edge: ids come from forms and URLs (checked already) but also from Graph's
+    # answers and the journal (a paste's plan, an Undo), which are checked here.
+    ids = object_ids(member_ids)
+    if len(ids) > MAX_MEMBERS_PER_CHANGE:  # the views check first; a caller that doesn't sends nothing
         raise TooManyMembers(f"At most {MAX_MEMBERS_PER_CHANGE:,} members per change ({len(ids):,} were sent).")
     entries = _open(actor, action, container, ids, known, note or Note())
     results: dict[str, Result] = {}
@@ -93,7 +94,7 @@ def record_not_sent(actor, action: Action, container: Container, member_ids: Ite
                     known: Known | None = None) -> None:
     """The sign-in had expired before anything was sent: each attempt journaled as not sent (with the
     names the pages had shown, so the journal and the notice after signing in can say who)."""
-    ids = [object_id(m) for m in member_ids]
+    ids = object_ids(member_ids)
     text = explain.not_sent().text
     items = known.items if known else {}
     name = known.info.display_name if known and known.info else ""

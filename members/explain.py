@@ -48,6 +48,7 @@ class Message:
     request_id: str = ""
 
 
+NAMES_SHOWN = 3  # names a sentence lists before "and N others"
 PROTECTED = {
     Reason.DYNAMIC: ("Its members are set by a membership rule.",
                 "Change the rule (or the member's attributes) in the Entra admin center instead."),
@@ -238,7 +239,7 @@ def not_sent_change(action: Action, names: list[str], container_name: str) -> Me
                    "Your sign-in had expired when you asked, so nothing was sent to Graph.")
 
 
-def _name_list(names: list[str], shown: int = 3) -> str:
+def _name_list(names: list[str], shown: int = NAMES_SHOWN) -> str:
     """"A", "A and B", "A, B and C", "A, B, C and 4 others"."""
     if len(names) <= shown + 1:
         return get_text_list(names, "and")
@@ -378,7 +379,7 @@ def paste_not_found(entry_kind: str, groups_too: bool) -> str:
 
 
 def paste_ambiguous(names: list[str]) -> str:
-    listed = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+    listed = ", ".join(names[:NAMES_SHOWN]) + (", …" if len(names) > NAMES_SHOWN else "")
     return f"Matches {len(names)} objects ({listed}): paste the object id of the one you mean."
 
 

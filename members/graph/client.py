@@ -14,7 +14,7 @@ from dataclasses import replace
 import requests
 from django.views.decorators.debug import sensitive_variables
 
-from members.directory import Container, ContainerInfo, DirectoryItem, InvalidId, Kind, MemberType, MyAccess, ObjectId, Page
+from members.directory import Container, ContainerInfo, DirectoryItem, InvalidId, Kind, MemberType, MyAccess, Page
 from members.graph import lookups, odata, paths, writes
 from members.graph.errors import GraphError, json_object
 from members.graph.odata import CONTAINER_FIELDS, EVENTUAL, LIST_PAGE_SIZE, MEMBER_FIELDS, PAGE_SIZE
@@ -76,7 +76,7 @@ class GraphClient:
         the session saw on this page before) in one $batch; rows not guessed are counted in a second."""
         kind = Kind(kind)
         path, params, headers = self._list_request(kind, search, top)
-        guessed = [ObjectId(i) for i in dict.fromkeys(counted)][:odata.BATCH_LIMIT - 1]
+        guessed = list(dict.fromkeys(counted))[:odata.BATCH_LIMIT - 1]
         paths_ = {"page": odata.with_query(path, params), **{f"count-{i}": self._count_path(kind, i) for i in guessed}}
         answers = self.batch_get(paths_, headers_for={"page": headers, **{f"count-{i}": EVENTUAL for i in guessed}})
         if isinstance(answers["page"], GraphError):
@@ -258,7 +258,7 @@ class GraphClient:
         Returns the container (None if not asked or not read), the objects found, and the ids Graph
         answered 404 for (the container's own id among them when it no longer exists).
         """
-        ids = [ObjectId(m) for m in member_ids]
+        ids = list(member_ids)
         asked = {}
         if with_container:
             asked["container"] = odata.with_query(paths.container_path(container, self.base_url),

@@ -31,7 +31,7 @@ def resolve_entries(client: "GraphClient", addresses: Iterable[str], ids: Iterab
     no user has, as group mail addresses (``groups_by_mail``), and ids getByIds was refused.
     """
     addresses = list(dict.fromkeys(address.lower() for address in addresses))
-    ids = object_ids(ids)
+    ids = object_ids(ids)  # they go into a body, not a path: checked here
     asked: dict[str, dict] = {}
     user_chunks = list(chunks(addresses, odata.ADDRESSES_PER_LOOKUP))
     for n, chunk in enumerate(user_chunks):
@@ -101,7 +101,7 @@ def members_among(client: "GraphClient", container: Container, member_ids: Itera
     advanced queries on memberOf; members take the same filters [U].) A container that won't
     filter that way (400) is read id by id.
     """
-    ids = object_ids(member_ids)
+    ids = object_ids(member_ids)  # they go into a filter, not a path: checked here
     id_chunks = list(chunks(ids, IN_FILTER_LIMIT))
     path = paths.members_path(container, client.base_url)
     asked = {str(n): odata.get(path, odata.id_in(chunk), EVENTUAL) for n, chunk in enumerate(id_chunks)}
@@ -142,7 +142,6 @@ def person_memberships(client: "GraphClient", person_id: str) -> tuple[Directory
     paths of the other types answer 404); further pages follow ``@odata.nextLink``. (None, [])
     when no such object exists; apps and contacts come back with no memberships read.
     """
-    person_id = ObjectId(person_id)
     asked = {"object": odata.get(paths.directory_object_path(person_id), {"$select": MEMBER_FIELDS})}
     for member_type in paths.TYPE_COLLECTIONS:
         asked[member_type.value] = odata.get(paths.member_of_path(member_type, person_id),
@@ -180,7 +179,7 @@ def nesting(client: "GraphClient", container: Container, member_ids: list[str], 
     a direct member of (None: not among the first ``NESTED_GROUPS_CHECKED``, or unreadable).
     One $batch of ``members?$filter=id in (…)`` on the group and on each nested group."""
     groups = [container] + [Container(Kind.GROUPS, g.id) for g in nested[:NESTED_GROUPS_CHECKED]]
-    ids = [ObjectId(m) for m in member_ids]
+    ids = [ObjectId(m) for m in member_ids]  # they go into a filter, not a path: checked here
     asked = {}
     for g, group in enumerate(groups):
         for n, chunk in enumerate(chunks(ids, IN_FILTER_LIMIT)):

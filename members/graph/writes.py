@@ -8,7 +8,7 @@ member gone after a 503/504 is "as asked" (the first send may have done it).
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from members.directory import Container, Kind, ObjectId, Outcome, object_ids
+from members.directory import Container, Kind, ObjectId, Outcome
 from members.graph import odata, paths
 from members.graph.errors import GraphError
 from members.graph.odata import CHANGE_CHUNK, chunks
@@ -32,7 +32,7 @@ class Result:
 
 def read_membership(client: "GraphClient", container: Container, member_ids: list[str]) -> dict[str, bool | None]:
     """Whether each id is a direct member now (None where the read failed too): one GET, or $batch."""
-    ids = [ObjectId(m) for m in member_ids]
+    ids = list(member_ids)
     if len(ids) == 1:
         try:
             return {ids[0]: is_member(client, container, ids[0])}
@@ -105,7 +105,6 @@ def _read_back(client: "GraphClient", container: Container, ids: list[str], erro
 
 def remove_member(client: "GraphClient", container: Container, member_id: str) -> Result:
     """DELETE the member reference (``/$ref``); "not a member" is the outcome ALREADY."""
-    member_id = ObjectId(member_id)
     url = client.transport.url(paths.member_ref_path(container, member_id, client.base_url))
     try:
         response = client.transport.request("DELETE", url)
@@ -123,7 +122,6 @@ def remove_member(client: "GraphClient", container: Container, member_id: str) -
 
 def add_member(client: "GraphClient", container: Container, member_id: str) -> Result:
     """POST one member reference; "already a member" is the outcome ALREADY."""
-    member_id = ObjectId(member_id)
     body = {"@odata.id": paths.directory_object_url(client.base_url, member_id)}
     url = client.transport.url(paths.members_ref_path(container, client.base_url))
     try:
@@ -139,7 +137,7 @@ def add_member(client: "GraphClient", container: Container, member_id: str) -> R
 
 def add_members(client: "GraphClient", container: Container, member_ids: list[str]) -> list[Result]:
     """Add several members: groups one PATCH per 20 (all-or-nothing), others in $batch."""
-    ids = object_ids(member_ids)
+    ids = list(dict.fromkeys(member_ids))
     if len(ids) == 1:
         return [add_member(client, container, ids[0])]
     results = []
@@ -153,7 +151,7 @@ def add_members(client: "GraphClient", container: Container, member_ids: list[st
 
 def remove_members(client: "GraphClient", container: Container, member_ids: list[str]) -> list[Result]:
     """Remove several members: DELETEs of member references (each ending in /$ref) in $batch, 20 at a time."""
-    ids = object_ids(member_ids)
+    ids = list(dict.fromkeys(member_ids))
     if len(ids) == 1:
         return [remove_member(client, container, ids[0])]
     results = []
@@ -264,4 +262,4 @@ def result_of_error(member_id: str, error: GraphError, *, already: bool = False)
         outcome = Outcome.REFUSED
     else:
         outcome = Outcome.FAILED
-    return Result(ObjectId(member_id), outcome, error, error.request_id)
+    return Result(member_id, outcome, error, error.request_id)

@@ -29,6 +29,8 @@ PAGE = "members/person.html"
 PERSON_TYPES = ("user", "group", "device")
 KIND_ORDER = {Kind.GROUPS: 0, Kind.UNITS: 1, Kind.ROLES: 2}
 
+GROUP_PICKER_SIZE = 15  # groups a name search offers to add a person to
+
 
 @dataclass(frozen=True)
 class Membership:
@@ -146,7 +148,7 @@ def person_groups(request: HttpRequest, person_id: str) -> HttpResponse:
     if len(query) >= 2:
         graph = graph_for(request)
         try:
-            found = graph.list_containers(Kind.GROUPS, search=query, top=15).items
+            found = graph.list_containers(Kind.GROUPS, search=query, top=GROUP_PICKER_SIZE).items
             groups = _judged(request, graph, [g for g in found if g.id != person_id])
         except GraphError as exc:
             error = explain.load_failed(exc, "groups")
