@@ -108,7 +108,20 @@ class MemberType(StrEnum):
         """The OData cast segment: user -> microsoft.graph.user."""
         return f"microsoft.graph.{self.value}"
 
+    @property
+    def noun(self) -> str:
+        """The type as a sentence names one: "a device", "an app (service principal)"."""
+        return MEMBER_TYPE_NOUNS[self]
 
+    @property
+    def plural_label(self) -> str:
+        return MEMBER_TYPE_PLURALS[self]
+
+
+MEMBER_TYPE_NOUNS = {MemberType.USER: "a user", MemberType.GROUP: "a group", MemberType.DEVICE: "a device",
+                     MemberType.SERVICE_PRINCIPAL: "an app (service principal)", MemberType.ORG_CONTACT: "a contact"}
+MEMBER_TYPE_PLURALS = {MemberType.USER: "Users", MemberType.GROUP: "Groups", MemberType.DEVICE: "Devices",
+                       MemberType.SERVICE_PRINCIPAL: "Apps", MemberType.ORG_CONTACT: "Contacts"}
 # The types a person picks, finds and filters by (apps and contacts are shown, never picked).
 PICKED_TYPES = (MemberType.USER, MemberType.GROUP, MemberType.DEVICE)
 

@@ -12,7 +12,7 @@ from django.template.defaultfilters import truncatechars
 from django.utils import timezone
 from django.utils.text import get_text_list
 
-from members.directory import Action, ContainerInfo, Kind, Outcome, Trait
+from members.directory import Action, ContainerInfo, Kind, MemberType, Outcome, Trait
 from members.graph import GraphError, Result
 from members.permissions import (
     HIDDEN_MEMBERSHIP_ROLE_NAMES,
@@ -357,8 +357,7 @@ PASTE_STATUS_LABELS = {
     "repeated": "Repeated",
     "unchecked": "Not checked",
 }
-TYPE_NAMES = {"user": "A user", "group": "A group", "device": "A device", "servicePrincipal": "An app (service principal)",
-              "orgContact": "A contact"}
+TYPE_NAMES = {t: t.noun[0].upper() + t.noun[1:] for t in MemberType}
 
 
 def paste_will_change(action: Action, unread: bool = False) -> str:

@@ -9,7 +9,7 @@ app cannot know (say, ownership of a group it has not looked up), the button sta
 from dataclasses import dataclass
 from enum import StrEnum
 
-from members.directory import Action, ContainerInfo, Kind, MyAccess, Trait
+from members.directory import PICKED_TYPES, Action, ContainerInfo, Kind, MemberType, MyAccess, Trait
 
 GLOBAL_ADMIN = "62e90394-69f5-4237-9190-012177145e10"
 PRIVILEGED_ROLE_ADMIN = "e8611ab8-c189-46e8-94e1-60213ab1f814"
@@ -52,11 +52,11 @@ WRITE_SCOPES = {
 ROLE_MANAGEMENT_SCOPE = "RoleManagement.ReadWrite.Directory"
 # Adding these member types to a group also needs a scope on the member's own type (group-post-members).
 GROUP_MEMBER_TYPE_SCOPES = {
-    "device": ("Device.Read.All", "Device.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"),
-    "orgContact": ("OrgContact.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"),
-    "servicePrincipal": ("Application.ReadWrite.All", "Directory.ReadWrite.All"),
+    MemberType.DEVICE: ("Device.Read.All", "Device.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"),
+    MemberType.ORG_CONTACT: ("OrgContact.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"),
+    MemberType.SERVICE_PRINCIPAL: ("Application.ReadWrite.All", "Directory.ReadWrite.All"),
 }
-MEMBER_TYPE_NAMES = {"device": "a device", "orgContact": "a contact", "servicePrincipal": "an app (service principal)"}
+MEMBER_TYPE_NAMES = {t: t.noun for t in GROUP_MEMBER_TYPE_SCOPES}
 
 
 def member_type_scope_missing(action: Action, kind: Kind, member_type: str, scopes: frozenset[str]) -> str:
@@ -188,8 +188,8 @@ def picker_types(container: ContainerInfo) -> tuple[str, ...]:
     directory roles users (service principals and role-assignable groups are rare there).
     """
     if container.kind is Kind.ROLES or Trait.M365 in container.traits:
-        return ("user",)
-    return ("user", "group", "device")
+        return (MemberType.USER,)
+    return PICKED_TYPES
 
 
 # --- what a container accepts as a member (a pasted list is checked before it is sent) ---
@@ -202,12 +202,12 @@ def accepted_member_types(container: ContainerInfo) -> frozenset[str]:
     (role-assignable) groups.
     """
     if container.kind is Kind.UNITS:
-        return frozenset({"user", "group", "device"})
+        return frozenset(PICKED_TYPES)
     if container.kind is Kind.ROLES:
-        return frozenset({"user", "servicePrincipal", "group"})
+        return frozenset({MemberType.USER, MemberType.SERVICE_PRINCIPAL, MemberType.GROUP})
     if Trait.M365 in container.traits:
-        return frozenset({"user"})
-    return frozenset({"user", "group", "device", "servicePrincipal", "orgContact"})
+        return frozenset({MemberType.USER})
+    return frozenset(MemberType)
 
 
 # --- who may list a hidden-membership unit's members (GRAPH.md §2, §8) ----------------

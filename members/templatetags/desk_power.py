@@ -3,7 +3,7 @@
 from django import template
 
 from members import explain
-from members.directory import Outcome
+from members.directory import PICKED_TYPES, Outcome
 from members.permissions import accepted_member_types
 
 register = template.Library()
@@ -21,7 +21,7 @@ def done_entries(rows_or_ids) -> list[int]:
     return ids
 
 
-TYPE_CHOICES = (("user", "Users"), ("group", "Groups"), ("device", "Devices"))
+TYPE_CHOICES = tuple((t.value, t.plural_label) for t in PICKED_TYPES)
 
 
 @register.filter
@@ -31,6 +31,12 @@ def member_type_choices(container) -> list[tuple[str, str]]:
         return list(TYPE_CHOICES)
     accepted = accepted_member_types(container)
     return [(value, label) for value, label in TYPE_CHOICES if value in accepted]
+
+
+@register.filter
+def has_person_page(member_type: str) -> bool:
+    """Users, groups and devices have a page of their memberships; apps and contacts don't."""
+    return member_type in PICKED_TYPES
 
 
 @register.simple_tag(takes_context=True)

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from members import explain, memo
-from members.directory import DirectoryItem, Kind
+from members.directory import PICKED_TYPES, DirectoryItem, Kind
 from members.graph import GraphClient, GraphError
 from members.permissions import ALLOWED, accepted_member_types
 from members.directory import Container
@@ -19,7 +19,7 @@ from members.views.common import MEMBERS, detail_url, graph_for, is_fragment
 from members.views.containers import detail_context, hidden_members
 
 
-TYPES = ("user", "group", "device")
+TYPES = PICKED_TYPES
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from members import changes, explain, memo
 from members.reads import access_for
-from members.directory import Action, ContainerInfo, DirectoryItem, Kind
+from members.directory import PICKED_TYPES, Action, ContainerInfo, DirectoryItem, Kind
 from members.graph import GraphClient, GraphError
 from members.permissions import Verdict, change_verdict
 from members.directory import Container
@@ -26,7 +26,7 @@ from members.forms import ContainersForm, GroupIdsForm, first_error
 from members.views.common import change, graph_for, is_fragment
 
 PAGE = "members/person.html"
-PERSON_TYPES = ("user", "group", "device")
+PERSON_TYPES = PICKED_TYPES
 KIND_ORDER = {Kind.GROUPS: 0, Kind.UNITS: 1, Kind.ROLES: 2}
 
 GROUP_PICKER_SIZE = 15  # groups a name search offers to add a person to
