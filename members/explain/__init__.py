@@ -4,15 +4,12 @@ Views pass the Graph outcome and what the app knows (the container, the user's r
 granted scopes); this module decides the wording. Nothing else writes error text.
 """
 
-from dataclasses import dataclass
-from enum import StrEnum
-
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.defaultfilters import truncatechars
 from django.utils import timezone
 from django.utils.text import get_text_list
 
-from members.directory import Action, ContainerInfo, Kind, MemberType, Outcome, Trait
+from members.directory import Action, Container, ContainerInfo, Kind, Outcome, Trait
 from members.graph import GraphError, Result
 from members.permissions import (
     HIDDEN_MEMBERSHIP_ROLE_NAMES,
@@ -27,28 +24,9 @@ from members.permissions import (
     Reason,
     protected_reason,
 )
-from members.directory import Container
+from members.explain.message import NAMES_SHOWN, Message, Tone
 
 
-class Tone(StrEnum):
-    """How a message reads: done, for information, or something went wrong (an alert)."""
-
-    OK = "ok"
-    INFO = "info"
-    ERROR = "error"
-
-
-@dataclass(frozen=True)
-class Message:
-    """An inline message: a short headline, a sentence of reason/fix, and Graph's request-id."""
-
-    tone: Tone
-    text: str
-    fix: str = ""
-    request_id: str = ""
-
-
-NAMES_SHOWN = 3  # names a sentence lists before "and N others"
 PROTECTED = {
     Reason.DYNAMIC: ("Its members are set by a membership rule.",
                 "Change the rule (or the member's attributes) in the Entra admin center instead."),
@@ -345,153 +323,6 @@ def bad_container_filter() -> Message:
     return Message(Tone.ERROR, "That is not a container's object id, so there is no activity to show for it.",
                    "Open the container's page and follow “All changes to this …” from there, or show all activity.")
 
-# --- pasting a list: the dry run's words for each entry ------------------------------
-
-PASTE_STATUS_LABELS = {
-    "change": "Will change",
-    "already": "Already so",
-    "not_found": "Not found",
-    "ambiguous": "Ambiguous",
-    "not_allowed": "Not allowed",
-    "invalid": "Not a valid entry",
-    "repeated": "Repeated",
-    "unchecked": "Not checked",
-}
-TYPE_NAMES = {t: t.noun[0].upper() + t.noun[1:] for t in MemberType}
-
-
-def paste_will_change(action: Action, unread: bool = False) -> str:
-    text = "Will be added." if action is Action.ADD else "Will be removed."
-    if unread:
-        text += " (The member list can't be read here, so it may be so already.)"
-    return text
-
-
-def paste_already(action: Action) -> str:
-    return "Already a member." if action is Action.ADD else "Not a member: nothing to remove."
-
-
-def paste_not_found(entry_kind: str, groups_too: bool) -> str:
-    if entry_kind == "id":
-        return "No directory object has this id."
-    return f"No user{' or group' if groups_too else ''} has this sign-in name or mail address."
-
-
-def paste_ambiguous(names: list[str]) -> str:
-    listed = ", ".join(names[:NAMES_SHOWN]) + (", …" if len(names) > NAMES_SHOWN else "")
-    return f"Matches {len(names)} objects ({listed}): paste the object id of the one you mean."
-
-
-def paste_invalid() -> str:
-    return "Not a sign-in name, mail address or object id."
-
-
-def paste_repeated(first: int) -> str:
-    return f"Same as entry {first}: changed once."
-
-
-def paste_unchecked(error: GraphError) -> str:
-    message = load_failed(error, "this entry")
-    return f"{message.text} {message.fix}".strip()
-
-
-def paste_itself(kind: Kind) -> str:
-    return f"This is the {kind.label} itself: it can't be its own member."
-
-
-def member_type_refused(kind: Kind, member_type: str, container: ContainerInfo) -> str:
-    """Graph won't take this type of member in this container (GRAPH.md §2, "Members allowed")."""
-    what = TYPE_NAMES.get(member_type, "This kind of object")
-    if kind is Kind.GROUPS and Trait.M365 in container.traits:
-        return f"{what} can't be a member of a Microsoft 365 group: it takes users only."
-    return f"{what} can't be a member of {'an' if kind is Kind.UNITS else 'a'} {kind.label}."
-
-
-def member_type_needs_scope(member_type: str, needed: str) -> str:
-    return (f"Adding {MEMBER_TYPE_NAMES[member_type]} to a group also needs the {needed} permission, "
-            "which this app was not granted.")
-
-
-def paste_too_many(count: int, limit: int) -> str:
-    return f"Too many entries: at most {limit:,} at once, and {count:,} were pasted. Nothing was checked or changed."
-
-
-def paste_nothing() -> str:
-    return "Paste at least one entry, and choose whether to add or to remove."
-
-
-def paste_nul(line: int) -> Message:
-    """A NUL in the pasted text: Django refuses the field whole, and guessing what it stood for could change an entry."""
-    return Message(Tone.ERROR, f"Line {line:,} of the pasted text contains a NUL character (an invisible control "
-                   "character). Nothing was checked or changed.",
-                   "It usually comes from copying out of a UTF-16 or binary file: save the list as plain text "
-                   "(UTF-8) and paste it again.")
-
-
-def paste_too_long() -> str:
-    return "The pasted text is too long for 1,000 entries. Nothing was checked or changed."
-
-
-def paste_expired() -> str:
-    return "This check has expired (or was made in another session): paste the list and check it again. Nothing was changed."
-
-
-def paste_run_summary(action: Action, counts: dict[Outcome, int]) -> str:
-    """One sentence for a finished run: how many changed, how many were so already, how many not."""
-    done = counts.get(Outcome.DONE, 0)
-    already = counts.get(Outcome.ALREADY, 0)
-    as_asked = counts.get(Outcome.AS_ASKED, 0)
-    failed = sum(count for outcome, count in counts.items() if not outcome.took_effect)
-    text = f"{done} {action.past}."
-    if already:
-        text += f" {already} already so."
-    if as_asked:
-        text += f" {as_asked} {action.past} or already so (Graph's answer was lost; read back as asked)."
-    if failed:
-        text += f" {failed} not {action.past}: the reason is on {'its line' if failed == 1 else 'their lines'}."
-    return text
-
-
-# --- undo and revert ------------------------------------------------------------------
-
-def revert_nothing() -> Message:
-    return Message(Tone.INFO, "Nothing to revert: this attempt changed nothing.")
-
-
-def revert_already(by: str, when: str) -> Message:
-    return Message(Tone.INFO, f"Already reverted by {by} on {when}.")
-
-
-def revert_in_progress(by: str, when: str) -> Message:
-    """Another Undo/Revert of the same change was sent and has no answer yet: this one sent nothing."""
-    who = f" by {by} (started {when})" if by else ""
-    return Message(Tone.INFO, f"Already being reverted{who}: nothing sent again.",
-                   "Its result shows in the journal (Activity).")
-
-
-def revert_changed_since(action: Action, by: str, when: str) -> Message:
-    """A later change of the same membership is journaled: reverting would undo that one too."""
-    return Message(Tone.ERROR, f"Not reverted: this membership was changed again since ({action.past} by {by} on {when}).",
-                   "Look at the later change in the journal; make a new change if one is still wanted.")
-
-
-def revert_moved_on(action: Action, is_member: bool) -> Message:
-    """The membership is no longer as the change left it (changed elsewhere, say in the Entra admin center)."""
-    now = "is a member again" if is_member else "is no longer a member"
-    return Message(Tone.ERROR, f"Not reverted: the state has moved on since this was {action.past}: it {now}.",
-                   "Nothing was sent. Reload the page to see the members as they are now.")
-
-
-def revert_unreadable() -> Message:
-    return Message(Tone.ERROR, "Not reverted: the membership could not be read to check it is still as the change left it.",
-                   "Nothing was sent. Try again in a moment.")
-
-
-def reverted(action: Action) -> str:
-    """The outcome line of a successful Undo/Revert (``action`` is the change that was inverted)."""
-    return "Added back." if action is Action.REMOVE else "Removed again."
-
-
 def journal_hidden() -> str:
     """Why the journal doesn't name the member of an entry."""
     return "The member is hidden: Graph doesn't show you the members of this unit (its membership is hidden)."
@@ -527,3 +358,15 @@ def export_incomplete(error: GraphError, rows: int) -> Message:
 def nested_member() -> str:
     """Why a nested member has no Remove here."""
     return "A member through a nested group: remove it from that group, or remove that group from this one."
+
+
+# The words of the helpdesk tools, read as explain.<name> like the rest.
+from members.explain.paste import (  # noqa: E402
+    PASTE_STATUS_LABELS, TYPE_NAMES, member_type_needs_scope, member_type_refused, paste_already,
+    paste_ambiguous, paste_expired, paste_invalid, paste_itself, paste_not_found, paste_nothing, paste_nul,
+    paste_repeated, paste_run_summary, paste_too_long, paste_too_many, paste_unchecked, paste_will_change,
+)
+from members.explain.undo import (  # noqa: E402
+    revert_already, revert_changed_since, revert_in_progress, revert_moved_on, revert_nothing,
+    revert_unreadable, reverted,
+)
