@@ -18,8 +18,9 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from members import changes, explain, memo, reads
-from members.directory import Action, Container, DirectoryItem, InvalidId, Outcome, object_id
+from members.directory import Action, Container, DirectoryItem, Outcome
 from members.explain import Message
+from members.forms import MemberIdsForm
 from members.graph import GraphClient, GraphError
 from members.models import AuditEntry
 from accounts.interrupted import take_interrupted_change
@@ -52,10 +53,10 @@ def journal_interrupted(request: HttpRequest) -> None:
         return
     container = Container(match.kwargs["kind"], match.kwargs["container_id"])
     raw = [match.kwargs["member_id"]] if "member_id" in match.kwargs else asked["fields"].get("member", [])
-    try:
-        ids = list(dict.fromkeys(object_id(value) for value in raw))[:changes.MAX_MEMBERS_PER_CHANGE]
-    except InvalidId:
+    form = MemberIdsForm({"member": raw})
+    if not form.is_valid():
         return
+    ids = form.cleaned_data["member"][:changes.MAX_MEMBERS_PER_CHANGE]
     if ids:
         changes.record_not_sent(request.user, action, container, ids, reads.known_for(request.session, container, ids))
 
