@@ -16,11 +16,11 @@ from django.views.decorators.debug import sensitive_variables
 
 from members.directory import Container, ContainerInfo, DirectoryItem, InvalidId, Kind, MemberType, MyAccess, Page
 from members.graph import lookups, odata, paths, writes
-from members.graph.errors import GraphError, json_object
+from members.graph.errors import GraphError
 from members.graph.odata import CONTAINER_FIELDS, EVENTUAL, LIST_PAGE_SIZE, MEMBER_FIELDS, PAGE_SIZE
 from members.graph.answers import ContainerRead, access_from
 from members.graph.paths import ACCESS_PATHS
-from members.graph.transport import CallStats, Transport, resend_reads
+from members.graph.transport import CallStats, Transport
 from members.graph.writes import Result
 
 log = logging.getLogger("members.graph")
@@ -40,11 +40,8 @@ class GraphClient:
                  timeout: float = 10.0, max_retries: int = 2, max_retry_wait: float = 5.0,
                  replication_window: float = 0.0, sleep: Callable[[float], None] = time.sleep) -> None:
         self.transport = Transport(token, base_url=base_url, session=session, timeout=timeout,
-                                   max_retries=max_retries, max_retry_wait=max_retry_wait, sleep=sleep)
-        # Graph is eventually consistent (GRAPH.md §3): a write it applied may be missing from a read
-        # for a while. A read-back that finds a write not landed reads again for up to this long
-        # before calling it not done.
-        self.replication_window = replication_window
+                                   max_retries=max_retries, max_retry_wait=max_retry_wait,
+                                   replication_window=replication_window, sleep=sleep)
 
     def __repr__(self) -> str:  # never the token (debug pages show frame locals)
         return f"<GraphClient {self.base_url}>"
@@ -164,10 +161,7 @@ class GraphClient:
         return self._page(paths.members_path(container, self.base_url), params, headers)
 
     def next_page(self, next_link: str, parse: Callable[[dict], object], *, eventual: bool = False) -> Page:
-        """The page a nextLink points to, followed verbatim (it must be on our Graph origin)."""
-        paths.relative(next_link, self.base_url)
-        response = self.transport.request("GET", next_link, headers=EVENTUAL if eventual else {})
-        return odata.page_of(json_object(response), parse)
+        return self.transport.next_page(next_link, parse, eventual=eventual)
 
     def count_members(self, container: Container) -> int | None:
         """The member count (``/members/$count`` needs ConsistencyLevel: eventual); None if it can't be read."""
@@ -314,57 +308,48 @@ class GraphClient:
 
     def batch_get(self, asked: dict[str, str], *, headers: dict | None = None,
                   headers_for: dict[str, dict] | None = None) -> dict[str, dict | GraphError]:
-        """Several GETs in $batch; each answer is its JSON body or a GraphError (no item is resent).
-
-        ``headers`` go with every item, ``headers_for`` with the named ones (ConsistencyLevel is per item).
-        """
-        items = {name: odata.get(url, headers={**(headers or {}), **(headers_for or {}).get(name, {})})
-                 for name, url in asked.items()}
-        return {name: answer.read() for name, answer in self.transport.batch(items, reads_only=True, first_id=0).items()}
+        return self.transport.batch_get(asked, headers=headers, headers_for=headers_for)
 
     def batch_requests(self, items: dict[str, dict]) -> dict[str, dict | GraphError]:
-        """Reads (GETs, and POSTs that only read, like getByIds) in $batch: each answer is its JSON
-        body or a GraphError; items throttled or busy are read again within the retry policy."""
-        return {name: answer.read()
-                for name, answer in self.transport.batch(items, reads_only=True, resend=resend_reads, first_id=0).items()}
+        return self.transport.batch_requests(items)
 
     # --- bulk look-ups (lookups.py) --------------------------------------------------------
 
     def resolve_entries(self, addresses: Iterable[str], ids: Iterable[str], *, groups_by_mail: bool = False
                         ) -> dict[str, list[DirectoryItem] | GraphError]:
-        return lookups.resolve_entries(self, addresses, ids, groups_by_mail=groups_by_mail)
+        return lookups.resolve_entries(self.transport, addresses, ids, groups_by_mail=groups_by_mail)
 
     def members_among(self, container: Container, member_ids: Iterable[str]) -> dict[str, bool | None]:
-        return lookups.members_among(self, container, member_ids)
+        return lookups.members_among(self.transport, container, member_ids)
 
     def member_lists_readable(self, containers: list[Container]) -> dict[str, bool | None]:
-        return lookups.member_lists_readable(self, containers)
+        return lookups.member_lists_readable(self.transport, containers)
 
     def person_memberships(self, person_id: str) -> tuple[DirectoryItem | None, list[ContainerInfo]]:
-        return lookups.person_memberships(self, person_id)
+        return lookups.person_memberships(self.transport, person_id)
 
     def nesting(self, container: Container, member_ids: list[str], nested: list[ContainerInfo]) -> dict[str, str | None]:
-        return lookups.nesting(self, container, member_ids, nested)
+        return lookups.nesting(self.transport, container, member_ids, nested)
 
     # --- changes (writes.py): never raise; one Result per member -----------------------------
 
     def read_membership(self, container: Container, member_ids: list[str]) -> dict[str, bool | None]:
-        return writes.read_membership(self, container, member_ids)
+        return writes.read_membership(self.transport, container, member_ids)
 
     def is_member(self, container: Container, member_id: str) -> bool:
-        return writes.is_member(self, container, member_id)
+        return writes.is_member(self.transport, container, member_id)
 
     def remove_member(self, container: Container, member_id: str) -> Result:
-        return writes.remove_member(self, container, member_id)
+        return writes.remove_member(self.transport, container, member_id)
 
     def add_member(self, container: Container, member_id: str) -> Result:
-        return writes.add_member(self, container, member_id)
+        return writes.add_member(self.transport, container, member_id)
 
     def add_members(self, container: Container, member_ids: list[str]) -> list[Result]:
-        return writes.add_members(self, container, member_ids)
+        return writes.add_members(self.transport, container, member_ids)
 
     def remove_members(self, container: Container, member_ids: list[str]) -> list[Result]:
-        return writes.remove_members(self, container, member_ids)
+        return writes.remove_members(self.transport, container, member_ids)
 
     # --- plumbing ------------------------------------------------------------------------
 

@@ -3,22 +3,20 @@ members, whose member lists may be read, a person's memberships, and nesting. Ea
 ``$batch`` round trips, whatever the number of entries."""
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from members.directory import Container, ContainerInfo, DirectoryItem, Kind, MemberType, ObjectId, object_ids
-from members.graph import odata, paths
+from members.graph import odata, paths, writes
 from members.graph.errors import GraphError
 from members.graph.odata import EVENTUAL, IN_FILTER_LIMIT, MEMBER_FIELDS, chunks
+from members.graph.transport import Transport
 
-if TYPE_CHECKING:
-    from members.graph.client import GraphClient
 
 NESTED_GROUPS_CHECKED = 10  # nested groups asked "is it yours?" per page of members (one $batch with 50 members)
 MEMBERSHIP_PAGES = 10  # of 999: nobody is in more than 10,000 groups; the loop stays bounded
 CONTAINER_TYPES = {"group": Kind.GROUPS, "administrativeUnit": Kind.UNITS, "directoryRole": Kind.ROLES}
 
 
-def resolve_entries(client: "GraphClient", addresses: Iterable[str], ids: Iterable[str], *, groups_by_mail: bool = False
+def resolve_entries(transport: Transport, addresses: Iterable[str], ids: Iterable[str], *, groups_by_mail: bool = False
                     ) -> dict[str, list[DirectoryItem] | GraphError]:
     """The directory objects that sign-in names or mail addresses, and object ids, stand for.
 
@@ -42,7 +40,7 @@ def resolve_entries(client: "GraphClient", addresses: Iterable[str], ids: Iterab
     id_chunks = list(chunks(ids, odata.GET_BY_IDS_LIMIT))
     for n, chunk in enumerate(id_chunks):
         asked[f"ids{n}"] = odata.post_json(paths.GET_BY_IDS, {"ids": chunk})
-    answers = client.batch_requests(asked) if asked else {}
+    answers = transport.batch_requests(asked) if asked else {}
     found: dict[str, list[DirectoryItem] | GraphError] = {}
     for n, chunk in enumerate(user_chunks):
         answer = answers[f"users{n}"]
@@ -62,11 +60,11 @@ def resolve_entries(client: "GraphClient", addresses: Iterable[str], ids: Iterab
             found[id_] = answer if isinstance(answer, GraphError) else (
                 [DirectoryItem.from_graph(by_id[id_])] if id_ in by_id else [])
     unmatched = [a for a in addresses if groups_by_mail and found.get(a) == []]
-    found.update(_second_look(client, unmatched, refused))
+    found.update(_second_look(transport, unmatched, refused))
     return found
 
 
-def _second_look(client: "GraphClient", addresses: list[str], ids: list[str]
+def _second_look(transport: Transport, addresses: list[str], ids: list[str]
                  ) -> dict[str, list[DirectoryItem] | GraphError]:
     """Addresses as group mail addresses, and ids one by one: one more $batch round trip, if any."""
     asked: dict[str, dict] = {}
@@ -76,7 +74,7 @@ def _second_look(client: "GraphClient", addresses: list[str], ids: list[str]
                                         {"$filter": f"mail in ({odata.listed(chunk)})", "$select": odata.GROUP_HIT_FIELDS})
     for id_ in ids:
         asked[id_] = odata.get(paths.directory_object_path(id_), {"$select": MEMBER_FIELDS})
-    answers = client.batch_requests(asked) if asked else {}
+    answers = transport.batch_requests(asked) if asked else {}
     found: dict[str, list[DirectoryItem] | GraphError] = {}
     for n, chunk in enumerate(mail_chunks):
         answer = answers[f"groups{n}"]
@@ -93,7 +91,7 @@ def _second_look(client: "GraphClient", addresses: list[str], ids: list[str]
     return found
 
 
-def members_among(client: "GraphClient", container: Container, member_ids: Iterable[str]) -> dict[str, bool | None]:
+def members_among(transport: Transport, container: Container, member_ids: Iterable[str]) -> dict[str, bool | None]:
     """Which of ``member_ids`` are direct members now (None where it could not be read).
 
     ``…/members?$filter=id in (…)`` with advanced-query parameters, 15 ids a request, in $batch:
@@ -103,9 +101,9 @@ def members_among(client: "GraphClient", container: Container, member_ids: Itera
     """
     ids = object_ids(member_ids)  # they go into a filter, not a path: checked here
     id_chunks = list(chunks(ids, IN_FILTER_LIMIT))
-    path = paths.members_path(container, client.base_url)
+    path = paths.members_path(container, transport.base_url)
     asked = {str(n): odata.get(path, odata.id_in(chunk), EVENTUAL) for n, chunk in enumerate(id_chunks)}
-    answers = client.batch_requests(asked) if asked else {}
+    answers = transport.batch_requests(asked) if asked else {}
     state: dict[str, bool | None] = {}
     unsupported: list[str] = []
     for n, chunk in enumerate(id_chunks):
@@ -118,15 +116,15 @@ def members_among(client: "GraphClient", container: Container, member_ids: Itera
         present = {item.get("id") for item in answer.get("value", [])}
         state.update((m, m in present) for m in chunk)
     if unsupported:
-        state.update(client.read_membership(container, unsupported))
+        state.update(writes.read_membership(transport, container, unsupported))
     return state
 
 
-def member_lists_readable(client: "GraphClient", containers: list[Container]) -> dict[str, bool | None]:
+def member_lists_readable(transport: Transport, containers: list[Container]) -> dict[str, bool | None]:
     """Whether the signed-in user may list each container's members (a hidden-membership unit
     answers 403 to others): ``…/members?$top=1&$select=id`` in $batch. None: could not tell."""
     try:
-        answers = client.batch_requests({c.id: odata.get(paths.members_path(c, client.base_url),
+        answers = transport.batch_requests({c.id: odata.get(paths.members_path(c, transport.base_url),
                                                          {"$top": "1", "$select": "id"}) for c in containers}
                                         ) if containers else {}
     except GraphError:  # the batch itself failed: can't tell (the journal then keeps members hidden)
@@ -135,7 +133,7 @@ def member_lists_readable(client: "GraphClient", containers: list[Container]) ->
             if isinstance(answers[c.id], GraphError) else True for c in containers}
 
 
-def person_memberships(client: "GraphClient", person_id: str) -> tuple[DirectoryItem | None, list[ContainerInfo]]:
+def person_memberships(transport: Transport, person_id: str) -> tuple[DirectoryItem | None, list[ContainerInfo]]:
     """A user, group or device and the groups, units and roles it is a direct member of.
 
     One $batch: the object, and its ``memberOf`` read as a user's, a group's and a device's (the
@@ -146,7 +144,7 @@ def person_memberships(client: "GraphClient", person_id: str) -> tuple[Directory
     for member_type in paths.TYPE_COLLECTIONS:
         asked[member_type.value] = odata.get(paths.member_of_path(member_type, person_id),
                                              {"$select": odata.MEMBERSHIP_FIELDS, "$top": str(odata.LARGEST_PAGE)})
-    answers = client.batch_requests(asked)
+    answers = transport.batch_requests(asked)
     found = answers["object"]
     if isinstance(found, GraphError):
         if found.is_not_found:
@@ -162,7 +160,7 @@ def person_memberships(client: "GraphClient", person_id: str) -> tuple[Directory
     for _ in range(MEMBERSHIP_PAGES):
         if not link:
             break
-        page = client.next_page(link, lambda item: item)
+        page = transport.next_page(link, lambda item: item)
         items.extend(page.items)
         link = page.next_link
     containers = []
@@ -173,7 +171,7 @@ def person_memberships(client: "GraphClient", person_id: str) -> tuple[Directory
     return person, containers
 
 
-def nesting(client: "GraphClient", container: Container, member_ids: list[str], nested: list[ContainerInfo]
+def nesting(transport: Transport, container: Container, member_ids: list[str], nested: list[ContainerInfo]
             ) -> dict[str, str | None]:
     """For each member: "" when a direct member of the group, else the id of the nested group it is
     a direct member of (None: not among the first ``NESTED_GROUPS_CHECKED``, or unreadable).
@@ -183,8 +181,8 @@ def nesting(client: "GraphClient", container: Container, member_ids: list[str], 
     asked = {}
     for g, group in enumerate(groups):
         for n, chunk in enumerate(chunks(ids, IN_FILTER_LIMIT)):
-            asked[f"{g}:{n}"] = odata.get(paths.members_path(group, client.base_url), odata.id_in(chunk), EVENTUAL)
-    answers = client.batch_requests(asked) if ids else {}
+            asked[f"{g}:{n}"] = odata.get(paths.members_path(group, transport.base_url), odata.id_in(chunk), EVENTUAL)
+    answers = transport.batch_requests(asked) if ids else {}
     where: dict[str, str | None] = dict.fromkeys(ids)
     for g, group in reversed(list(enumerate(groups))):  # the group itself last: "direct" wins
         for n, _ in enumerate(chunks(ids, IN_FILTER_LIMIT)):

@@ -19,7 +19,8 @@ from django.views.decorators.debug import sensitive_variables
 
 from members.graph import paths
 from members.graph.errors import GraphError, error_from, json_object, lower_keys
-from members.graph.odata import BATCH_LIMIT, chunks
+from members.directory import Page
+from members.graph.odata import BATCH_LIMIT, EVENTUAL, chunks, get, page_of
 
 log = logging.getLogger("members.graph")
 
@@ -82,13 +83,17 @@ class Transport:
     @sensitive_variables("token")
     def __init__(self, token: str, *, base_url: str, session: requests.Session | None = None,
                  timeout: float = 10.0, max_retries: int = 2, max_retry_wait: float = 5.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 replication_window: float = 0.0, sleep: Callable[[float], None] = time.sleep) -> None:
         self.token = token
         self.base_url = base_url.rstrip("/")
         self.session = session or requests.Session()
         self.timeout = timeout
         self.max_retries = max_retries
         self.max_retry_wait = max_retry_wait
+        # Graph is eventually consistent (GRAPH.md §3): a write it applied may be missing from a read
+        # for a while. A read-back that finds a write not landed reads again for up to this long
+        # before calling it not done.
+        self.replication_window = replication_window
         self.sleep = sleep
         self.stats = CallStats()
 
@@ -169,7 +174,30 @@ class Transport:
                 "method": method, "path": path_template(url), "status": status, "duration_ms": round(elapsed * 1000, 1),
                 "request_id": request_id, "client_request_id": headers.get("client-request-id", "")}})
 
-    # --- the one $batch engine -----------------------------------------------------------
+    def next_page(self, next_link: str, parse: Callable[[dict], object], *, eventual: bool = False) -> Page:
+        """The page a nextLink points to, followed verbatim (it must be on our Graph origin)."""
+        paths.relative(next_link, self.base_url)
+        response = self.request("GET", next_link, headers=EVENTUAL if eventual else {})
+        return page_of(json_object(response), parse)
+
+    # --- the one $batch engine, and the two ways reads use it -----------------------------
+
+    def batch_get(self, asked: dict[str, str], *, headers: dict | None = None,
+                  headers_for: dict[str, dict] | None = None) -> dict[str, dict | GraphError]:
+        """Several GETs in $batch; each answer is its JSON body or a GraphError (no item is resent).
+
+        ``headers`` go with every item, ``headers_for`` with the named ones (ConsistencyLevel is per item).
+        """
+        items = {name: get(url, headers={**(headers or {}), **(headers_for or {}).get(name, {})})
+                 for name, url in asked.items()}
+        return {name: answer.read() for name, answer in self.batch(items, reads_only=True, first_id=0).items()}
+
+    def batch_requests(self, items: dict[str, dict]) -> dict[str, dict | GraphError]:
+        """Reads (GETs, and POSTs that only read, like getByIds) in $batch: each answer is its JSON
+        body or a GraphError; items throttled or busy are read again within the retry policy."""
+        answers = self.batch(items, reads_only=True, resend=resend_reads, first_id=0)
+        return {name: answer.read() for name, answer in answers.items()}
+
 
     def batch(self, items: dict[str, dict], *, reads_only: bool = False,
               resend: Callable[[GraphError], bool] | None = None, first_id: int = 1) -> dict[str, BatchAnswer]:

@@ -6,16 +6,13 @@ member gone after a 503/504 is "as asked" (the first send may have done it).
 """
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from members.directory import Container, Kind, ObjectId, Outcome
 from members.graph import odata, paths
 from members.graph.errors import GraphError
 from members.graph.odata import CHANGE_CHUNK, chunks
-from members.graph.transport import BatchAnswer
+from members.graph.transport import BatchAnswer, Transport
 
-if TYPE_CHECKING:
-    from members.graph.client import GraphClient
 
 
 @dataclass(frozen=True)
@@ -30,29 +27,29 @@ class Result:
 
 # --- reading a membership back ------------------------------------------------------------
 
-def read_membership(client: "GraphClient", container: Container, member_ids: list[str]) -> dict[str, bool | None]:
+def read_membership(transport: Transport, container: Container, member_ids: list[str]) -> dict[str, bool | None]:
     """Whether each id is a direct member now (None where the read failed too): one GET, or $batch."""
     ids = list(member_ids)
     if len(ids) == 1:
         try:
-            return {ids[0]: is_member(client, container, ids[0])}
+            return {ids[0]: is_member(transport, container, ids[0])}
         except GraphError:
             return {ids[0]: None}
-    asked = {m: odata.with_query(paths.member_path(container, m, client.base_url), {"$select": "id"}, encoded=False)
+    asked = {m: odata.with_query(paths.member_path(container, m, transport.base_url), {"$select": "id"}, encoded=False)
              for m in ids}
     try:
-        answers = client.batch_get(asked)
+        answers = transport.batch_get(asked)
     except GraphError:
         return dict.fromkeys(ids)
     return {m: (None if not answers[m].is_not_found else False) if isinstance(answers[m], GraphError) else True
             for m in ids}
 
 
-def is_member(client: "GraphClient", container: Container, member_id: str) -> bool:
+def is_member(transport: Transport, container: Container, member_id: str) -> bool:
     """Whether ``member_id`` is a direct member now (GET .../members/{id}: 200 or 404)."""
-    url = client.transport.url(paths.member_path(container, member_id, client.base_url))
+    url = transport.url(paths.member_path(container, member_id, transport.base_url))
     try:
-        client.transport.request("GET", url, params={"$select": "id"})
+        transport.request("GET", url, params={"$select": "id"})
     except GraphError as error:
         if error.is_not_found:
             return False
@@ -60,24 +57,24 @@ def is_member(client: "GraphClient", container: Container, member_id: str) -> bo
     return True
 
 
-def _read_until_landed(client: "GraphClient", container: Container, ids: list[str], want_member: bool
+def _read_until_landed(transport: Transport, container: Container, ids: list[str], want_member: bool
                        ) -> dict[str, bool | None]:
     """The membership of ``ids``; those read as not landed are read again, a few times within the
-    client's ``replication_window``, as a replica may not have the write yet."""
-    window = client.replication_window
-    state = read_membership(client, container, ids)
+    transport's ``replication_window``, as a replica may not have the write yet."""
+    window = transport.replication_window
+    state = read_membership(transport, container, ids)
     waited, step = 0.0, max(window / 4, 0.05)
     while waited < window:
         not_yet = [m for m in ids if state.get(m) is not None and state[m] != want_member]
         if not not_yet:
             break
-        client.transport.sleep(min(step, window - waited))
+        transport.sleep(min(step, window - waited))
         waited += step
-        state.update((m, seen) for m, seen in read_membership(client, container, not_yet).items() if seen is not None)
+        state.update((m, seen) for m, seen in read_membership(transport, container, not_yet).items() if seen is not None)
     return state
 
 
-def _read_back(client: "GraphClient", container: Container, ids: list[str], error: GraphError | None, *,
+def _read_back(transport: Transport, container: Container, ids: list[str], error: GraphError | None, *,
                want_member: bool, errors: dict[str, GraphError] | None = None) -> list[Result]:
     """No clear answer to a write: read the membership back instead of resending.
 
@@ -85,7 +82,7 @@ def _read_back(client: "GraphClient", container: Container, ids: list[str], erro
     replication window: the error's outcome (busy: not done), except after a timeout, when Graph
     may still be working on the call (UNKNOWN: settled later). Read failed: UNKNOWN.
     """
-    state = _read_until_landed(client, container, ids, want_member)
+    state = _read_until_landed(transport, container, ids, want_member)
     results = []
     for member_id in ids:
         cause = (errors or {}).get(member_id) or error
@@ -103,11 +100,11 @@ def _read_back(client: "GraphClient", container: Container, ids: list[str], erro
 
 # --- one member ---------------------------------------------------------------------------
 
-def remove_member(client: "GraphClient", container: Container, member_id: str) -> Result:
+def remove_member(transport: Transport, container: Container, member_id: str) -> Result:
     """DELETE the member reference (``/$ref``); "not a member" is the outcome ALREADY."""
-    url = client.transport.url(paths.member_ref_path(container, member_id, client.base_url))
+    url = transport.url(paths.member_ref_path(container, member_id, transport.base_url))
     try:
-        response = client.transport.request("DELETE", url)
+        response = transport.request("DELETE", url)
     except GraphError as error:
         retried = error.is_retryable  # a 503/504 was, to the bound: DELETE is idempotent
         if error.is_not_found and error.earlier is not None:
@@ -115,69 +112,69 @@ def remove_member(client: "GraphClient", container: Container, member_id: str) -
         # No answer, or a server error, now or to an earlier send (which may have been applied):
         # read back, never guess.
         if (error.is_uncertain and not retried) or (error.earlier is not None and error.is_busy):
-            return _read_back(client, container, [member_id], error.earlier or error, want_member=False)[0]
+            return _read_back(transport, container, [member_id], error.earlier or error, want_member=False)[0]
         return result_of_error(member_id, error, already=error.is_not_found)
     return Result(member_id, Outcome.DONE, request_id=response.headers.get("request-id", ""))
 
 
-def add_member(client: "GraphClient", container: Container, member_id: str) -> Result:
+def add_member(transport: Transport, container: Container, member_id: str) -> Result:
     """POST one member reference; "already a member" is the outcome ALREADY."""
-    body = {"@odata.id": paths.directory_object_url(client.base_url, member_id)}
-    url = client.transport.url(paths.members_ref_path(container, client.base_url))
+    body = {"@odata.id": paths.directory_object_url(transport.base_url, member_id)}
+    url = transport.url(paths.members_ref_path(container, transport.base_url))
     try:
-        response = client.transport.request("POST", url, json=body)
+        response = transport.request("POST", url, json=body)
     except GraphError as error:
         if error.is_uncertain:
-            return _read_back(client, container, [member_id], error, want_member=True)[0]
+            return _read_back(transport, container, [member_id], error, want_member=True)[0]
         return result_of_error(member_id, error, already=error.is_already_member)
     return Result(member_id, Outcome.DONE, request_id=response.headers.get("request-id", ""))
 
 
 # --- many members -------------------------------------------------------------------------
 
-def add_members(client: "GraphClient", container: Container, member_ids: list[str]) -> list[Result]:
+def add_members(transport: Transport, container: Container, member_ids: list[str]) -> list[Result]:
     """Add several members: groups one PATCH per 20 (all-or-nothing), others in $batch."""
     ids = list(dict.fromkeys(member_ids))
     if len(ids) == 1:
-        return [add_member(client, container, ids[0])]
+        return [add_member(transport, container, ids[0])]
     results = []
     for chunk in chunks(ids, CHANGE_CHUNK):
         if container.kind is Kind.GROUPS and not container.by_template:
-            results.extend(_bind_members(client, container, chunk))
+            results.extend(_bind_members(transport, container, chunk))
         else:
-            results.extend(_batch_change(client, container, chunk, add=True))
+            results.extend(_batch_change(transport, container, chunk, add=True))
     return results
 
 
-def remove_members(client: "GraphClient", container: Container, member_ids: list[str]) -> list[Result]:
+def remove_members(transport: Transport, container: Container, member_ids: list[str]) -> list[Result]:
     """Remove several members: DELETEs of member references (each ending in /$ref) in $batch, 20 at a time."""
     ids = list(dict.fromkeys(member_ids))
     if len(ids) == 1:
-        return [remove_member(client, container, ids[0])]
+        return [remove_member(transport, container, ids[0])]
     results = []
     for chunk in chunks(ids, CHANGE_CHUNK):
-        results.extend(_batch_change(client, container, chunk, add=False))
+        results.extend(_batch_change(transport, container, chunk, add=False))
     return results
 
 
-def _bind_members(client: "GraphClient", container: Container, ids: list[ObjectId]) -> list[Result]:
-    body = {"members@odata.bind": [paths.directory_object_url(client.base_url, m) for m in ids]}
-    url = client.transport.url(paths.container_path(container, client.base_url))
+def _bind_members(transport: Transport, container: Container, ids: list[ObjectId]) -> list[Result]:
+    body = {"members@odata.bind": [paths.directory_object_url(transport.base_url, m) for m in ids]}
+    url = transport.url(paths.container_path(container, transport.base_url))
     try:
-        response = client.transport.request("PATCH", url, json=body)
+        response = transport.request("PATCH", url, json=body)
     except GraphError as error:
         if error.is_uncertain:
-            return _read_back(client, container, ids, error, want_member=True)
+            return _read_back(transport, container, ids, error, want_member=True)
         if error.status in {400, 404} and len(ids) > 1:
             # All-or-nothing: one bad or existing member fails the lot; learn which, each its own
             # item of one $batch (one more round trip, not one per member).
-            return _batch_change(client, container, ids, add=True)
+            return _batch_change(transport, container, ids, add=True)
         return [result_of_error(m, error) for m in ids]
     request_id = response.headers.get("request-id", "")
     return [Result(m, Outcome.DONE, request_id=request_id) for m in ids]
 
 
-def _batch_change(client: "GraphClient", container: Container, ids: list[ObjectId], *, add: bool) -> list[Result]:
+def _batch_change(transport: Transport, container: Container, ids: list[ObjectId], *, add: bool) -> list[Result]:
     """One $batch of adds (POST .../members/$ref) or removes (DELETE .../members/{id}/$ref).
 
     Items throttled (429; for a remove, 503/504 too: a DELETE is idempotent) were not done: the
@@ -186,10 +183,10 @@ def _batch_change(client: "GraphClient", container: Container, ids: list[ObjectI
     """
     resend = _resend_adds if add else _resend_removes
     try:
-        answers = client.transport.batch(_change_items(client, container, ids, add=add), resend=resend)
+        answers = transport.batch(_change_items(transport, container, ids, add=add), resend=resend)
     except GraphError as error:
         if error.is_uncertain:  # the $batch itself got no clear answer: any item may have run
-            return _read_back(client, container, ids, error, want_member=add)
+            return _read_back(transport, container, ids, error, want_member=add)
         return [result_of_error(m, error) for m in ids]
     results: dict[str, Result] = {}
     uncertain: dict[str, GraphError] = {}
@@ -205,11 +202,11 @@ def _batch_change(client: "GraphClient", container: Container, ids: list[ObjectI
             uncertain[member_id] = outcome
     for error in {id(e): e for e in lost.values()}.values():  # a resent $batch that got no clear answer
         hit = [m for m, e in lost.items() if e is error]
-        read = _read_back(client, container, hit, error, want_member=add) if error.is_uncertain \
+        read = _read_back(transport, container, hit, error, want_member=add) if error.is_uncertain \
             else [result_of_error(m, error) for m in hit]
         results.update((r.member_id, r) for r in read)
     if uncertain:
-        read = _read_back(client, container, list(uncertain), None, want_member=add, errors=uncertain)
+        read = _read_back(transport, container, list(uncertain), None, want_member=add, errors=uncertain)
         results.update((r.member_id, r) for r in read)
     return [results[m] for m in ids]
 
@@ -238,12 +235,12 @@ def _resend_removes(error: GraphError) -> bool:
     return error.status == 429 or error.is_busy
 
 
-def _change_items(client: "GraphClient", container: Container, ids: list[ObjectId], *, add: bool) -> dict[str, dict]:
+def _change_items(transport: Transport, container: Container, ids: list[ObjectId], *, add: bool) -> dict[str, dict]:
     """The $batch items of adds or removes, by member id."""
     if add:
-        path = paths.members_ref_path(container, client.base_url)
-        return {m: odata.post_json(path, {"@odata.id": paths.directory_object_url(client.base_url, m)}) for m in ids}
-    return {m: {"method": "DELETE", "url": paths.member_ref_path(container, m, client.base_url)} for m in ids}
+        path = paths.members_ref_path(container, transport.base_url)
+        return {m: odata.post_json(path, {"@odata.id": paths.directory_object_url(transport.base_url, m)}) for m in ids}
+    return {m: {"method": "DELETE", "url": paths.member_ref_path(container, m, transport.base_url)} for m in ids}
 
 
 def _as_asked_after_earlier_send(member_id: str, earlier: GraphError) -> Result:
