@@ -587,9 +587,9 @@ def load(report: Report, base: str, users: int, seconds: float, think: tuple[flo
 # --- where our own time goes ------------------------------------------------------------------
 
 PHASES = [  # (what, class name or None, function, file ending): the first match of a frame counts it
-    ("waiting on Graph (the $batch round trip)", "GraphClient", "_send", "members/graph.py"),
+    ("waiting on Graph (the $batch round trip)", "Transport", "_send", "members/graph/transport.py"),
     ("rendering the page's template", None, "render", "django/shortcuts.py"),
-    ("the access token (msal, the encrypted token cache)", None, "graph_token", "portal/auth.py"),
+    ("the access token (msal, the encrypted token cache)", None, "graph_token", "accounts/tokens.py"),
     ("saving the session (when a memo changed)", "SessionMiddleware", "process_response", "sessions/middleware.py"),
     ("the signed-in user (reads the session)", None, "get_user", "contrib/auth/__init__.py"),
     ("the JSON log line", "RequestLogMiddleware", "__call__", "portal/logs.py"),
@@ -652,7 +652,7 @@ SPY_PARTS = [  # (what, marker in a frame): the first that matches a sample's st
     ("our pages' templates", "render (django/shortcuts.py"),
     ("the journal of a change (members.changes)", "(members/changes.py"),
     ("SQLite, elsewhere (sessions, the signed-in user)", "(django/db/backends/sqlite3/"),
-    ("calling Graph (requests, JSON)", "(members/graph.py"),
+    ("calling Graph (requests, JSON)", "(members/graph/"),
 ]
 
 

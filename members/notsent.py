@@ -2,7 +2,7 @@
 again, once, and offered again.
 
 Two ways a click meets an expired sign-in, both ending in the journal as ``Outcome.SIGN_IN``:
-the session is alive but its tokens are not (``views._change`` journals it before sending the
+the session is alive but its tokens are not (``views.common.change`` journals it before sending the
 user to sign in), or the session itself is gone (the login gate keeps the request unsent,
 ``accounts.interrupted.take_interrupted_change``, and the page the user returns to journals it here).
 Nothing is ever re-sent by itself: the page offers a button that sends the same change through
