@@ -43,12 +43,7 @@ def resolve_entries(transport: Transport, addresses: Iterable[str], ids: Iterabl
     answers = transport.batch_requests(asked) if asked else {}
     found: dict[str, list[DirectoryItem] | GraphError] = {}
     for n, chunk in enumerate(user_chunks):
-        answer = answers[f"users{n}"]
-        for address in chunk:
-            found[address] = answer if isinstance(answer, GraphError) else [
-                DirectoryItem.from_graph({**user, "@odata.type": "#microsoft.graph.user"})
-                for user in answer.get("value", [])
-                if address in {(user.get("userPrincipalName") or "").lower(), (user.get("mail") or "").lower()}]
+        found.update(_by_address(answers[f"users{n}"], chunk, MemberType.USER, ("userPrincipalName", "mail")))
     refused: list[str] = []
     for n, chunk in enumerate(id_chunks):
         answer = answers[f"ids{n}"]
@@ -77,11 +72,7 @@ def _second_look(transport: Transport, addresses: list[str], ids: list[str]
     answers = transport.batch_requests(asked) if asked else {}
     found: dict[str, list[DirectoryItem] | GraphError] = {}
     for n, chunk in enumerate(mail_chunks):
-        answer = answers[f"groups{n}"]
-        for address in chunk:
-            found[address] = answer if isinstance(answer, GraphError) else [
-                DirectoryItem.from_graph({**group, "@odata.type": "#microsoft.graph.group"})
-                for group in answer.get("value", []) if (group.get("mail") or "").lower() == address]
+        found.update(_by_address(answers[f"groups{n}"], chunk, MemberType.GROUP, ("mail",)))
     for id_ in ids:
         answer = answers[id_]
         if isinstance(answer, GraphError):
@@ -89,6 +80,16 @@ def _second_look(transport: Transport, addresses: list[str], ids: list[str]
         else:
             found[id_] = [DirectoryItem.from_graph(answer)]
     return found
+
+
+def _by_address(answer: dict | GraphError, addresses: list[str], member_type: MemberType, fields: tuple[str, ...]
+                ) -> dict[str, list[DirectoryItem] | GraphError]:
+    """Each of ``addresses``: the objects of ``answer`` one of whose ``fields`` is it (or the look-up's error)."""
+    if isinstance(answer, GraphError):
+        return dict.fromkeys(addresses, answer)
+    items = [(item, {(item.get(f) or "").lower() for f in fields}) for item in answer.get("value", [])]
+    return {address: [DirectoryItem.from_graph({**item, "@odata.type": f"#{member_type.cast}"})
+                      for item, keys in items if address in keys] for address in addresses}
 
 
 def members_among(transport: Transport, container: Container, member_ids: Iterable[str]) -> dict[str, bool | None]:

@@ -134,26 +134,23 @@ def add_member(transport: Transport, container: Container, member_id: str) -> Re
 
 def add_members(transport: Transport, container: Container, member_ids: list[str]) -> list[Result]:
     """Add several members: groups one PATCH per 20 (all-or-nothing), others in $batch."""
-    ids = list(dict.fromkeys(member_ids))
-    if len(ids) == 1:
-        return [add_member(transport, container, ids[0])]
-    results = []
-    for chunk in chunks(ids, CHANGE_CHUNK):
-        if container.kind is Kind.GROUPS and not container.by_template:
-            results.extend(_bind_members(transport, container, chunk))
-        else:
-            results.extend(_batch_change(transport, container, chunk, add=True))
-    return results
+    return _change_many(transport, container, member_ids, add=True)
 
 
 def remove_members(transport: Transport, container: Container, member_ids: list[str]) -> list[Result]:
     """Remove several members: DELETEs of member references (each ending in /$ref) in $batch, 20 at a time."""
+    return _change_many(transport, container, member_ids, add=False)
+
+
+def _change_many(transport: Transport, container: Container, member_ids: list[str], *, add: bool) -> list[Result]:
     ids = list(dict.fromkeys(member_ids))
     if len(ids) == 1:
-        return [remove_member(transport, container, ids[0])]
+        return [(add_member if add else remove_member)(transport, container, ids[0])]
+    bind = add and container.kind is Kind.GROUPS and not container.by_template
     results = []
     for chunk in chunks(ids, CHANGE_CHUNK):
-        results.extend(_batch_change(transport, container, chunk, add=False))
+        results.extend(_bind_members(transport, container, chunk) if bind
+                       else _batch_change(transport, container, chunk, add=add))
     return results
 
 
