@@ -184,6 +184,8 @@ def _explain(graph: GraphClient, action: Action, container: Container, ids: list
     info = info or known.info
     items = {**known.items, **found}
     group_units = known.group_units if known.info is not None else _units_if_refused(graph, container, known, results)
+    refused = info is not None and any(r.error is not None and r.error.is_permission_denied for r in results.values())
+    verdicts = explain.judged(info, known.access, known.scopes, group_units) if refused else None
     rows = []
     written = {entry.pk: (entry.outcome, entry.message, entry.member_name, entry.container_name) for entry in entries.values()}
     for member_id in ids:
@@ -192,7 +194,8 @@ def _explain(graph: GraphClient, action: Action, container: Container, ids: list
         if member_id in not_found and (container.id in gone or member_id in gone):
             result, message = _missing(action, container, result, container_gone=container.id in gone)
         else:
-            message = explain.outcome_message(action, result, info, known.access, known.scopes, member.type, group_units)
+            message = explain.outcome_message(action, result, info, known.access, known.scopes, member.type, group_units,
+                                              verdicts=verdicts)
         entry = entries[member_id]
         entry.outcome, entry.message = result.outcome.value, message.text
         entry.member_name, entry.container_name = member.display_name, info.display_name if info else entry.container_name

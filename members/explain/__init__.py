@@ -63,9 +63,19 @@ def disabled_reason(verdict: Verdict, kind: Kind, role_verdict: Verdict | None =
     return f"You need the {verdict.needed_role} role to change the members of this {kind.label}."
 
 
+def judged(container: ContainerInfo, access: MyAccess, scopes: frozenset[str],
+           group_units: frozenset[str] | None) -> tuple[Verdict, Verdict | None]:
+    """The verdict on changing ``container``, and (when refused) the one the user's roles alone would get:
+    judged once for all the rows of a change."""
+    verdict = change_verdict(container, access, scopes, group_units)
+    return verdict, None if verdict.allowed else change_verdict(container, access, frozenset(), group_units)
+
+
 def refusal(action: Action, error: GraphError, container: ContainerInfo | None, access: MyAccess,
-            scopes: frozenset[str], member_type: str = "", group_units: frozenset[str] | None = None) -> Message:
-    """Words for a refused change (403/400), naming the most likely reason the app can see."""
+            scopes: frozenset[str], member_type: str = "", group_units: frozenset[str] | None = None, *,
+            verdicts: tuple[Verdict, Verdict | None] | None = None) -> Message:
+    """Words for a refused change (403/400), naming the most likely reason the app can see
+    (``verdicts``: ``judged``'s answer, when the caller has it already)."""
     kind = container.kind if container else Kind.GROUPS
     what = f"Couldn't {action.verb} this member."
     if error.status == 401:
@@ -81,10 +91,9 @@ def refusal(action: Action, error: GraphError, container: ContainerInfo | None, 
     if error.status == 400 and "on-premises" in error.message:
         return Message(Tone.ERROR, f"{what} {PROTECTED[Reason.SYNCED][0]}", PROTECTED[Reason.SYNCED][1], error.request_id)
     if error.status == 403 and container is not None:
-        verdict = change_verdict(container, access, scopes, group_units)
+        verdict, role_verdict = verdicts or judged(container, access, scopes, group_units)
         if not verdict.allowed:
-            return _refusal_for_verdict(what, verdict, kind, error.request_id,
-                                        change_verdict(container, access, frozenset(), group_units))
+            return _refusal_for_verdict(what, verdict, kind, error.request_id, role_verdict)
         if kind is Kind.GROUPS and Trait.ROLE_ASSIGNABLE not in container.traits and not protected_reason(container):
             return Message(Tone.ERROR, f"{what} Graph refused: your role doesn't reach this group.",
                            "A Groups Administrator for the tenant, one scoped to a unit containing this group, or one of the group's owners can do it.",
@@ -165,7 +174,8 @@ def busy(action: Action, error: GraphError, what: str = "this member") -> Messag
 
 
 def outcome_message(action: Action, result: Result, container: ContainerInfo | None, access: MyAccess,
-                    scopes: frozenset[str], member_type: str = "", group_units: frozenset[str] | None = None) -> Message:
+                    scopes: frozenset[str], member_type: str = "", group_units: frozenset[str] | None = None, *,
+                    verdicts: tuple[Verdict, Verdict | None] | None = None) -> Message:
     """The one message for one add/remove result."""
     if result.outcome is Outcome.DONE:
         return Message(Tone.OK, f"{action.past.capitalize()}.", request_id=result.request_id)
@@ -184,7 +194,7 @@ def outcome_message(action: Action, result: Result, container: ContainerInfo | N
                        result.error.request_id or result.error.client_request_id)
     if result.outcome is Outcome.BUSY:
         return busy(action, result.error)
-    return refusal(action, result.error, container, access, scopes, member_type, group_units)
+    return refusal(action, result.error, container, access, scopes, member_type, group_units, verdicts=verdicts)
 
 
 def as_asked(action: Action, request_id: str = "") -> Message:
