@@ -19,7 +19,7 @@ from members.graph import lookups, odata, paths, writes
 from members.graph.errors import GraphError
 from members.graph.odata import CONTAINER_FIELDS, EVENTUAL, LIST_PAGE_SIZE, MEMBER_FIELDS, PAGE_SIZE
 from members.graph.answers import ContainerRead, access_from
-from members.graph.paths import ACCESS_PATHS
+from members.graph.paths import ACCESS_EVENTUAL, ACCESS_PATHS
 from members.graph.transport import CallStats, Transport
 from members.graph.writes import Result
 
@@ -131,10 +131,12 @@ class GraphClient:
             asked["count"] = odata.with_query(members_path, odata.counted(), encoded=False)
             headers["count"] = EVENTUAL
         if units and container.kind is Kind.GROUPS and not container.by_template:
-            asked["units"] = odata.with_query(paths.units_holding_path(container, self.base_url), {"$select": "id"},
-                                              encoded=False)
+            asked["units"] = odata.with_query(paths.units_holding_path(container, self.base_url),
+                                              odata.advanced({"$select": "id"}), encoded=False)
+            headers["units"] = EVENTUAL
         if access:
             asked.update({f"access-{name}": path for name, path in ACCESS_PATHS.items()})
+            headers.update({f"access-{name}": EVENTUAL for name in ACCESS_EVENTUAL})
         answers = self.batch_get(asked, headers_for=headers)
         read = ContainerRead(access=access_from({n: answers[f"access-{n}"] for n in ACCESS_PATHS}) if access else None)
         if isinstance(answers["container"], GraphError):
@@ -163,6 +165,10 @@ class GraphClient:
     def next_page(self, next_link: str, parse: Callable[[dict], object], *, eventual: bool = False) -> Page:
         return self.transport.next_page(next_link, parse, eventual=eventual)
 
+    def next_members_of_type(self, next_link: str, member_type: str) -> Page:
+        """The next page of a cast list of members (an advanced query, as its first page was)."""
+        return self.transport.next_page(next_link, _of_type(_member_type(member_type)), eventual=True)
+
     def count_members(self, container: Container) -> int | None:
         """The member count (``/members/$count`` needs ConsistencyLevel: eventual); None if it can't be read."""
         url = self.transport.url(paths.members_path(container, self.base_url) + "/$count")
@@ -189,8 +195,11 @@ class GraphClient:
     def list_members_of_type(self, container: Container, member_type: str, *, top: int = PAGE_SIZE) -> Page:
         """The first page of a container's direct members of one type (an OData cast, which the docs
         want with advanced-query parameters)."""
-        path = paths.members_of_type_path(container, _member_type(member_type), self.base_url)
-        return self._page(path, {"$select": MEMBER_FIELDS, "$top": str(top), "$count": "true"}, dict(EVENTUAL))
+        member_type = _member_type(member_type)
+        path = paths.members_of_type_path(container, member_type, self.base_url)
+        body = self.transport.get_json(path, params=odata.advanced({"$select": odata.TYPE_FIELDS[member_type],
+                                                                     "$top": str(top)}), headers=EVENTUAL)
+        return odata.page_of(body, _of_type(member_type))
 
     def transitive_page(self, container: Container, *, member_type: str = "", next_link: str | None = None,
                         top: int = PAGE_SIZE) -> tuple[Page, list[ContainerInfo]]:
@@ -199,8 +208,10 @@ class GraphClient:
         if next_link:
             page_item = odata.get(paths.relative(next_link, self.base_url), headers=EVENTUAL)
         else:
-            typed = paths.transitive_members_path(container, self.base_url, _member_type(member_type) if member_type else None)
-            page_item = odata.get(typed, {"$select": MEMBER_FIELDS, "$top": str(top), "$count": "true"}, EVENTUAL)
+            cast = _member_type(member_type) if member_type else None
+            typed = paths.transitive_members_path(container, self.base_url, cast)
+            fields = odata.TYPE_FIELDS[cast] if cast else MEMBER_FIELDS
+            page_item = odata.get(typed, {"$select": fields, "$top": str(top), "$count": "true"}, EVENTUAL)
         groups_item = odata.get(paths.transitive_members_path(container, self.base_url, MemberType.GROUP),
                                 {"$select": "id,displayName", "$top": str(odata.LARGEST_PAGE), "$count": "true"}, EVENTUAL)
         answers = self.batch_requests({"page": page_item, "groups": groups_item})
@@ -209,7 +220,7 @@ class GraphClient:
         groups = answers["groups"]
         nested = [] if isinstance(groups, GraphError) else [ContainerInfo.from_graph(Kind.GROUPS, g)
                                                              for g in groups.get("value", [])]
-        return odata.page_of(answers["page"], DirectoryItem.from_graph), nested
+        return odata.page_of(answers["page"], _of_type(_member_type(member_type)) if member_type else DirectoryItem.from_graph), nested
 
     # --- people, and the signed-in user ----------------------------------------------------
 
@@ -235,12 +246,13 @@ class GraphClient:
 
     def my_owned_groups(self) -> list[ContainerInfo]:
         """The groups the signed-in user owns (owners change members without an admin role)."""
-        body = self.transport.get_json(paths.OWNED_GROUPS, params={"$select": odata.GROUP_FIELDS})
+        body = self.transport.get_json(paths.OWNED_GROUPS, params=odata.advanced({"$select": odata.GROUP_FIELDS}),
+                                       headers=EVENTUAL)
         return [ContainerInfo.from_graph(Kind.GROUPS, item) for item in body.get("value", [])]
 
     def my_access(self) -> MyAccess:
         """Roles (tenant-wide and per unit) and owned groups, in one $batch."""
-        answers = self.batch_get(ACCESS_PATHS)
+        answers = self.batch_get(ACCESS_PATHS, headers_for=dict.fromkeys(ACCESS_EVENTUAL, EVENTUAL))
         if isinstance(answers["roles"], GraphError):
             raise answers["roles"]
         return access_from(answers)
@@ -287,8 +299,8 @@ class GraphClient:
                                                         {"$select": odata.UNIT_FIELDS}, encoded=False)
             asked[f"groups-{unit.id}"] = odata.with_query(
                 paths.members_of_type_path(unit, MemberType.GROUP, self.base_url),
-                {"$select": odata.GROUP_FIELDS, "$top": str(PAGE_SIZE)}, encoded=False)
-        answers = self.batch_get(asked)
+                odata.advanced({"$select": odata.GROUP_FIELDS, "$top": str(PAGE_SIZE)}), encoded=False)
+        answers = self.batch_get(asked, headers_for={name: EVENTUAL for name in asked if name.startswith("groups-")})
         found = []
         for unit_id in unit_ids:
             unit, groups = answers[f"unit-{unit_id}"], answers[f"groups-{unit_id}"]
@@ -301,7 +313,7 @@ class GraphClient:
     def units_of_group(self, group_id: str) -> frozenset[str]:
         """The administrative units a group is a member of (they decide unit-scoped admins' reach)."""
         body = self.transport.get_json(paths.units_holding_path(Container(Kind.GROUPS, group_id), self.base_url),
-                                       params={"$select": "id"})
+                                       params=odata.advanced({"$select": "id"}), headers=EVENTUAL)
         return frozenset(item["id"] for item in body.get("value", []))
 
     # --- $batch reads --------------------------------------------------------------------
@@ -362,6 +374,11 @@ def _member_type(value: str) -> MemberType:
         return MemberType(value)
     except ValueError:
         raise InvalidId(f"Not a member type: {str(value)[:20]!r}") from None
+
+
+def _of_type(member_type: MemberType) -> Callable[[dict], DirectoryItem]:
+    """Items of a cast list: Graph leaves out the ``@odata.type`` every item of it shares."""
+    return lambda item: DirectoryItem.from_graph({"@odata.type": f"#{member_type.cast}", **item})
 
 
 def _searched_roles(page: Page, search: str) -> Page:

@@ -4,7 +4,7 @@
 from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import urlencode
 
-from members.directory import Kind, Page
+from members.directory import Kind, MemberType, Page
 
 MEMBER_FIELDS = "id,displayName,userPrincipalName,mail,jobTitle,operatingSystem,appId,groupTypes,securityEnabled,mailEnabled"
 GROUP_FIELDS = (
@@ -17,6 +17,9 @@ CONTAINER_FIELDS = {Kind.UNITS: UNIT_FIELDS, Kind.GROUPS: GROUP_FIELDS, Kind.ROL
 PERSON_FIELDS = "id,displayName,userPrincipalName,mail,jobTitle"
 GROUP_HIT_FIELDS = "id,displayName,mail,groupTypes,securityEnabled,mailEnabled"
 DEVICE_FIELDS = "id,displayName,operatingSystem"
+# What a cast to one type may select: that type's own properties only (GRAPH.md §12).
+TYPE_FIELDS = {MemberType.USER: PERSON_FIELDS, MemberType.GROUP: GROUP_HIT_FIELDS, MemberType.DEVICE: DEVICE_FIELDS,
+               MemberType.SERVICE_PRINCIPAL: "id,displayName,appId", MemberType.ORG_CONTACT: "id,displayName,mail"}
 # A person's memberships: whatever decides who may change each container (groups, units, roles alike).
 MEMBERSHIP_FIELDS = ",".join(dict.fromkeys(f"{GROUP_FIELDS},{UNIT_FIELDS},{ROLE_FIELDS}".split(",")))
 EXPORT_FIELDS = "id,displayName,userPrincipalName,mail"
@@ -56,6 +59,12 @@ def listed(values: Iterable[str]) -> str:
 def id_in(ids: Iterable[str]) -> dict:
     """Which of ``ids`` are in a collection: an advanced query (``$count`` with ConsistencyLevel)."""
     return {"$filter": f"id in ({listed(ids)})", "$select": "id", "$count": "true"}
+
+
+def advanced(params: dict | None = None) -> dict:
+    """An OData cast on a directory list is an advanced query: ``$count=true`` with it (and the
+    ``ConsistencyLevel: eventual`` header, ``EVENTUAL``), GRAPH.md §3 and §12."""
+    return {**(params or {}), "$count": "true"}
 
 
 def counted(top: int = 1) -> dict:

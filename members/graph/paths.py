@@ -15,12 +15,14 @@ MY_ROLES = "/me/transitiveMemberOf/microsoft.graph.directoryRole"
 MY_SCOPED_ROLES = "/me/scopedRoleMemberOf"
 ACTIVATED_ROLES = "/directoryRoles"
 # The signed-in user's standing: tenant-wide roles, unit-scoped roles, owned groups (GRAPH.md §2).
+# The casts among them are advanced queries: $count=true here, ConsistencyLevel: eventual (ACCESS_EVENTUAL) sent.
 ACCESS_PATHS = {
-    "roles": f"{MY_ROLES}?$select=id,roleTemplateId",
+    "roles": f"{MY_ROLES}?$select=id,roleTemplateId&$count=true",
     "scoped": MY_SCOPED_ROLES,
     "activated": f"{ACTIVATED_ROLES}?$select=id,roleTemplateId",
-    "owned": f"{OWNED_GROUPS}?$select=id",
+    "owned": f"{OWNED_GROUPS}?$select=id&$count=true",
 }
+ACCESS_EVENTUAL = ("roles", "owned")
 # Where each searchable type of directory object is listed.
 TYPE_COLLECTIONS = {MemberType.USER: "/users", MemberType.GROUP: "/groups", MemberType.DEVICE: "/devices"}
 

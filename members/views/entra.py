@@ -69,8 +69,10 @@ def _rows(request: HttpRequest, graph: GraphClient, container: Container, show: 
         names = {g.id: g.display_name for g in nested}
         return [ViewRow(m, where.get(m.id) == "", where.get(m.id) or None, names.get(where.get(m.id) or "", ""))
                 for m in page.items], page.next_link
-    if next_link:
-        page = graph.next_page(next_link, DirectoryItem.from_graph, eventual=bool(member_type))
+    if next_link and member_type:
+        page = graph.next_members_of_type(next_link, member_type)
+    elif next_link:
+        page = graph.next_page(next_link, DirectoryItem.from_graph)
     elif member_type:
         page = graph.list_members_of_type(container, member_type)
     else:

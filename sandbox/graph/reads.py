@@ -114,6 +114,21 @@ def may_list_members(actor: authz.Actor, container: DirectoryObject) -> bool:
     return authz.can_read(actor, container.kind)
 
 
+def check_cast_query(call: Call, parsed_cast: tuple[str, str] | None, *, count_only: bool = False) -> None:
+    """An OData cast on a member, memberOf or ownedObjects list: the docs call it an advanced query
+    ("This header and $count are required when using $search, $filter, $orderby, or OData cast",
+    group-list-members, user-list-memberof), and a ``$select`` on it names the cast type's
+    properties only (GRAPH.md §12). What Graph answers a cast without them is not documented: the
+    stricter answer, a 400, so the app can't come to rely on a kindness [U text]."""
+    if not parsed_cast:
+        return
+    advanced = call.eventual and (count_only or call.query.get("$count", "").lower() == "true")
+    if not advanced:
+        raise errors.unsupported_query(f"The type cast to 'microsoft.graph.{parsed_cast[0]}' needs advanced query "
+                                       "parameters: the ConsistencyLevel header set to eventual, and $count=true.")
+    shapes.check_select(shapes.parse_select(call.query.get("$select")), parsed_cast[0])
+
+
 def check_cast_allowed(container: DirectoryObject, cast_kind: str) -> None:
     """A cast to a type the container can't contain is a 400 (GRAPH.md §3)."""
     if container.kind == Kind.GROUP:
@@ -140,14 +155,14 @@ def list_members(
 ) -> Result:
     """``…/members[/cast][/$ref|/$count]`` and ``…/owners`` of a group, AU or role.
 
-    Casts are accepted without advanced-query parameters: the docs list them among AQ features,
-    but the service answers simple casts (``/me/transitiveMemberOf/microsoft.graph.directoryRole``
-    in GRAPH.md §9) without them [U]. ``$filter``/``$search`` need AQ; ``/$count`` needs the header.
+    A cast is an advanced query (``check_cast_query``), as are ``$filter``/``$search``; ``/$count``
+    needs the header.
     """
     require(may_list_members(actor, container))
     parsed_cast = parse_cast(cast)
     if parsed_cast and relation == Link.MEMBERS:
         check_cast_allowed(container, parsed_cast[0])
+    check_cast_query(call, parsed_cast, count_only=count_only)
     kind = parsed_cast[0] if parsed_cast else None
     if transitive:
         return _transitive_members(call, actor, container, parsed_cast, count_only=count_only)
@@ -174,6 +189,7 @@ def _transitive_members(call: Call, actor: authz.Actor, container: DirectoryObje
     """``…/transitiveMembers[/cast][/$count]`` (groups): nested groups' members too, each once
     [D group-list-transitivemembers]. Paged over directory objects, not the direct links' index."""
     queryset = directory.transitive_members_of(container)
+    check_cast_query(call, parsed_cast, count_only=count_only)
     if parsed_cast:
         queryset = queryset.filter(kind=parsed_cast[0])
     if count_only:
@@ -296,6 +312,7 @@ def my_owned_objects(call: Call, actor: authz.Actor, *, cast: str | None = None)
 
 def _typed_page(call: Call, actor: authz.Actor, queryset, parsed_cast) -> Result:
     """A page of a polymorphic list, optionally cast to one type."""
+    check_cast_query(call, parsed_cast)
     if parsed_cast:
         queryset = queryset.filter(kind=parsed_cast[0])
     query = odata.parse_list_query(call.query, eventual=call.eventual, resource=_member_resource(parsed_cast),

@@ -139,9 +139,24 @@ def test_it_accepts_page_sizes_from_1_to_999(graph_as, known):
 
 
 def test_it_casts_member_lists_to_one_type(graph_as, known):
-    body = graph_as("helpdesk").get(f"{group_path(known, 'helpdesk_group')}/members/microsoft.graph.user").json()
+    body = graph_as("helpdesk").get(f"{group_path(known, 'helpdesk_group')}/members/microsoft.graph.user?$count=true",
+                                    headers={"ConsistencyLevel": "eventual"}).json()
     assert body["@odata.context"].endswith("/$metadata#users")
     assert {item["@odata.type"] for item in body["value"]} == {"#microsoft.graph.user"}
+
+
+def test_a_cast_is_an_advanced_query_and_selects_its_own_types_properties(graph_as, known):
+    """GRAPH.md §12: without ConsistencyLevel and $count a cast is refused; a $select names the cast type's
+    properties only, as on /users."""
+    path = f"{group_path(known, 'helpdesk_group')}/members/microsoft.graph.user"
+    for query, headers in [("", {}), ("?$count=true", {}), ("", {"ConsistencyLevel": "eventual"})]:
+        refused = graph_as("helpdesk").get(f"{path}{query}", headers=headers)
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == "Request_UnsupportedQuery"
+    wrong = graph_as("helpdesk").get(f"{path}?$count=true&$select=id,operatingSystem", headers={"ConsistencyLevel": "eventual"})
+    assert wrong.status_code == 400
+    assert wrong.json()["error"]["message"] == "Could not find a property named 'operatingSystem' on type 'microsoft.graph.user'."
+    for mine in ["me/ownedObjects/microsoft.graph.group", "me/transitiveMemberOf/microsoft.graph.directoryRole"]:
+        assert graph_as("owner").get(mine).status_code == 400
 
 
 def test_it_rejects_a_cast_to_a_type_the_group_cannot_contain(graph_as, known):
