@@ -15,7 +15,7 @@ import requests
 from django.views.decorators.debug import sensitive_variables
 
 from members.directory import Container, ContainerInfo, DirectoryItem, InvalidId, Kind, MemberType, MyAccess, Page
-from members.graph import lookups, odata, paths, writes
+from members.graph import lists, lookups, odata, paths, roles, writes
 from members.graph.errors import GraphError
 from members.graph.odata import CONTAINER_FIELDS, EVENTUAL, LIST_PAGE_SIZE, MEMBER_FIELDS, PAGE_SIZE
 from members.graph.answers import ContainerRead, access_from
@@ -58,62 +58,16 @@ class GraphClient:
     def stats(self) -> CallStats:
         return self.transport.stats
 
-    # --- lists of containers -------------------------------------------------------------
+    # --- lists of containers (lists.py) ---------------------------------------------------
 
     def list_containers(self, kind: Kind, *, search: str = "", top: int = LIST_PAGE_SIZE) -> Page:
-        """One page of AUs, groups or (activated) directory roles, optionally searched by name."""
-        kind = Kind(kind)
-        path, params, headers = self._list_request(kind, search, top)
-        body = self.transport.get_json(path, params=params, headers=headers)
-        page = odata.page_of(body, lambda item: ContainerInfo.from_graph(kind, item))
-        return _searched_roles(page, search) if kind is Kind.ROLES else page
+        return lists.list_containers(self.transport, kind, search=search, top=top)
 
     def read_list(self, kind: Kind, *, search: str = "", counted: Iterable[str] = (), top: int = LIST_PAGE_SIZE) -> Page:
-        """A list page with each row's member count: the page and the counts of ``counted`` (the ids
-        the session saw on this page before) in one $batch; rows not guessed are counted in a second."""
-        kind = Kind(kind)
-        path, params, headers = self._list_request(kind, search, top)
-        guessed = list(dict.fromkeys(counted))[:odata.BATCH_LIMIT - 1]
-        paths_ = {"page": odata.with_query(path, params), **{f"count-{i}": self._count_path(kind, i) for i in guessed}}
-        answers = self.batch_get(paths_, headers_for={"page": headers, **{f"count-{i}": EVENTUAL for i in guessed}})
-        if isinstance(answers["page"], GraphError):
-            raise answers["page"]
-        page = odata.page_of(answers["page"], lambda item: ContainerInfo.from_graph(kind, item))
-        if kind is Kind.ROLES:
-            page = _searched_roles(page, search)
-        counts = {i: odata.count_of(answers[f"count-{i}"]) for i in guessed}
-        counted_page = Page([replace(info, member_count=counts[info.id]) for info in page.items if info.id in counts],
-                            page.next_link, page.count)
-        rest = self.with_member_counts(Page([info for info in page.items if info.id not in counts]))
-        by_id = {info.id: info for info in counted_page.items + rest.items}
-        return Page([by_id[info.id] for info in page.items], page.next_link, page.count)
-
-    def _list_request(self, kind: Kind, search: str, top: int) -> tuple[str, dict, dict]:
-        """The path, query and headers of a list page (roles: all of them, searched here)."""
-        params = {"$select": CONTAINER_FIELDS[kind]}
-        if kind is Kind.ROLES:
-            # /directoryRoles supports neither $top nor $search: a tenant has few activated roles.
-            return paths.collection_path(kind, self.base_url), params, {}
-        params["$top"] = str(top)
-        params["$count"] = "true"
-        if search:
-            params["$search"] = odata.search_clause(search, ["displayName", "description"])
-        else:
-            params["$orderby"] = "displayName"
-        return paths.collection_path(kind, self.base_url), params, dict(EVENTUAL)
-
-    def _count_path(self, kind: Kind, container_id: str) -> str:
-        """A member count read as the list's @odata.count of a one-id page (ConsistencyLevel: eventual)."""
-        return odata.with_query(paths.members_path(Container(kind, container_id), self.base_url), odata.counted(),
-                                encoded=False)
+        return lists.read_list(self.transport, kind, search=search, counted=counted, top=top)
 
     def with_member_counts(self, page: Page) -> Page:
-        """The page's containers with their member counts, read in one $batch per 20."""
-        if not page.items:
-            return page
-        answers = self.batch_get({info.id: self._count_path(info.kind, info.id) for info in page.items}, headers=EVENTUAL)
-        items = [replace(info, member_count=odata.count_of(answers[info.id])) for info in page.items]
-        return Page(items, page.next_link, page.count)
+        return lists.with_member_counts(self.transport, page)
 
     # --- a container's page --------------------------------------------------------------
 
@@ -126,7 +80,9 @@ class GraphClient:
         members_path = paths.members_path(container, self.base_url)
         asked = {"container": odata.with_query(base, {"$select": CONTAINER_FIELDS[container.kind]}, encoded=False)}
         headers = {}
-        if members:
+        if members and container.kind is Kind.ROLES:
+            asked["members"] = roles.members_url(container, self.base_url)
+        elif members:
             asked["members"] = odata.with_query(members_path, {"$select": MEMBER_FIELDS, "$top": str(top)})
             asked["count"] = odata.with_query(members_path, odata.counted(), encoded=False)
             headers["count"] = EVENTUAL
@@ -145,15 +101,22 @@ class GraphClient:
         if members:
             if isinstance(answers["members"], GraphError):
                 read = replace(read, members_error=answers["members"])
+            elif container.kind is Kind.ROLES:
+                read = replace(read, members=roles.page_of(answers["members"]))
             else:
                 read = replace(read, members=odata.page_of(answers["members"], DirectoryItem.from_graph))
-            read = replace(read, member_count=odata.count_of(answers["count"]))
+            count = answers.get("count")
+            read = replace(read, member_count=read.members.count if "count" not in asked and read.members
+                           else odata.count_of(count))
         if "units" in asked and not isinstance(answers["units"], GraphError):
             read = replace(read, group_units=frozenset(item["id"] for item in answers["units"].get("value", [])))
         return read
 
     def list_members(self, container: Container, *, search: str = "", top: int = PAGE_SIZE) -> Page:
-        """The first page of a container's members (never the whole of a large group)."""
+        """The first page of a container's members (never the whole of a large group; a role's all)."""
+        if container.kind is Kind.ROLES:
+            page = roles.all_members(self.transport, container)
+            return roles.searched(page, search) if search else page
         params = {"$select": MEMBER_FIELDS, "$top": str(top)}
         headers = {}
         if search:
@@ -171,6 +134,12 @@ class GraphClient:
 
     def count_members(self, container: Container) -> int | None:
         """The member count (``/members/$count`` needs ConsistencyLevel: eventual); None if it can't be read."""
+        if container.kind is Kind.ROLES:
+            try:
+                return roles.all_members(self.transport, container, "id").count
+            except GraphError as error:
+                log.info("member count not read: %s %s", error.status, error.code)
+                return None
         url = self.transport.url(paths.members_path(container, self.base_url) + "/$count")
         try:
             response = self.transport.request("GET", url, headers=EVENTUAL)
@@ -186,6 +155,9 @@ class GraphClient:
     def member_pages(self, container: Container, *, top: int = odata.LARGEST_PAGE) -> Iterator[Page]:
         """Every member, page by page (``$top=999``, then ``@odata.nextLink``): one page in memory at a
         time, however large the container. Each page is read when the caller asks for it."""
+        if container.kind is Kind.ROLES:
+            yield roles.all_members(self.transport, container, odata.EXPORT_FIELDS)
+            return
         page = self._page(paths.members_path(container, self.base_url), {"$select": odata.EXPORT_FIELDS, "$top": str(top)}, {})
         yield page
         while page.next_link:
@@ -196,6 +168,8 @@ class GraphClient:
         """The first page of a container's direct members of one type (an OData cast, which the docs
         want with advanced-query parameters)."""
         member_type = _member_type(member_type)
+        if container.kind is Kind.ROLES:
+            return roles.of_type(roles.all_members(self.transport, container), member_type)
         path = paths.members_of_type_path(container, member_type, self.base_url)
         body = self.transport.get_json(path, params=odata.advanced({"$select": odata.TYPE_FIELDS[member_type],
                                                                      "$top": str(top)}), headers=EVENTUAL)
@@ -379,11 +353,3 @@ def _member_type(value: str) -> MemberType:
 def _of_type(member_type: MemberType) -> Callable[[dict], DirectoryItem]:
     """Items of a cast list: Graph leaves out the ``@odata.type`` every item of it shares."""
     return lambda item: DirectoryItem.from_graph({"@odata.type": f"#{member_type.cast}", **item})
-
-
-def _searched_roles(page: Page, search: str) -> Page:
-    """Directory roles filtered by name here (/directoryRoles supports no $search)."""
-    if not search:
-        return page
-    needle = search.lower()
-    return Page([c for c in page.items if needle in c.display_name.lower()], None, None)

@@ -5,7 +5,7 @@ members, whose member lists may be read, a person's memberships, and nesting. Ea
 from collections.abc import Iterable
 
 from members.directory import Container, ContainerInfo, DirectoryItem, Kind, MemberType, ObjectId, object_ids
-from members.graph import odata, paths, writes
+from members.graph import odata, paths, roles, writes
 from members.graph.errors import GraphError
 from members.graph.odata import EVENTUAL, IN_FILTER_LIMIT, MEMBER_FIELDS, chunks
 from members.graph.transport import Transport
@@ -101,6 +101,8 @@ def members_among(transport: Transport, container: Container, member_ids: Iterab
     filter that way (400) is read id by id.
     """
     ids = object_ids(member_ids)  # they go into a filter, not a path: checked here
+    if container.kind is Kind.ROLES:  # a role's members take no $filter: its one read tells
+        return roles.membership(transport, container, ids)
     id_chunks = list(chunks(ids, IN_FILTER_LIMIT))
     path = paths.members_path(container, transport.base_url)
     asked = {str(n): odata.get(path, odata.id_in(chunk), EVENTUAL) for n, chunk in enumerate(id_chunks)}

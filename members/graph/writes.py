@@ -8,7 +8,7 @@ member gone after a 503/504 is "as asked" (the first send may have done it).
 from dataclasses import dataclass
 
 from members.directory import Container, Kind, ObjectId, Outcome
-from members.graph import odata, paths
+from members.graph import odata, paths, roles
 from members.graph.errors import GraphError
 from members.graph.odata import CHANGE_CHUNK, chunks
 from members.graph.transport import BatchAnswer, Transport
@@ -28,8 +28,11 @@ class Result:
 # --- reading a membership back ------------------------------------------------------------
 
 def read_membership(transport: Transport, container: Container, member_ids: list[str]) -> dict[str, bool | None]:
-    """Whether each id is a direct member now (None where the read failed too): one GET, or $batch."""
+    """Whether each id is a direct member now (None where the read failed too): one GET, or $batch; a
+    role's from its one documented read of all members."""
     ids = list(member_ids)
+    if container.kind is Kind.ROLES:
+        return roles.membership(transport, container, ids)
     if len(ids) == 1:
         try:
             return {ids[0]: is_member(transport, container, ids[0])}

@@ -1,7 +1,7 @@
 """members.graph at the HTTP level: exact method, URL, headers and body sent; each error mapped."""
 
 import json
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
@@ -535,12 +535,14 @@ def test_a_container_page_whose_container_is_gone_says_so_and_a_refused_member_l
 def test_a_role_by_template_reads_its_members_by_template_in_the_same_batch(graph_api, client):
     graph_api.post(f"{GRAPH}/$batch", json={"responses": [
         {"id": "0", "status": 200, "body": {"id": ROLE, "displayName": "Groups Administrator", "roleTemplateId": TEMPLATE}},
-        {"id": "1", "status": 200, "body": {"value": []}}, {"id": "2", "status": 200, "body": {"@odata.count": 0, "value": []}}]})
+        {"id": "1", "status": 200, "body": {"value": [{"id": USER, "displayName": "Adele Vance"}]}}]})
     read = client.read_container(Container.role_template(TEMPLATE), units=True)
-    urls = [item["url"].split("?")[0] for item in json.loads(graph_api.calls[0].request.body)["requests"]]
+    requests_ = json.loads(graph_api.calls[0].request.body)["requests"]
     path = f"/directoryRoles(roleTemplateId='{TEMPLATE}')"
-    assert urls == [path, f"{path}/members", f"{path}/members"]
-    assert (read.info.id, read.member_count) == (ROLE, 0)
+    assert [item["url"].split("?")[0] for item in requests_] == [path, f"{path}/members"]
+    # A role's members: $select only, as Microsoft documents (no $top, no $count): counted here.
+    assert parse_qs(urlsplit(requests_[1]["url"]).query).keys() == {"$select"}
+    assert (read.info.id, read.member_count, [m.id for m in read.members.items]) == (ROLE, 1, [USER])
 
 
 def test_a_list_page_counts_the_rows_it_guessed_in_its_own_batch_and_the_others_in_a_second(graph_api, client):

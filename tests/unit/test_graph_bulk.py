@@ -3,6 +3,8 @@
 import json
 from urllib.parse import parse_qs, urlsplit
 
+from responses import matchers
+
 from members.graph import GraphError
 from members.directory import Container, Kind
 from tests.unit.test_graph import DENIED, GRAPH, GROUP, USER, USER2, graph_error
@@ -108,5 +110,13 @@ def test_members_among_reads_id_by_id_where_the_filter_is_not_supported(graph_ap
     graph_api.post(f"{GRAPH}/$batch", json={"responses": [
         {"id": "0", "status": 200, "body": {"id": USER}},
         {"id": "1", "status": 404, "body": graph_error("Request_ResourceNotFound", "no")}]})
-    state = client.members_among(Container(Kind.ROLES, GROUP), [USER, USER2])
+    state = client.members_among(Container(Kind.UNITS, GROUP), [USER, USER2])
     assert state == {USER: True, USER2: False}
+
+
+def test_a_roles_members_are_read_in_its_one_documented_call_never_filtered(graph_api, client):
+    """A directory role's members take $select only (GRAPH.md §12): membership is told from that one read."""
+    graph_api.get(f"{GRAPH}/directoryRoles/{GROUP}/members", match=[matchers.query_param_matcher({"$select": "id"})],
+                  json={"value": [{"id": USER}]})
+    assert client.members_among(Container(Kind.ROLES, GROUP), [USER, USER2]) == {USER: True, USER2: False}
+    assert client.read_membership(Container(Kind.ROLES, GROUP), [USER2]) == {USER2: False}
