@@ -114,6 +114,20 @@ def may_list_members(actor: authz.Actor, container: DirectoryObject) -> bool:
     return authz.can_read(actor, container.kind)
 
 
+# What Microsoft documents for a directory role's members: $select, nothing else (directoryrole-list-members;
+# $count and $search were dropped from the page, microsoft-graph-docs#22071; the directoryRoles set is
+# TopSupported=false in the v1.0 CSDL). GRAPH.md §12.
+ROLE_MEMBER_OPTIONS = {"$select"}
+
+
+def check_role_members_query(call: Call, *, cast: str | None, count_only: bool) -> None:
+    """A directory role's members answer ``$select`` alone; any other option, a cast or ``/$count`` is
+    ``400 Request_UnsupportedQuery`` (the text as a tenant answers it)."""
+    asked = {name for name in call.query if name.startswith("$")}
+    if cast or count_only or asked - ROLE_MEMBER_OPTIONS:
+        raise errors.unsupported_query("Unsupported Query.")
+
+
 def check_cast_query(call: Call, parsed_cast: tuple[str, str] | None, *, count_only: bool = False) -> None:
     """An OData cast on a member, memberOf or ownedObjects list: the docs call it an advanced query
     ("This header and $count are required when using $search, $filter, $orderby, or OData cast",
@@ -159,6 +173,8 @@ def list_members(
     needs the header.
     """
     require(may_list_members(actor, container))
+    if container.kind == Kind.DIRECTORY_ROLE and relation == Link.MEMBERS:
+        check_role_members_query(call, cast=cast, count_only=count_only)
     parsed_cast = parse_cast(cast)
     if parsed_cast and relation == Link.MEMBERS:
         check_cast_allowed(container, parsed_cast[0])

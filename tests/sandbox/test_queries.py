@@ -1,7 +1,8 @@
 """Paging, $select, $search, $filter, $count and casts as GRAPH.md §1 and §3 describe them."""
 
 from sandbox.models import DirectoryObject
-from tests.sandbox.conftest import group_path, unit_path
+from sandbox import authz
+from tests.sandbox.conftest import group_path, unit_path, role_path
 
 EVENTUAL = {"ConsistencyLevel": "eventual"}
 
@@ -182,3 +183,17 @@ def test_it_lists_only_activated_directory_roles(graph_as, known):
 def test_it_lists_group_owners(graph_as, known):
     owners = graph_as("user").get(f"{group_path(known, 'owned_group')}/owners").json()["value"]
     assert [owner["id"] for owner in owners] == [known["owner"].id]
+
+
+def test_a_roles_members_answer_select_alone(graph_as, known):
+    """GRAPH.md §12: $select is the one option Microsoft documents on a role's members; the rest is refused."""
+    graph = graph_as("pra")
+    eventual = {"ConsistencyLevel": "eventual"}
+    for path in [f"{role_path(known, authz.HELPDESK_ADMINISTRATOR)}/members",
+                 f"directoryRoles(roleTemplateId='{authz.HELPDESK_ADMINISTRATOR}')/members"]:
+        assert graph.get(f"{path}?$select=id,displayName").status_code == 200
+        for query in ["?$top=5", "?$count=true", '?$search="displayName:a"', "?$filter=id in ('x')", "?$orderby=displayName"]:
+            refused = graph.get(f"{path}{query}", headers=eventual)
+            assert (refused.status_code, refused.json()["error"]["code"]) == (400, "Request_UnsupportedQuery"), query
+        for tail in ["/$count", "/microsoft.graph.user?$count=true"]:
+            assert graph.get(f"{path}{tail}", headers=eventual).status_code == 400, tail
