@@ -247,9 +247,9 @@ def replica_membership(container_id, member_id, now: float | None = None) -> boo
     change of it is older (the replica has caught up: the directory's own state stands).
 
     Graph is eventually consistent (GRAPH.md §3: "newly created or changed objects may be missing
-    from reads for a while"); Learn gives no bound. The sandbox lags only membership reads of one
-    member (``GET …/members/{id}``, alone or in a $batch: what a read-back asks), the stricter
-    choice where a client would otherwise conclude "not done" from a read made too soon.
+    from reads for a while"); Learn gives no bound. The sandbox lags the reads a read-back asks: a
+    unit's ``GET …/members/{id}`` and a members list filtered by ``id in (…)``, alone or in a $batch,
+    the stricter choice where a client would otherwise conclude "not done" from a read made too soon.
     """
     lag = float(setting("SANDBOX_REPLICATION_LAG_MS", 0) or 0) / 1000
     if lag <= 0:

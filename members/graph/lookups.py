@@ -96,29 +96,14 @@ def members_among(transport: Transport, container: Container, member_ids: Iterab
     """Which of ``member_ids`` are direct members now (None where it could not be read).
 
     ``…/members?$filter=id in (…)`` with advanced-query parameters, 15 ids a request, in $batch:
-    300 ids a round trip, whatever the container's size. (Microsoft documents ``id in (…)`` with
-    advanced queries on memberOf; members take the same filters [U].) A container that won't
-    filter that way (400) is read id by id.
+    300 ids a round trip, whatever the container's size; a role's from its one read. A unit that won't
+    filter that way (400) is read id by id (``members/{id}`` is documented for units only).
     """
     ids = object_ids(member_ids)  # they go into a filter, not a path: checked here
     if container.kind is Kind.ROLES:  # a role's members take no $filter: its one read tells
         return roles.membership(transport, container, ids)
-    id_chunks = list(chunks(ids, IN_FILTER_LIMIT))
-    path = paths.members_path(container, transport.base_url)
-    asked = {str(n): odata.get(path, odata.id_in(chunk), EVENTUAL) for n, chunk in enumerate(id_chunks)}
-    answers = transport.batch_requests(asked) if asked else {}
-    state: dict[str, bool | None] = {}
-    unsupported: list[str] = []
-    for n, chunk in enumerate(id_chunks):
-        answer = answers[str(n)]
-        if isinstance(answer, GraphError):
-            if answer.status == 400:
-                unsupported.extend(chunk)
-            state.update(dict.fromkeys(chunk))
-            continue
-        present = {item.get("id") for item in answer.get("value", [])}
-        state.update((m, m in present) for m in chunk)
-    if unsupported:
+    state, unsupported = writes.filtered_membership(transport, container, ids)
+    if unsupported and container.kind is Kind.UNITS:  # a unit's members/{id} is documented: read those so
         state.update(writes.read_membership(transport, container, unsupported))
     return state
 

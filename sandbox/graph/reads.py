@@ -1,6 +1,8 @@
 """Graph GETs: /me and its memberships, collections, single objects, member lists, $count."""
 
-from sandbox import authz, odata
+import re
+
+from sandbox import authz, knobs, odata
 from sandbox.graph import directory, errors, shapes
 from sandbox.graph.call import Call, Result
 from sandbox.models import DirectoryObject, Kind, Link, ScopedRoleMembership
@@ -196,8 +198,31 @@ def list_members(
                                      **paging)
     entity_set = parsed_cast[1] if parsed_cast else "directoryObjects"
     context = shapes.context(call.base_url, entity_set, query.select)
-    return directory.page_result(call, links, query, context,
-                                 lambda obj: shapes.render_for(obj, actor, select=query.select), **paging)
+    result = directory.page_result(call, links, query, context,
+                                   lambda obj: shapes.render_for(obj, actor, select=query.select), **paging)
+    return _as_a_replica_sees(call, actor, container, query, result)
+
+
+ID_IN_FILTER = re.compile(r"^\s*id\s+in\s*\((?P<ids>[^)]*)\)\s*$", re.IGNORECASE)
+
+
+def _as_a_replica_sees(call: Call, actor: authz.Actor, container: DirectoryObject, query, result: Result) -> Result:
+    """A members list filtered by ids (what a read-back asks) as a lagging replica answers it
+    (``knobs.replica_membership``): a fresh change of one of those memberships is not seen yet."""
+    match = ID_IN_FILTER.match(call.query.get("$filter", ""))
+    if match is None or not isinstance(result.body, dict):
+        return result
+    shown = {item.get("id"): item for item in result.body.get("value", [])}
+    for member_id in re.findall(r"'([^']*)'", match.group("ids")):
+        seen = knobs.replica_membership(container.id, member_id)
+        if seen is False:
+            shown.pop(member_id, None)
+        elif seen and member_id not in shown and directory.live_objects().filter(id=member_id).exists():
+            shown[member_id] = shapes.render_for(directory.get_object(member_id), actor, select=query.select)
+    body = {**result.body, "value": list(shown.values())}
+    if "@odata.count" in body:
+        body["@odata.count"] = len(shown)
+    return Result(body=body)
 
 
 def _transitive_members(call: Call, actor: authz.Actor, container: DirectoryObject, parsed_cast, *,

@@ -239,7 +239,12 @@ def _members_route(call: Call, actor, container: DirectoryObject, rest: list[str
 
 
 def _get_member(call: Call, actor, container: DirectoryObject, member_key: str) -> Result:
-    """``GET …/members/{id}``: the member, if it is one."""
+    """``GET …/members/{id}``: the member, if it is one. Microsoft documents it for administrative
+    units only (administrativeunit-get-members; GRAPH.md §12): of a group or a role it is refused,
+    a 400 rather than a 404 a client would read as "not a member" [U text]."""
+    if container.kind != Kind.ADMINISTRATIVE_UNIT:
+        raise errors.unsupported_query("Reading one member through the members navigation is not supported "
+                                       "on this resource.")
     member_id = directory.parse_id(member_key)
     reads.require(reads.may_list_members(actor, container))
     lagging = knobs.replica_membership(container.id, member_id)

@@ -10,6 +10,7 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from tests.contract.recorder import graph_contract  # noqa: F401 (autouse: every Graph request judged)
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # As the machine's probe runs it: no background traffic (the network is closed), no sandbox as root.

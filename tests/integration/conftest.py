@@ -5,6 +5,7 @@ import uuid
 import pytest
 
 from tests.integration.test_production_settings import run
+from tests.contract.recorder import graph_contract  # noqa: F401 (autouse: every Graph request judged)
 
 
 @pytest.fixture(scope="session")

@@ -67,7 +67,7 @@ class AppServer:
             try:
                 if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow on a loaded machine
                 pass
             try:
                 self.process.wait(timeout=0.2)  # the pause between polls, and a check that it still runs

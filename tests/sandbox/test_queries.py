@@ -1,6 +1,6 @@
 """Paging, $select, $search, $filter, $count and casts as GRAPH.md §1 and §3 describe them."""
 
-from sandbox.models import DirectoryObject
+from sandbox.models import DirectoryObject, Link
 from sandbox import authz
 from tests.sandbox.conftest import group_path, unit_path, role_path
 
@@ -197,3 +197,15 @@ def test_a_roles_members_answer_select_alone(graph_as, known):
             assert (refused.status_code, refused.json()["error"]["code"]) == (400, "Request_UnsupportedQuery"), query
         for tail in ["/$count", "/microsoft.graph.user?$count=true"]:
             assert graph.get(f"{path}{tail}", headers=eventual).status_code == 400, tail
+
+
+def test_one_member_is_read_through_the_navigation_of_a_unit_only(graph_as, known):
+    """administrativeunit-get-members documents GET …/members/{id}; for a group or a role it is refused with a 400
+    (never a 404, which a client would read as "not a member")."""
+    unit = known["unit_of_unitadmin"]
+    member = Link.objects.filter(container_id=unit.id, relation="members").values_list("member_id", flat=True)[0]
+    assert graph_as("pra").get(f"{unit_path(known, 'unit_of_unitadmin')}/members/{member}?$select=id").status_code == 200
+    group = known["helpdesk_group"]
+    member = Link.objects.filter(container_id=group.id, relation="members").values_list("member_id", flat=True)[0]
+    refused = graph_as("helpdesk").get(f"{group_path(known, 'helpdesk_group')}/members/{member}?$select=id")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (400, "Request_UnsupportedQuery")

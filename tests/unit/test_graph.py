@@ -53,6 +53,23 @@ def bearer():
     return matchers.header_matcher({"Authorization": "Bearer tok"})
 
 
+def read_back_item(ids: list[str]) -> dict:
+    """How a group's membership is read back, as Microsoft documents it (GRAPH.md §12): its members
+    filtered by id, an advanced query, as an item of a $batch."""
+    listed = ",".join(f"'{m}'" for m in ids)
+    query = urlencode({"$filter": f"id in ({listed})", "$select": "id", "$count": "true"})
+    return {"id": "0", "method": "GET", "url": f"/groups/{GROUP}/members?{query}", "headers": {"ConsistencyLevel": "eventual"}}
+
+
+def read_back(graph_api, *present: str, error: Exception | None = None, asked: list[str] | None = None):
+    """The answer to that read-back: the ``present`` ids are members (``asked``: the ids it must ask about)."""
+    if error is not None:
+        return graph_api.post(f"{GRAPH}/$batch", body=error)
+    match = [matchers.json_params_matcher({"requests": [read_back_item(asked)]})] if asked else []
+    return graph_api.post(f"{GRAPH}/$batch", match=match,
+                          json={"responses": [{"id": "0", "status": 200, "body": {"value": [{"id": m} for m in present]}}]})
+
+
 def test_remove_group_member_deletes_the_reference(graph_api, client):
     graph_api.delete(f"{GRAPH}/groups/{GROUP}/members/{USER}/$ref", status=204,
                      headers={"request-id": "rid-1"}, match=[bearer()])
@@ -191,15 +208,15 @@ def test_long_retry_after_is_reported_not_waited(graph_api, client, sleeps):
 def test_unavailable_post_is_not_resent_blindly(graph_api, client, sleeps):
     graph_api.post(f"{GRAPH}/groups/{GROUP}/members/$ref", status=503,
                    json=graph_error("UnknownError", ""), headers={"Retry-After": "1"})
-    graph_api.get(f"{GRAPH}/groups/{GROUP}/members/{USER}", status=404, json=NOT_FOUND)
+    read_back(graph_api)
     result = client.add_member(Container(Kind.GROUPS, GROUP), USER)
     assert result.outcome is Outcome.BUSY and sleeps == []
-    assert [c.request.method for c in graph_api.calls] == ["POST", "GET"]
+    assert [c.request.method for c in graph_api.calls] == ["POST", "POST"]  # the add, then the read-back
 
 
 def test_timed_out_removal_is_read_back_and_found_done(graph_api, client):
     graph_api.delete(f"{GRAPH}/groups/{GROUP}/members/{USER}/$ref", body=requests.Timeout("slow"))
-    graph_api.get(f"{GRAPH}/groups/{GROUP}/members/{USER}", status=404, json=NOT_FOUND)
+    read_back(graph_api)
     result = client.remove_member(Container(Kind.GROUPS, GROUP), USER)
     assert result.outcome is Outcome.AS_ASKED
 
@@ -208,14 +225,14 @@ def test_timed_out_removal_still_a_member_is_unknown_with_the_timeout(graph_api,
     """Graph may still be working on a call we stopped waiting for: "still a member" is not "not removed"
     (the journal settles it later; found by a sandbox answer slower than the client's timeout)."""
     graph_api.delete(f"{GRAPH}/groups/{GROUP}/members/{USER}/$ref", body=requests.Timeout("slow"))
-    graph_api.get(f"{GRAPH}/groups/{GROUP}/members/{USER}", json={"id": USER})
+    read_back(graph_api, USER)
     result = client.remove_member(Container(Kind.GROUPS, GROUP), USER)
     assert result.outcome is Outcome.UNKNOWN and result.error.status == 0 and result.error.code == "Timeout"
 
 
 def test_timed_out_add_not_yet_a_member_is_unknown_not_busy(graph_api, client):
     graph_api.post(f"{GRAPH}/groups/{GROUP}/members/$ref", body=requests.ReadTimeout("slow"))
-    graph_api.get(f"{GRAPH}/groups/{GROUP}/members/{USER}", status=404, json=NOT_FOUND)
+    read_back(graph_api)
     assert client.add_member(Container(Kind.GROUPS, GROUP), USER).outcome is Outcome.UNKNOWN
 
 
@@ -285,24 +302,24 @@ def test_stats_count_round_trips(graph_api, client):
 
 def test_add_that_timed_out_is_re_read_not_resent_and_found_done(graph_api, client):
     graph_api.post(f"{GRAPH}/groups/{GROUP}/members/$ref", body=requests.Timeout("slow"))
-    graph_api.get(f"{GRAPH}/groups/{GROUP}/members/{USER}", json={"id": USER},
-                  match=[matchers.query_param_matcher({"$select": "id"})])
+    read_back(graph_api, USER)
     result = client.add_member(Container(Kind.GROUPS, GROUP), USER)
     assert result.outcome is Outcome.AS_ASKED
-    assert [c.request.method for c in graph_api.calls] == ["POST", "GET"]
+    assert [c.request.method for c in graph_api.calls] == ["POST", "POST"]  # the add, then the read-back
+    assert json.loads(graph_api.calls[1].request.body)["requests"] == [read_back_item([USER])]
 
 
 def test_add_that_got_503_and_did_not_land_is_busy_not_done(graph_api, client):
     graph_api.post(f"{GRAPH}/groups/{GROUP}/members/$ref", status=503, json=graph_error("UnknownError", ""),
                    headers={"Retry-After": "3"})
-    graph_api.get(f"{GRAPH}/groups/{GROUP}/members/{USER}", status=404, json=NOT_FOUND)
+    read_back(graph_api)
     result = client.add_member(Container(Kind.GROUPS, GROUP), USER)
     assert result.outcome is Outcome.BUSY and result.error.retry_after == 3
 
 
 def test_add_whose_outcome_cannot_be_read_back_is_not_shown_done(graph_api, client):
     graph_api.post(f"{GRAPH}/groups/{GROUP}/members/$ref", body=requests.ConnectionError("reset"))
-    graph_api.get(f"{GRAPH}/groups/{GROUP}/members/{USER}", body=requests.ConnectionError("reset"))
+    read_back(graph_api, error=requests.ConnectionError("reset"))
     result = client.add_member(Container(Kind.GROUPS, GROUP), USER)
     assert result.outcome is Outcome.UNKNOWN and result.error.code == "ConnectionError"
 
@@ -395,11 +412,7 @@ def test_a_bulk_remove_whose_batch_answer_is_lost_is_read_back_in_one_batch_not_
                    match=[matchers.json_params_matcher({"requests": [
                        {"id": "1", "method": "DELETE", "url": f"/groups/{GROUP}/members/{USER}/$ref"},
                        {"id": "2", "method": "DELETE", "url": f"/groups/{GROUP}/members/{USER2}/$ref"}]})])
-    graph_api.post(f"{GRAPH}/$batch", json={"responses": [
-        {"id": "0", "status": 404, "body": NOT_FOUND}, {"id": "1", "status": 200, "body": {"id": USER2}}]},
-        match=[matchers.json_params_matcher({"requests": [
-            {"id": "0", "method": "GET", "url": f"/groups/{GROUP}/members/{USER}?$select=id"},
-            {"id": "1", "method": "GET", "url": f"/groups/{GROUP}/members/{USER2}?$select=id"}]})])
+    read_back(graph_api, USER2, asked=[USER, USER2])
     removed, kept = client.remove_members(Container(Kind.GROUPS, GROUP), [USER, USER2])
     assert removed.outcome is Outcome.AS_ASKED
     assert kept.outcome is Outcome.BUSY and kept.error.status == 0  # still a member: not done, and said so
@@ -408,8 +421,7 @@ def test_a_bulk_remove_whose_batch_answer_is_lost_is_read_back_in_one_batch_not_
 
 def test_a_group_multi_add_whose_patch_answer_is_lost_is_read_back_not_reported_busy(graph_api, client):
     graph_api.patch(f"{GRAPH}/groups/{GROUP}", body=requests.ConnectionError("reset"))
-    graph_api.post(f"{GRAPH}/$batch", json={"responses": [
-        {"id": "0", "status": 200, "body": {"id": USER}}, {"id": "1", "status": 200, "body": {"id": USER2}}]})
+    read_back(graph_api, USER, USER2, asked=[USER, USER2])
     results = client.add_members(Container(Kind.GROUPS, GROUP), [USER, USER2])
     assert [r.outcome for r in results] == [Outcome.AS_ASKED, Outcome.AS_ASKED]
     assert [c.request.method for c in graph_api.calls] == ["PATCH", "POST"]
@@ -459,7 +471,7 @@ def test_a_batch_of_adds_answered_500_is_read_back_for_the_items_that_ran(graph_
 @pytest.mark.parametrize("status", [500, 502])
 def test_a_single_add_or_remove_answered_with_a_server_error_is_read_back(graph_api, client, status):
     graph_api.post(f"{GRAPH}/groups/{GROUP}/members/$ref", status=status, json=graph_error("InternalServerError", ""))
-    graph_api.get(f"{GRAPH}/groups/{GROUP}/members/{USER}", json={"id": USER})
+    read_back(graph_api, USER)
     graph_api.delete(f"{GRAPH}/units/{UNIT}/members/{USER}/$ref".replace("/units/", "/directory/administrativeUnits/"),
                      status=status, json=graph_error("InternalServerError", ""))
     graph_api.get(f"{GRAPH}/directory/administrativeUnits/{UNIT}/members/{USER}", status=404, json=NOT_FOUND)
@@ -578,9 +590,9 @@ def test_a_read_whose_kept_alive_connection_was_closed_is_sent_again_at_once(gra
 
 def test_a_write_whose_connection_broke_is_never_sent_again(graph_api, client):
     graph_api.delete(f"{GRAPH}/groups/{GROUP}/members/{USER}/$ref", body=requests.ConnectionError("reset"))
-    graph_api.get(f"{GRAPH}/groups/{GROUP}/members/{USER}", status=404, json=NOT_FOUND)
+    read_back(graph_api)
     assert client.remove_member(Container(Kind.GROUPS, GROUP), USER).outcome is Outcome.AS_ASKED
-    assert [c.request.method for c in graph_api.calls] == ["DELETE", "GET"]
+    assert [c.request.method for c in graph_api.calls] == ["DELETE", "POST"]  # the removal, then the read-back
 
 
 def test_a_read_batch_item_answered_200_with_no_json_object_is_an_error_not_an_empty_answer(graph_api, client):
@@ -620,7 +632,7 @@ def test_a_removal_whose_first_send_got_a_504_and_whose_resend_is_throttled_is_r
     url = f"{GRAPH}/groups/{GROUP}/members/{USER}/$ref"
     graph_api.delete(url, status=504, headers={"request-id": "first-send"}, json=graph_error("GatewayTimeout", ""))
     graph_api.delete(url, status=429, headers={"Retry-After": "600"}, json=THROTTLED)
-    graph_api.get(f"{GRAPH}/groups/{GROUP}/members/{USER}", status=404, json=NOT_FOUND)
+    read_back(graph_api)
     result = client.remove_member(Container(Kind.GROUPS, GROUP), USER)
     assert result.outcome is Outcome.AS_ASKED and result.request_id == "first-send"
 
@@ -631,7 +643,7 @@ def test_a_batch_removal_item_resent_after_a_503_then_throttled_is_read_back(gra
         {"id": "2", "status": 204}]})
     graph_api.post(f"{GRAPH}/$batch", json={"responses": [
         {"id": "1", "status": 429, "headers": {"Retry-After": "600"}, "body": THROTTLED}]})
-    graph_api.get(f"{GRAPH}/groups/{GROUP}/members/{USER}", status=404, json=NOT_FOUND)
+    read_back(graph_api)
     results = client.remove_members(Container(Kind.GROUPS, GROUP), [USER, USER2])
     assert [r.outcome for r in results] == [Outcome.AS_ASKED, Outcome.DONE]
 
@@ -640,9 +652,8 @@ def test_a_write_not_landed_at_the_first_read_back_is_read_again_within_the_repl
     # Graph applied the add and answered 503; the first replica read does not show it yet.
     client = GraphClient("tok", base_url=GRAPH, timeout=7.5, replication_window=1.0, sleep=sleeps.append)
     graph_api.post(f"{GRAPH}/groups/{GROUP}/members/$ref", status=503, json=graph_error("UnknownError", ""))
-    member = f"{GRAPH}/groups/{GROUP}/members/{USER}"
-    graph_api.get(member, status=404, json=NOT_FOUND)
-    graph_api.get(member, json={"id": USER})
+    read_back(graph_api)
+    read_back(graph_api, USER)
     result = client.add_member(Container(Kind.GROUPS, GROUP), USER)
     assert result.outcome is Outcome.AS_ASKED and len(sleeps) == 1 and sum(sleeps) <= 1.0
 
@@ -650,6 +661,6 @@ def test_a_write_not_landed_at_the_first_read_back_is_read_again_within_the_repl
 def test_a_write_still_not_landed_after_the_replication_window_is_not_done(graph_api, sleeps):
     client = GraphClient("tok", base_url=GRAPH, timeout=7.5, replication_window=1.0, sleep=sleeps.append)
     graph_api.post(f"{GRAPH}/groups/{GROUP}/members/$ref", status=503, json=graph_error("UnknownError", ""))
-    graph_api.get(f"{GRAPH}/groups/{GROUP}/members/{USER}", status=404, json=NOT_FOUND)  # every read: not there
+    read_back(graph_api)  # every read: not there
     result = client.add_member(Container(Kind.GROUPS, GROUP), USER)
     assert result.outcome is Outcome.BUSY and sum(sleeps) == pytest.approx(1.0)
