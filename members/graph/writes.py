@@ -91,8 +91,11 @@ def is_member(transport: Transport, container: Container, member_id: str) -> boo
 
 def _read_until_landed(transport: Transport, container: Container, ids: list[str], want_member: bool
                        ) -> dict[str, bool | None]:
-    """The membership of ``ids``; those read as not landed are read again, a few times within the
-    transport's ``replication_window``, as a replica may not have the write yet."""
+    """The membership of ``ids`` as it stands once the transport's ``replication_window`` has passed.
+
+    A replica may not have the write yet (those read as not landed are read again, a few times within
+    the window), nor an earlier change of the same membership (a read that shows it as asked may be a
+    replica still showing the state before that change: read once more when the window is over)."""
     window = transport.replication_window
     state = read_membership(transport, container, ids)
     waited, step = 0.0, max(window / 4, 0.05)
@@ -103,6 +106,11 @@ def _read_until_landed(transport: Transport, container: Container, ids: list[str
         transport.sleep(min(step, window - waited))
         waited += step
         state.update((m, seen) for m, seen in read_membership(transport, container, not_yet).items() if seen is not None)
+    landed = [m for m in ids if state.get(m) == want_member]
+    if window > 0 and landed:
+        if waited < window:
+            transport.sleep(window - waited)
+        state.update((m, seen) for m, seen in read_membership(transport, container, landed).items() if seen is not None)
     return state
 
 
