@@ -262,7 +262,7 @@ def settle_open(graph: GraphClient, entries: Iterable[AuditEntry]) -> int:
                 settled.append(entry)
         unread = [entry for entry in group if entry.pk not in overtaken and entry.created_at <= replicated]
         if unread:
-            settled += _settle_by_reading(graph, Container.of(kind, container_id), unread, now)
+            settled += _settle_by_reading(graph, Container(kind, container_id), unread, now)
     AuditEntry.objects.bulk_update(settled, ["outcome", "message", "settled_at", "superseded_by"])
     return len(settled)
 

@@ -86,10 +86,6 @@ class Container:
         object.__setattr__(self, "id", ObjectId(self.id))
 
     @classmethod
-    def of(cls, kind: Kind | str, container_id: object) -> "Container":
-        return cls(kind, container_id)
-
-    @classmethod
     def role_template(cls, template_id: object) -> "Container":
         return cls(Kind.ROLES, template_id, by_template=True)
 

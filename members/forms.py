@@ -79,10 +79,9 @@ class EntryIdsForm(forms.Form):
     entry = EntryIdsField()
 
 
-def _one_line(limit: int):
-    def clean(value: str) -> str:
-        return " ".join(value.split())[:limit]
-    return clean
+def _one_line(value: str, field: str) -> str:
+    """``value`` on one line, trimmed to the room the journal's ``field`` has."""
+    return " ".join(value.split())[:AuditEntry._meta.get_field(field).max_length]
 
 
 class NoteForm(forms.Form):
@@ -93,10 +92,10 @@ class NoteForm(forms.Form):
     reason = forms.CharField(required=False, strip=False)
 
     def clean_ticket(self) -> str:
-        return _one_line(AuditEntry._meta.get_field("ticket").max_length)(self.cleaned_data["ticket"])
+        return _one_line(self.cleaned_data["ticket"], "ticket")
 
     def clean_reason(self) -> str:
-        return _one_line(AuditEntry._meta.get_field("reason").max_length)(self.cleaned_data["reason"])
+        return _one_line(self.cleaned_data["reason"], "reason")
 
 
 class PasteForm(forms.Form):

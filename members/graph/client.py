@@ -101,13 +101,13 @@ class GraphClient:
         if members:
             if isinstance(answers["members"], GraphError):
                 read = replace(read, members_error=answers["members"])
-            elif container.kind is Kind.ROLES:
-                read = replace(read, members=roles.page_of(answers["members"]))
+            elif container.kind is Kind.ROLES:  # counted here: all of a role's members are in the one read
+                page = roles.page_of(answers["members"])
+                read = replace(read, members=page, member_count=page.count)
             else:
                 read = replace(read, members=odata.page_of(answers["members"], DirectoryItem.from_graph))
-            count = answers.get("count")
-            read = replace(read, member_count=read.members.count if "count" not in asked and read.members
-                           else odata.count_of(count))
+            if "count" in asked:
+                read = replace(read, member_count=odata.count_of(answers["count"]))
         if "units" in asked and not isinstance(answers["units"], GraphError):
             read = replace(read, group_units=frozenset(item["id"] for item in answers["units"].get("value", [])))
         return read
@@ -134,14 +134,10 @@ class GraphClient:
 
     def count_members(self, container: Container) -> int | None:
         """The member count (``/members/$count`` needs ConsistencyLevel: eventual); None if it can't be read."""
-        if container.kind is Kind.ROLES:
-            try:
-                return roles.all_members(self.transport, container, "id").count
-            except GraphError as error:
-                log.info("member count not read: %s %s", error.status, error.code)
-                return None
-        url = self.transport.url(paths.members_path(container, self.base_url) + "/$count")
         try:
+            if container.kind is Kind.ROLES:  # the number of its members in the one documented read
+                return roles.all_members(self.transport, container, "id").count
+            url = self.transport.url(paths.members_path(container, self.base_url) + "/$count")
             response = self.transport.request("GET", url, headers=EVENTUAL)
         except GraphError as error:
             # The count is a detail of the page: refused, unsupported, busy or lost, the page still shows.
@@ -179,10 +175,10 @@ class GraphClient:
                         top: int = PAGE_SIZE) -> tuple[Page, list[ContainerInfo]]:
         """A page of a group's members with the nested groups' members (``transitiveMembers``), and
         the group's nested groups (to tell through which one each member comes), in one $batch."""
+        cast = _member_type(member_type) if member_type else None
         if next_link:
             page_item = odata.get(paths.relative(next_link, self.base_url), headers=EVENTUAL)
         else:
-            cast = _member_type(member_type) if member_type else None
             typed = paths.transitive_members_path(container, self.base_url, cast)
             fields = odata.TYPE_FIELDS[cast] if cast else MEMBER_FIELDS
             page_item = odata.get(typed, {"$select": fields, "$top": str(top), "$count": "true"}, EVENTUAL)
@@ -194,7 +190,7 @@ class GraphClient:
         groups = answers["groups"]
         nested = [] if isinstance(groups, GraphError) else [ContainerInfo.from_graph(Kind.GROUPS, g)
                                                              for g in groups.get("value", [])]
-        return odata.page_of(answers["page"], _of_type(_member_type(member_type)) if member_type else DirectoryItem.from_graph), nested
+        return odata.page_of(answers["page"], _of_type(cast) if cast else DirectoryItem.from_graph), nested
 
     # --- people, and the signed-in user ----------------------------------------------------
 

@@ -198,7 +198,6 @@ class Transport:
         answers = self.batch(items, reads_only=True, resend=resend_reads, first_id=0)
         return {name: answer.read() for name, answer in answers.items()}
 
-
     def batch(self, items: dict[str, dict], *, reads_only: bool = False,
               resend: Callable[[GraphError], bool] | None = None, first_id: int = 1) -> dict[str, BatchAnswer]:
         """``items`` (by name) in $batch of ``BATCH_LIMIT``; each name's answer.
@@ -249,6 +248,9 @@ class Transport:
             listed = []
         by_id = {str(item.get("id")): item for item in listed if isinstance(item, dict)}
         batch_request_id = response.headers.get("request-id", "")
-        return {name: BatchAnswer(int(by_id.get(number, {}).get("status") or 0), by_id.get(number, {}).get("headers") or {},
-                                  by_id.get(number, {}).get("body"), batch_request_id)
-                for number, name in numbered.items()}
+        answers = {}
+        for number, name in numbered.items():
+            item = by_id.get(number, {})
+            answers[name] = BatchAnswer(int(item.get("status") or 0), item.get("headers") or {}, item.get("body"),
+                                        batch_request_id)
+        return answers

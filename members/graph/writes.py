@@ -227,21 +227,12 @@ def _batch_change(transport: Transport, container: Container, ids: list[ObjectId
         return [result_of_error(m, error) for m in ids]
     results: dict[str, Result] = {}
     uncertain: dict[str, GraphError] = {}
-    lost: dict[str, GraphError] = {}
     for member_id in ids:
-        answer = answers[member_id]
-        outcome = _item_result(member_id, answer, add=add, resend=resend)
+        outcome = _item_result(member_id, answers[member_id], add=add, resend=resend)
         if isinstance(outcome, Result):
             results[member_id] = outcome
-        elif answer.lost is not None and answer.lost is outcome:
-            lost[member_id] = outcome
         else:
             uncertain[member_id] = outcome
-    for error in {id(e): e for e in lost.values()}.values():  # a resent $batch that got no clear answer
-        hit = [m for m, e in lost.items() if e is error]
-        read = _read_back(transport, container, hit, error, want_member=add) if error.is_uncertain \
-            else [result_of_error(m, error) for m in hit]
-        results.update((r.member_id, r) for r in read)
     if uncertain:
         read = _read_back(transport, container, list(uncertain), None, want_member=add, errors=uncertain)
         results.update((r.member_id, r) for r in read)
@@ -253,8 +244,8 @@ def _item_result(member_id: ObjectId, answer: BatchAnswer, *, add: bool, resend)
     if answer.ok:
         return Result(member_id, Outcome.DONE, request_id=answer.request_id)
     error = answer.error()
-    if answer.lost is not None:
-        return error
+    if answer.lost is not None:  # the resent $batch carrying it got no usable answer: read back if unclear
+        return error if error.is_uncertain else result_of_error(member_id, error)
     if resend(error):  # still throttled when the retries ran out
         return answer.earlier if answer.earlier is not None else result_of_error(member_id, error)
     if error.is_uncertain:

@@ -68,7 +68,7 @@ def member_undo(request: HttpRequest, kind, container_id: str) -> HttpResponse:
 def entry_revert(request: HttpRequest, entry_id: int) -> HttpResponse:
     """Revert one journal entry the viewer may read, unless its membership has moved on since."""
     entry = get_object_or_404(AuditEntry.objects.visible_to(request.user), pk=entry_id)
-    container = Container.of(entry.container_kind, entry.container_id)
+    container = Container(entry.container_kind, entry.container_id)
     _, [reverted] = _revert(request, container, [entry])
     if not request.htmx:
         _as_messages(request, [reverted])

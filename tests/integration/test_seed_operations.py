@@ -74,7 +74,7 @@ def test_removing_a_unit_member_deletes_its_reference(graph_as, tenant):
     member = a_user_member(unit.id)
     graph, sent = graph_as("pra@contoso.example")
 
-    result = graph.remove_member(Container.of(Kind.UNITS, unit.id), member)
+    result = graph.remove_member(Container(Kind.UNITS, unit.id), member)
 
     assert (result.outcome, result.error) == (Outcome.DONE, None)
     assert member not in members_of(unit.id)
@@ -91,7 +91,7 @@ def test_adding_a_unit_member_posts_an_odata_id_reference(graph_as, tenant):
     assert newcomer.id not in members_of(unit.id)
     graph, sent = graph_as("pra@contoso.example")
 
-    result = graph.add_member(Container.of(Kind.UNITS, unit.id), newcomer.id)
+    result = graph.add_member(Container(Kind.UNITS, unit.id), newcomer.id)
 
     assert (result.outcome, result.error) == (Outcome.DONE, None)
     assert newcomer.id in members_of(unit.id)
@@ -108,7 +108,7 @@ def test_adding_a_member_a_unit_already_has_is_an_outcome_not_an_error(graph_as,
     unit, member = tenant["plain_unit"], tenant["group_outside_unit"]
     graph, _ = graph_as("pra@contoso.example")
 
-    result = graph.add_member(Container.of(Kind.UNITS, unit.id), member.id)
+    result = graph.add_member(Container(Kind.UNITS, unit.id), member.id)
 
     assert result.outcome is Outcome.ALREADY
     assert (result.error.status, result.error.code) == (400, "Request_BadRequest")
@@ -123,7 +123,7 @@ def test_a_groups_administrator_cannot_remove_a_unit_member(graph_as, tenant):
     member = a_user_member(unit.id)
     graph, _ = graph_as("helpdesk@contoso.example")
 
-    result = graph.remove_member(Container.of(Kind.UNITS, unit.id), member)
+    result = graph.remove_member(Container(Kind.UNITS, unit.id), member)
 
     assert result.outcome is Outcome.REFUSED
     assert (result.error.status, result.error.code) == (403, "Authorization_RequestDenied")
@@ -137,7 +137,7 @@ def test_removing_a_group_member_deletes_its_reference(graph_as, tenant):
     member = a_user_member(group.id)
     graph, _ = graph_as("helpdesk@contoso.example")
 
-    result = graph.remove_member(Container.of(Kind.GROUPS, group.id), member)
+    result = graph.remove_member(Container(Kind.GROUPS, group.id), member)
 
     assert (result.outcome, result.error) == (Outcome.DONE, None)
     assert member not in members_of(group.id)
@@ -151,7 +151,7 @@ def test_removing_a_role_member_by_the_roles_id(graph_as, tenant):
     role, member = tenant["roles"][authz.HELPDESK_ADMINISTRATOR], tenant["role_member"].id
     graph, _ = graph_as("pra@contoso.example")
 
-    result = graph.remove_member(Container.of(Kind.ROLES, role.id), member)
+    result = graph.remove_member(Container(Kind.ROLES, role.id), member)
 
     assert (result.outcome, result.error) == (Outcome.DONE, None)
     assert member not in members_of(role.id)

@@ -57,7 +57,7 @@ def test_no_request_is_sent_for_a_hostile_member_id(bad, kind):
 @pytest.mark.parametrize("bad", HOSTILE_IDS)
 def test_no_container_can_be_made_from_a_hostile_id(bad):
     with pytest.raises(InvalidId):
-        Container.of("groups", bad)
+        Container("groups", bad)
     with pytest.raises(InvalidId):
         Container.role_template(bad)
 
