@@ -83,9 +83,8 @@ class GraphClient:
         if members and container.kind is Kind.ROLES:
             asked["members"] = roles.members_url(container, self.base_url)
         elif members:
-            asked["members"] = odata.with_query(members_path, {"$select": MEMBER_FIELDS, "$top": str(top)})
-            asked["count"] = odata.with_query(members_path, odata.counted(), encoded=False)
-            headers["count"] = EVENTUAL
+            asked["members"] = odata.with_query(members_path, odata.by_name({"$select": MEMBER_FIELDS, "$top": str(top)}))
+            headers["members"] = EVENTUAL
         if units and container.kind is Kind.GROUPS and not container.by_template:
             asked["units"] = odata.with_query(paths.units_holding_path(container, self.base_url),
                                               odata.advanced({"$select": "id"}), encoded=False)
@@ -104,10 +103,9 @@ class GraphClient:
             elif container.kind is Kind.ROLES:  # counted here: all of a role's members are in the one read
                 page = roles.page_of(answers["members"])
                 read = replace(read, members=page, member_count=page.count)
-            else:
-                read = replace(read, members=odata.page_of(answers["members"], DirectoryItem.from_graph))
-            if "count" in asked:
-                read = replace(read, member_count=odata.count_of(answers["count"]))
+            else:  # the page carries the count (it is an advanced query)
+                page = odata.page_of(answers["members"], DirectoryItem.from_graph)
+                read = replace(read, members=page, member_count=odata.count_of(answers["members"]))
         if "units" in asked and not isinstance(answers["units"], GraphError):
             read = replace(read, group_units=frozenset(item["id"] for item in answers["units"].get("value", [])))
         return read
@@ -117,13 +115,10 @@ class GraphClient:
         if container.kind is Kind.ROLES:
             page = roles.all_members(self.transport, container)
             return roles.searched(page, search) if search else page
-        params = {"$select": MEMBER_FIELDS, "$top": str(top)}
-        headers = {}
+        params = odata.by_name({"$select": MEMBER_FIELDS, "$top": str(top)})
         if search:
-            params.update({"$search": odata.search_clause(search, ["displayName", "userPrincipalName", "mail"]),
-                           "$count": "true"})
-            headers.update(EVENTUAL)
-        return self._page(paths.members_path(container, self.base_url), params, headers)
+            params["$search"] = odata.search_clause(search, ["displayName", "userPrincipalName", "mail"])
+        return self._page(paths.members_path(container, self.base_url), params, EVENTUAL)
 
     def next_page(self, next_link: str, parse: Callable[[dict], object], *, eventual: bool = False) -> Page:
         return self.transport.next_page(next_link, parse, eventual=eventual)
@@ -154,7 +149,8 @@ class GraphClient:
         if container.kind is Kind.ROLES:
             yield roles.all_members(self.transport, container, odata.EXPORT_FIELDS)
             return
-        page = self._page(paths.members_path(container, self.base_url), {"$select": odata.EXPORT_FIELDS, "$top": str(top)}, {})
+        page = self._page(paths.members_path(container, self.base_url),
+                          odata.by_name({"$select": odata.EXPORT_FIELDS, "$top": str(top)}), EVENTUAL)
         yield page
         while page.next_link:
             page = self.next_page(page.next_link, DirectoryItem.from_graph)
@@ -167,8 +163,8 @@ class GraphClient:
         if container.kind is Kind.ROLES:
             return roles.of_type(roles.all_members(self.transport, container), member_type)
         path = paths.members_of_type_path(container, member_type, self.base_url)
-        body = self.transport.get_json(path, params=odata.advanced({"$select": odata.TYPE_FIELDS[member_type],
-                                                                     "$top": str(top)}), headers=EVENTUAL)
+        body = self.transport.get_json(path, params=odata.by_name({"$select": odata.TYPE_FIELDS[member_type],
+                                                                    "$top": str(top)}), headers=EVENTUAL)
         return odata.page_of(body, _of_type(member_type))
 
     def transitive_page(self, container: Container, *, member_type: str = "", next_link: str | None = None,
@@ -181,9 +177,9 @@ class GraphClient:
         else:
             typed = paths.transitive_members_path(container, self.base_url, cast)
             fields = odata.TYPE_FIELDS[cast] if cast else MEMBER_FIELDS
-            page_item = odata.get(typed, {"$select": fields, "$top": str(top), "$count": "true"}, EVENTUAL)
+            page_item = odata.get(typed, odata.by_name({"$select": fields, "$top": str(top)}), EVENTUAL)
         groups_item = odata.get(paths.transitive_members_path(container, self.base_url, MemberType.GROUP),
-                                {"$select": "id,displayName", "$top": str(odata.LARGEST_PAGE), "$count": "true"}, EVENTUAL)
+                                odata.by_name({"$select": "id,displayName", "$top": str(odata.LARGEST_PAGE)}), EVENTUAL)
         answers = self.batch_requests({"page": page_item, "groups": groups_item})
         if isinstance(answers["page"], GraphError):
             raise answers["page"]
@@ -200,8 +196,8 @@ class GraphClient:
         asked = {}
         for member_type in types:
             fields, select = PICKER_QUERIES[member_type]
-            asked[member_type] = odata.with_query(paths.TYPE_COLLECTIONS[member_type], {
-                "$search": odata.search_clause(text, fields), "$select": select, "$top": str(top), "$count": "true"})
+            asked[member_type] = odata.with_query(paths.TYPE_COLLECTIONS[member_type], odata.by_name({
+                "$search": odata.search_clause(text, fields), "$select": select, "$top": str(top)}))
         # One $batch for all the types (each item carries ConsistencyLevel: eventual for $search).
         answers = self.batch_get(asked, headers=EVENTUAL)
         found: list[DirectoryItem] = []
@@ -216,7 +212,7 @@ class GraphClient:
 
     def my_owned_groups(self) -> list[ContainerInfo]:
         """The groups the signed-in user owns (owners change members without an admin role)."""
-        body = self.transport.get_json(paths.OWNED_GROUPS, params=odata.advanced({"$select": odata.GROUP_FIELDS}),
+        body = self.transport.get_json(paths.OWNED_GROUPS, params=odata.by_name({"$select": odata.GROUP_FIELDS}),
                                        headers=EVENTUAL)
         return [ContainerInfo.from_graph(Kind.GROUPS, item) for item in body.get("value", [])]
 
@@ -269,7 +265,7 @@ class GraphClient:
                                                         {"$select": odata.UNIT_FIELDS}, encoded=False)
             asked[f"groups-{unit.id}"] = odata.with_query(
                 paths.members_of_type_path(unit, MemberType.GROUP, self.base_url),
-                odata.advanced({"$select": odata.GROUP_FIELDS, "$top": str(PAGE_SIZE)}), encoded=False)
+                odata.by_name({"$select": odata.GROUP_FIELDS, "$top": str(PAGE_SIZE)}), encoded=False)
         answers = self.batch_get(asked, headers_for={name: EVENTUAL for name in asked if name.startswith("groups-")})
         found = []
         for unit_id in unit_ids:

@@ -46,12 +46,9 @@ def _list_request(base_url: str, kind: Kind, search: str, top: int) -> tuple[str
     if kind is Kind.ROLES:
         # /directoryRoles supports neither $top nor $search: a tenant has few activated roles.
         return paths.collection_path(kind, base_url), params, {}
-    params["$top"] = str(top)
-    params["$count"] = "true"
+    params = odata.by_name({**params, "$top": str(top)})
     if search:
         params["$search"] = odata.search_clause(search, ["displayName", "description"])
-    else:
-        params["$orderby"] = "displayName"
     return paths.collection_path(kind, base_url), params, dict(EVENTUAL)
 
 
@@ -81,8 +78,7 @@ def _count_of(kind: Kind, answer: dict | GraphError) -> int | None:
 
 
 def _searched_roles(page: Page, search: str) -> Page:
-    """Directory roles filtered by name here (/directoryRoles supports no $search)."""
-    if not search:
-        return page
+    """Directory roles by name, filtered by name here (/directoryRoles supports neither $search nor $orderby)."""
     needle = search.lower()
-    return Page([c for c in page.items if needle in c.display_name.lower()], None, None)
+    roles_ = sorted((c for c in page.items if needle in c.display_name.lower()), key=lambda c: (c.display_name.lower(), c.id))
+    return Page(roles_, None, None) if search else Page(roles_, page.next_link, page.count)

@@ -130,8 +130,8 @@ def person_memberships(transport: Transport, person_id: str) -> tuple[DirectoryI
     """
     asked = {"object": odata.get(paths.directory_object_path(person_id), {"$select": MEMBER_FIELDS})}
     for member_type in paths.TYPE_COLLECTIONS:
-        asked[member_type.value] = odata.get(paths.member_of_path(member_type, person_id),
-                                             {"$select": odata.MEMBERSHIP_FIELDS, "$top": str(odata.LARGEST_PAGE)})
+        asked[member_type.value] = odata.get(paths.member_of_path(member_type, person_id), odata.by_name(
+            {"$select": odata.MEMBERSHIP_FIELDS, "$top": str(odata.LARGEST_PAGE)}), EVENTUAL)
     answers = transport.batch_requests(asked)
     found = answers["object"]
     if isinstance(found, GraphError):

@@ -67,6 +67,13 @@ def advanced(params: dict | None = None) -> dict:
     return {**(params or {}), "$count": "true"}
 
 
+def by_name(params: dict | None = None) -> dict:
+    """A directory list in name order, asked as Microsoft documents it: Graph's order is unspecified
+    otherwise, and ``$orderby`` on a member or memberOf list is an advanced query (``$count=true``
+    with ``ConsistencyLevel: eventual``, ``EVENTUAL``), GRAPH.md §12. The page then carries its count."""
+    return {**(params or {}), "$orderby": "displayName", "$count": "true"}
+
+
 def counted(top: int = 1) -> dict:
     """A collection's @odata.count on a page of ``top`` ids (needs ConsistencyLevel: eventual)."""
     return {"$count": "true", "$top": str(top), "$select": "id"}

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import requests
 from django.views.decorators.debug import sensitive_variables
@@ -175,8 +175,10 @@ class Transport:
                 "request_id": request_id, "client_request_id": headers.get("client-request-id", "")}})
 
     def next_page(self, next_link: str, parse: Callable[[dict], object], *, eventual: bool = False) -> Page:
-        """The page a nextLink points to, followed verbatim (it must be on our Graph origin)."""
+        """The page a nextLink points to, followed verbatim (it must be on our Graph origin); with
+        ``ConsistencyLevel: eventual`` when its first page was an advanced query, as it says itself."""
         paths.relative(next_link, self.base_url)
+        eventual = eventual or "$count=true" in unquote(next_link)
         response = self.request("GET", next_link, headers=EVENTUAL if eventual else {})
         return page_of(json_object(response), parse)
 

@@ -126,15 +126,21 @@ def unit_target(unit: DirectoryObject) -> authz.UnitTarget:
 
 # ---------------------------------------------------------------- paging
 
-ORDER = ("display_name", "id")
+BY_NAME = ("display_name", "id")
+BY_ID = ("id",)
 
 
-def after(queryset: QuerySet, position: tuple[str, str] | None) -> QuerySet:
-    """Keyset paging: the rows after (display_name, id); stable while the set changes."""
-    if position is None:
-        return queryset
-    name, object_id = position
-    return queryset.filter(Q(display_name__gt=name) | Q(display_name=name, id__gt=object_id))
+def in_order(queryset: QuerySet, query: odata.Query) -> QuerySet:
+    """The rows after the page token's, in the list's order: by name when ``$orderby=displayName``
+    was asked, else by id (Graph's order is unspecified; odata.parse_orderby). Keyset paging: stable
+    while the set changes."""
+    rows = queryset.order_by(*(BY_NAME if query.by_name else BY_ID))
+    if query.after is None:
+        return rows
+    name, object_id = query.after
+    if not query.by_name:
+        return rows.filter(id__gt=object_id)
+    return rows.filter(Q(display_name__gt=name) | Q(display_name=name, id__gt=object_id))
 
 
 def narrowed(queryset: QuerySet, predicate, prefix: str = "") -> QuerySet:
@@ -145,7 +151,7 @@ def narrowed(queryset: QuerySet, predicate, prefix: str = "") -> QuerySet:
 
 def select_page(queryset: QuerySet, query: odata.Query) -> tuple[list[DirectoryObject], bool]:
     """The next ``$top`` matching rows and whether more follow."""
-    rows = narrowed(after(queryset.order_by(*ORDER), query.after), query.predicate)
+    rows = narrowed(in_order(queryset, query), query.predicate)
     if query.predicate is None:
         found = list(rows[: query.top + 1])
     else:
@@ -165,12 +171,16 @@ def count_matching(queryset: QuerySet, predicate) -> int:
 
 
 def select_member_page(links: QuerySet, query: odata.Query) -> tuple[list[DirectoryObject], bool]:
-    """A page of members, read in name order from the links' index (``Link.member_name``): it
-    reads about ``$top`` rows whatever the container's size (a search still scans its members)."""
-    rows = narrowed(links.order_by("member_name", "member_id"), query.predicate, "member__")
-    if query.after is not None:
+    """A page of members, read in the list's order from the links' indexes (by name through
+    ``Link.member_name``, by id through the unique link): about ``$top`` rows whatever the
+    container's size (a search still scans its members)."""
+    rows = narrowed(links.order_by(*(("member_name", "member_id") if query.by_name else ("member_id",))),
+                    query.predicate, "member__")
+    if query.after is not None and query.by_name:
         name, object_id = query.after
         rows = rows.filter(Q(member_name__gt=name) | Q(member_name=name, member_id__gt=object_id))
+    elif query.after is not None:
+        rows = rows.filter(member_id__gt=query.after[1])
     if query.predicate is None:
         found = [link.member for link in rows[: query.top + 1]]
     else:

@@ -1,5 +1,7 @@
 """Paging, $select, $search, $filter, $count and casts as GRAPH.md §1 and §3 describe them."""
 
+import pytest
+
 from sandbox.models import DirectoryObject, Link
 from sandbox import authz
 from tests.sandbox.conftest import group_path, unit_path, role_path
@@ -113,7 +115,7 @@ def test_it_searches_and_counts_unit_members_with_advanced_queries(graph_as, kno
 
 def test_it_filters_groups_with_startswith_and_eq(graph_as, known):
     graph = graph_as("helpdesk")
-    names = [item["displayName"] for item in graph.get("groups?$filter=startswith(displayName,'seattle')").json()["value"]]
+    names = sorted(item["displayName"] for item in graph.get("groups?$filter=startswith(displayName,'seattle')").json()["value"])
     assert names == ["Seattle Engineering", "Seattle Helpdesk", "Seattle Printers"]
     unified = graph.get("groups?$filter=groupTypes/any(c:c eq 'Unified') and displayName eq 'Contoso Marketing'").json()
     assert [item["id"] for item in unified["value"]] == [known["m365_group"].id]
@@ -209,3 +211,47 @@ def test_one_member_is_read_through_the_navigation_of_a_unit_only(graph_as, know
     member = Link.objects.filter(container_id=group.id, relation="members").values_list("member_id", flat=True)[0]
     refused = graph_as("helpdesk").get(f"{group_path(known, 'helpdesk_group')}/members/{member}?$select=id")
     assert (refused.status_code, refused.json()["error"]["code"]) == (400, "Request_UnsupportedQuery")
+
+
+def _all_pages(graph, url: str, headers: dict) -> list[tuple[str, str]]:
+    seen = []
+    while url:
+        body = graph.get(url, headers=headers).json()
+        seen += [(item["id"], item["displayName"]) for item in body["value"]]
+        url = body.get("@odata.nextLink", "").split("/v1.0/", 1)[-1]
+    return seen
+
+
+def test_members_are_in_no_name_order_unless_it_is_asked_for_with_advanced_query_parameters(graph_as, known):
+    """Graph's order of members is unspecified (GRAPH.md §12): unsorted, the sandbox answers in id
+    order; ``$orderby=displayName`` on a member list is an advanced query, then pages follow names."""
+    graph = graph_as("helpdesk")
+    path = f"{group_path(known, 'big_group')}/members?$select=id,displayName&$top=40"
+    unsorted = _all_pages(graph, path, {})
+    assert [i for i, _ in unsorted] == sorted(i for i, _ in unsorted)
+    assert [n for _, n in unsorted] != sorted(n for _, n in unsorted)
+    sorted_ = _all_pages(graph, f"{path}&$orderby=displayName&$count=true", EVENTUAL)
+    assert sorted_ == sorted(unsorted, key=lambda item: (item[1], item[0]))
+    refused = graph.get(f"{path}&$orderby=displayName")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "Request_UnsupportedQuery"
+    assert refused.json()["error"]["message"] == "Sorting not supported for current query."
+
+
+@pytest.mark.parametrize(("url", "headers", "status"), [
+    ("groups?$orderby=displayName&$top=5", {}, 200),  # users' and groups' displayName sort by default
+    ("users?$orderby=displayName&$top=5", {}, 200),
+    ("directory/administrativeUnits?$orderby=displayName", {}, 400),  # other types: advanced only
+    ("directory/administrativeUnits?$orderby=displayName&$count=true", EVENTUAL, 200),
+    ("groups?$orderby=displayName&$filter=startswith(displayName,'a')", {}, 400),  # $filter with $orderby
+    ("groups?$orderby=displayName&$filter=startswith(displayName,'a')&$count=true", EVENTUAL, 200),
+    ("groups?$orderby=displayName desc&$count=true", EVENTUAL, 400),  # not emulated: refused, never unsorted
+    ("groups?$orderby=mail&$count=true", EVENTUAL, 400),
+    ('groups?$search="displayName:a"&$orderby=displayName&$count=true', EVENTUAL, 200),
+])
+def test_orderby_is_answered_only_where_microsoft_documents_it(graph_as, url, headers, status):
+    answer = graph_as("helpdesk").get(url, headers=headers)
+    assert answer.status_code == status, answer.text
+    if status == 200:
+        names = [item["displayName"] for item in answer.json()["value"]]
+        assert names == sorted(names)

@@ -249,9 +249,11 @@ def test_every_call_sets_the_timeout(client, monkeypatch):
     assert seen["timeout"] == 7.5
 
 
-def test_list_members_selects_fields_and_parses_mixed_types(graph_api, client):
+def test_list_members_selects_fields_asks_for_name_order_and_parses_mixed_types(graph_api, client):
+    """Graph's order of members is unspecified: name order is asked, an advanced query (GRAPH.md §12)."""
     graph_api.get(f"{GRAPH}/groups/{GROUP}/members", match=[matchers.query_param_matcher(
-        {"$select": "id,displayName,userPrincipalName,mail,jobTitle,operatingSystem,appId,groupTypes,securityEnabled,mailEnabled", "$top": "50"})],
+        {"$select": "id,displayName,userPrincipalName,mail,jobTitle,operatingSystem,appId,groupTypes,securityEnabled,mailEnabled", "$top": "50",
+         "$orderby": "displayName", "$count": "true"}), matchers.header_matcher({"ConsistencyLevel": "eventual"})],
         json={"@odata.nextLink": f"{GRAPH}/groups/{GROUP}/members?$skiptoken=abc", "value": [
             {"@odata.type": "#microsoft.graph.user", "id": USER, "displayName": "Adele Vance", "userPrincipalName": "AdeleV@contoso.com"},
             {"@odata.type": "#microsoft.graph.device", "id": USER2, "displayName": "Test Windows device", "operatingSystem": "Windows"},
@@ -279,7 +281,8 @@ def test_picker_searches_every_type_in_one_batch_with_eventual_consistency(graph
     def expected(path, fields, select):
         search = " OR ".join(f'"{f}:ade"' for f in fields)
         return {"method": "GET", "headers": {"ConsistencyLevel": "eventual"},
-                "url": f"{path}?" + urlencode({"$search": search, "$select": select, "$top": "10", "$count": "true"})}
+                "url": f"{path}?" + urlencode({"$search": search, "$select": select, "$top": "10",
+                                               "$orderby": "displayName", "$count": "true"})}
 
     body = {"requests": [
         {"id": "0", **expected("/users", ["displayName", "userPrincipalName", "mail"], "id,displayName,userPrincipalName,mail,jobTitle")},
@@ -500,10 +503,9 @@ def test_a_container_page_reads_facts_members_count_units_and_access_in_one_batc
         url = item["url"]
         if url.startswith(f"/groups/{GROUP}?"):
             return 200, {"id": GROUP, "displayName": "Helpdesk Tier 1", "groupTypes": []}
-        if url.startswith(f"/groups/{GROUP}/members?$count=true"):
-            return 200, {"@odata.count": 42, "value": [{"id": USER}]}
         if url.startswith(f"/groups/{GROUP}/members?"):
-            return 200, {"value": [{"@odata.type": "#microsoft.graph.user", "id": USER, "displayName": "Adele Vance"}],
+            return 200, {"@odata.count": 42,
+                         "value": [{"@odata.type": "#microsoft.graph.user", "id": USER, "displayName": "Adele Vance"}],
                          "@odata.nextLink": f"{GRAPH}/groups/{GROUP}/members?$skiptoken=x"}
         if url.startswith(f"/groups/{GROUP}/memberOf/microsoft.graph.administrativeUnit"):
             return 200, {"value": [{"id": UNIT}]}
@@ -521,9 +523,10 @@ def test_a_container_page_reads_facts_members_count_units_and_access_in_one_batc
 
     graph_api.add_callback(responses.POST, f"{GRAPH}/$batch", callback=callback)
     read = client.read_container(Container(Kind.GROUPS, GROUP), members=True, units=True, access=True)
-    assert client.stats.calls == 1 and len(sent) == 8
-    count_item = next(item for item in sent if "$count=true" in item["url"])
-    assert count_item["headers"] == {"ConsistencyLevel": "eventual"}
+    assert client.stats.calls == 1 and len(sent) == 7  # the member page carries the count
+    members_item = next(item for item in sent if item["url"].startswith(f"/groups/{GROUP}/members?"))
+    assert "%24orderby=displayName" in members_item["url"] and "%24count=true" in members_item["url"]
+    assert members_item["headers"] == {"ConsistencyLevel": "eventual"}
     assert (read.info.display_name, read.member_count, read.group_units) == ("Helpdesk Tier 1", 42, frozenset({UNIT}))
     assert [m.display_name for m in read.members.items] == ["Adele Vance"] and read.members.next_link
     assert read.access.roles == frozenset({TEMPLATE}) and read.access.scoped == frozenset({(UNIT, TEMPLATE)})
