@@ -1,10 +1,17 @@
-"""Knobs for tests and benchmarks: latency, write throttling, faults, and a request log.
+"""Knobs for tests and benchmarks: latency, throttling, $batch order, faults, and a request log.
 
 All are settings read at call time, so ``override_settings`` works per test:
 
 - ``SANDBOX_LATENCY_MS``: sleep this long in every Graph HTTP call (default 0).
 - ``SANDBOX_WRITE_LIMIT`` writes per ``SANDBOX_WRITE_WINDOW`` seconds, then 429 TooManyRequests
   with ``Retry-After`` and ``x-ms-throttle-*`` headers (GRAPH.md E11); 0 = off (default).
+- ``SANDBOX_READ_LIMIT`` resource units per ``SANDBOX_READ_WINDOW`` seconds (10), then 429 with
+  ``x-ms-throttle-information: ResourceUnitLimitExceeded``; every call and $batch item is metered
+  at what Graph says it costs (``resource_units``: a members list 3, transitiveMembers 5, memberOf
+  2, ...) and answers its cost in ``x-ms-resource-unit``; 0 = off (default).
+- ``SANDBOX_BATCH_ORDER``: ``shuffled`` (default) runs a $batch's independent items, and lists
+  their answers, in an order drawn from ``random.Random(SANDBOX_BATCH_SEED)`` (0), as Graph may
+  ("the responses might appear in a different order", json-batching); ``as sent`` keeps theirs.
 - ``SANDBOX_FAULT_RATE`` (0..1) of Graph HTTP calls fail with one of ``SANDBOX_FAULTS``
   (``503`` with ``Retry-After: SANDBOX_FAULT_RETRY_AFTER`` (1), ``504``, ``drop``; by default these
   three; also ``429``, throttled with that ``Retry-After``, and ``slow``, answered normally after
@@ -31,6 +38,7 @@ All are settings read at call time, so ``override_settings`` works per test:
 
 import math
 import random
+import re
 import threading
 import time
 from collections import deque
@@ -50,6 +58,8 @@ _lock = threading.Lock()
 _log: deque = deque(maxlen=LOG_SIZE)
 _memberships: deque = deque(maxlen=LOG_SIZE)
 _writes: deque = deque()
+_units: deque = deque()  # (when, resource units) of the calls in the read window
+_order_rng: tuple[object, random.Random] | None = None
 _fault_rng: tuple[object, random.Random] | None = None
 _writes_seen = 0
 HOLD_LIMIT = 120.0
@@ -127,9 +137,72 @@ def check_write_throttle(now: float | None = None) -> None:
         _writes.append(now)
 
 
+# Graph meters every call in resource units (GRAPH.md §7, throttling-limits "identity and access"):
+# 1 by default; a group's members 3, transitive members 5, memberOf / transitiveMemberOf and the
+# users list 2; $select takes 1 off, $expand adds 1, a $top under 20 takes 1 off; never below 1.
+# A write costs 1 as well (and counts against the write limit too). A unit's or role's members
+# are metered as a group's: the stricter reading of a table that names groups only [U].
+BASE_COST = (
+    (re.compile(r"/transitiveMembers(/|$)"), 5),
+    (re.compile(r"/members(/|$)"), 3),
+    (re.compile(r"/(transitiveMemberOf|memberOf)(/|$)"), 2),
+    (re.compile(r"^users$"), 2),
+)
+
+
+def resource_units(method: str, path: str, query: dict[str, str]) -> int:
+    """What one call (or $batch item) costs in Graph's resource units."""
+    if method != "GET":
+        return 1
+    path = path.strip("/")
+    cost = next((units for pattern, units in BASE_COST if pattern.search(path)), 1)
+    if query.get("$select"):
+        cost -= 1
+    if query.get("$expand"):
+        cost += 1
+    top = query.get("$top", "")
+    if top.isdigit() and int(top) < 20:
+        cost -= 1
+    return max(cost, 1)
+
+
+def check_read_throttle(units: int, now: float | None = None) -> None:
+    """Spend ``units`` of the window's budget; raise 429 when they don't fit. A throttled call costs nothing."""
+    limit = int(setting("SANDBOX_READ_LIMIT", 0) or 0)
+    if limit <= 0:
+        return
+    window = float(setting("SANDBOX_READ_WINDOW", 10))
+    now = time.monotonic() if now is None else now
+    with _lock:
+        while _units and _units[0][0] <= now - window:
+            _units.popleft()
+        spent = sum(cost for _, cost in _units)
+        if spent + units > limit:
+            retry_after = max(1, math.ceil(_units[0][0] + window - now)) if _units else 1
+            scope = f"Tenant_Application/Read/{settings.SANDBOX_CLIENT_ID}/{settings.SANDBOX_TENANT_ID}"
+            raise errors.too_many_requests(retry_after, "ResourceUnitLimitExceeded", scope)
+        _units.append((now, units))
+
+
 def reset_throttle() -> None:
     with _lock:
         _writes.clear()
+        _units.clear()
+
+
+# ---------------------------------------------------------------- $batch order
+
+
+def batch_order(items: list) -> list:
+    """The order a $batch's items run in (``SANDBOX_BATCH_ORDER``), reproducibly from the seed."""
+    global _order_rng
+    if str(setting("SANDBOX_BATCH_ORDER", "shuffled")).strip().lower() != "shuffled":
+        return list(items)
+    seed = setting("SANDBOX_BATCH_SEED", 0)
+    with _lock:
+        if _order_rng is None or _order_rng[0] != seed:
+            _order_rng = (seed, random.Random(seed))
+        return _order_rng[1].sample(items, len(items))
 
 
 # ---------------------------------------------------------------- faults
@@ -158,10 +231,11 @@ def draw_fault(writes: bool = True) -> str | None:
 
 
 def reset_faults() -> None:
-    """Restart the fault sequence from the seed."""
-    global _fault_rng
+    """Restart the fault sequence (and the $batch order) from the seed."""
+    global _fault_rng, _order_rng
     with _lock:
         _fault_rng = None
+        _order_rng = None
 
 
 def fault_strikes_after(kind: str) -> bool:

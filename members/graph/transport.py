@@ -186,13 +186,14 @@ class Transport:
 
     def batch_get(self, asked: dict[str, str], *, headers: dict | None = None,
                   headers_for: dict[str, dict] | None = None) -> dict[str, dict | GraphError]:
-        """Several GETs in $batch; each answer is its JSON body or a GraphError (no item is resent).
+        """Several GETs in $batch; each answer is its JSON body or a GraphError. Graph meters reads
+        too (GRAPH.md §7): items throttled or busy are read again within the retry policy.
 
         ``headers`` go with every item, ``headers_for`` with the named ones (ConsistencyLevel is per item).
         """
         items = {name: get(url, headers={**(headers or {}), **(headers_for or {}).get(name, {})})
                  for name, url in asked.items()}
-        return {name: answer.read() for name, answer in self.batch(items, reads_only=True, first_id=0).items()}
+        return self.batch_requests(items)
 
     def batch_requests(self, items: dict[str, dict]) -> dict[str, dict | GraphError]:
         """Reads (GETs, and POSTs that only read, like getByIds) in $batch: each answer is its JSON

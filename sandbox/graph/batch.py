@@ -1,6 +1,7 @@
 """JSON batching (``POST /$batch``, GRAPH.md §6): up to 20 requests, run through the same handlers.
 
-Items run in request order, each after the items it ``dependsOn``; a dependent of a failed item
+Items run in an order of the sandbox's choosing (``knobs.batch_order``: shuffled from a seed, as
+Graph promises no order), each after the items it ``dependsOn``; a dependent of a failed item
 gets 424. Each item is throttled on its own (429 with its own Retry-After) and the batch still
 answers 200. Malformed batches (not JSON, > 20 items, duplicate ids, unknown dependencies, a body
 without Content-Type) answer 400 as a whole.
@@ -14,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from django.db import transaction
 
+from sandbox import knobs
 from sandbox.graph import errors, routing
 from sandbox.graph.call import JSON_TYPE, MISSING, Call, Result
 
@@ -68,7 +70,7 @@ def run(outer: Call) -> tuple[Result, list[tuple[str, str, int]]]:
     # each still succeeds or fails on its own (a failed item's changes are undone by its handler).
     writes = any(item["method"].upper() in routing.WRITE_METHODS for item in requests)
     with transaction.atomic() if writes else nullcontext():
-        for item in requests:
+        for item in knobs.batch_order(requests):
             _run_with_dependencies(outer, item, by_id, statuses, responses, visiting=set(), shared=shared)
     log = [(item["method"].upper(), item["url"], statuses[item["id"].lower()]) for item in requests]
     return Result(body={"responses": responses}), log
@@ -144,7 +146,7 @@ def run_item(outer: Call, item: dict, shared: routing.SharedActor | None = None)
         result = routing.dispatch(call, shared)
         if shared is not None and call.method in routing.WRITE_METHODS and 200 <= result.status < 300:
             shared.written(written_members(call))
-    headers = {"Cache-Control": "no-cache", "x-ms-resource-unit": "1", **result.headers}
+    headers = {"Cache-Control": "no-cache", **result.headers}
     if result.content_type:
         headers["Content-Type"] = result.content_type
     response = {"id": item["id"], "status": result.status, "headers": headers}

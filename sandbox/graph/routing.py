@@ -57,13 +57,17 @@ class SharedActor:
 
 def dispatch(call: Call, shared: SharedActor | None = None) -> Result:
     """Answer one Graph request (HTTP or $batch item): throttling, routing, errors as bodies."""
+    units = knobs.resource_units(call.method, call.path, call.query)
     try:
+        knobs.check_read_throttle(units)
         if call.method in WRITE_METHODS:
             knobs.check_write_throttle()
-        return route(call, shared)()
+        result = route(call, shared)()
     except errors.GraphError as error:
         body = errors.error_body(error, call.request_id, call.client_request_id)
-        return Result(status=error.status, body=body, headers=dict(error.headers))
+        result = Result(status=error.status, body=body, headers=dict(error.headers))
+    result.headers.setdefault("x-ms-resource-unit", str(units))
+    return result
 
 
 def route(call: Call, shared: SharedActor | None = None) -> Callable[[], Result]:

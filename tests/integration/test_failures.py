@@ -101,3 +101,33 @@ def test_an_add_whose_answer_was_lost_is_confirmed_by_the_read_back(sign_in, ten
     # Read back as asked: added, or a member already (a read can't tell which): never "not added".
     assert is_member(group, newcomer) and "Added, or it was so already" in answer
     assert AuditEntry.objects.get(member_id=newcomer).outcome == "as_asked"
+
+
+def test_reads_throttled_in_resource_units_are_read_again_after_retry_after(sign_in, tenant, settings):
+    """Graph meters reads (a members list 3 resource units, …): a page whose reads ran out of the
+    budget waits the short Retry-After and reads what was refused again, and shows the members."""
+    group = tenant["helpdesk_group"].id
+    desk = sign_in("helpdesk@contoso.example")
+    settings.SANDBOX_READ_LIMIT = 2  # the page's $batch costs 3: the group 1, a page of its members 2
+    settings.SANDBOX_READ_WINDOW = 1
+    knobs.reset_throttle()
+    knobs.clear_request_log()
+    page = desk.get(f"{desk.base_url}/groups/{group}/")
+    assert page.status_code == 200
+    text = unescape(page.text)
+    assert "Helpdesk Tier 1" in text and "Graph is busy" not in text
+    assert [m for m in user_members(group, 1)][0] in text
+    throttled = [item for entry in knobs.request_log() for item in entry.items if item[2] == 429]
+    assert throttled  # the budget did run out on the way, and nothing shows it
+
+
+def test_reads_throttled_for_longer_than_a_click_may_wait_say_so_on_the_page(sign_in, tenant, settings):
+    group = tenant["helpdesk_group"].id
+    desk = sign_in("helpdesk@contoso.example")
+    settings.SANDBOX_READ_LIMIT = 2
+    settings.SANDBOX_READ_WINDOW = 120
+    knobs.reset_throttle()
+    page = desk.get(f"{desk.base_url}/groups/{group}/")
+    assert page.status_code < 500
+    text = unescape(page.text)
+    assert "Graph is busy" in text and "Try again in" in text

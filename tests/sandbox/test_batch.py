@@ -84,9 +84,9 @@ def test_it_throttles_items_one_by_one_and_still_answers_200(graph_as, known, se
     requests = [ref_item(str(n), graph, known, spare.id) for n, spare in enumerate(known["spare_users"][:4])]
     response = graph.post("$batch", json={"requests": requests})
     assert response.status_code == 200
-    statuses = [by_id(response)[str(n)]["status"] for n in range(4)]
-    assert statuses == [204, 204, 429, 429]
-    throttled = by_id(response)["2"]
+    statuses = {str(n): by_id(response)[str(n)]["status"] for n in range(4)}
+    assert sorted(statuses.values()) == [204, 204, 429, 429]  # whichever two ran first were made
+    throttled = by_id(response)[next(n for n, status in statuses.items() if status == 429)]
     assert int(throttled["headers"]["Retry-After"]) >= 1
     assert throttled["body"]["error"]["code"] == "TooManyRequests"
 
@@ -125,7 +125,46 @@ def test_an_item_that_changes_the_callers_own_roles_is_seen_by_the_items_after_i
         {"id": "1", "method": "DELETE", "url": f"/{role_path(known, authz.PRIVILEGED_ROLE_ADMINISTRATOR)}/members/{known['pra'].id}/$ref"},
         {"id": "2", "method": "POST", "url": f"/{role_path(known, authz.HELPDESK_ADMINISTRATOR)}/members/$ref",
          "headers": {"Content-Type": "application/json"},
-         "body": {"@odata.id": f"{graph.base_url}/directoryObjects/{known['spare_users'][0].id}"}},
+         "body": {"@odata.id": f"{graph.base_url}/directoryObjects/{known['spare_users'][0].id}"},
+         "dependsOn": ["1"]},  # "after it": only dependsOn orders a batch's items
     ]
     items = by_id(graph.post("$batch", json={"requests": requests}))
     assert (items["1"]["status"], items["2"]["status"]) == (204, 403)
+
+
+def _answer_order(graph, requests) -> list[str]:
+    return [item["id"] for item in graph.post("$batch", json={"requests": requests}).json()["responses"]]
+
+
+def test_it_runs_and_answers_items_in_an_order_of_its_own_reproducibly_from_the_seed(graph_as, settings):
+    """Graph promises no order among a $batch's independent items (json-batching): a client that
+    relies on the order it sent them in is caught here, reproducibly."""
+    from sandbox import knobs
+
+    graph = graph_as("helpdesk")
+    requests = [{"id": str(n), "method": "GET", "url": "/me?$select=id"} for n in range(8)]
+    settings.SANDBOX_BATCH_SEED = 7
+    knobs.reset_faults()
+    first = [_answer_order(graph, requests) for _ in range(3)]
+    knobs.reset_faults()
+    assert [_answer_order(graph, requests) for _ in range(3)] == first  # the same seed, the same orders
+    assert all(sorted(order, key=int) == [str(n) for n in range(8)] for order in first)
+    assert any(order != [str(n) for n in range(8)] for order in first)
+    settings.SANDBOX_BATCH_ORDER = "as sent"
+    assert _answer_order(graph, requests) == [str(n) for n in range(8)]
+
+
+def test_a_shuffled_batch_still_runs_each_item_after_the_ones_it_depends_on(graph_as, known, settings):
+    from sandbox import knobs
+
+    graph = graph_as("helpdesk")
+    spare = known["spare_users"][0].id
+    remove = f"/{group_path(known, 'helpdesk_group')}/members/{spare}/$ref"
+    for seed in range(6):
+        settings.SANDBOX_BATCH_SEED = seed
+        knobs.reset_faults()
+        requests = [{"id": "3", "method": "DELETE", "url": remove, "dependsOn": ["2"]},
+                    ref_item("2", graph, known, spare, dependsOn=["1"]),
+                    {"id": "1", "method": "GET", "url": "/me?$select=id"}]
+        order = _answer_order(graph, requests)
+        assert order == ["1", "2", "3"], seed

@@ -195,6 +195,25 @@ def test_it_throttles_writes_with_e11(graph_as, known, settings):
     assert error["innerError"]["message"] == "Please retry after"
 
 
+def test_it_meters_reads_in_resource_units_and_throttles_them_when_asked(graph_as, known, settings):
+    """Graph's directory budget counts reads too, in resource units (GRAPH.md §7): a group's
+    members cost 3, or 2 with $select; each answer says its cost in x-ms-resource-unit."""
+    settings.SANDBOX_READ_LIMIT = 5
+    settings.SANDBOX_READ_WINDOW = 60
+    graph = graph_as("helpdesk")
+    members = f"{group_path(known, 'helpdesk_group')}/members"
+    first = graph.get(members)
+    assert (first.status_code, first.headers["x-ms-resource-unit"]) == (200, "3")
+    assert graph.get(f"{members}?$select=id").headers["x-ms-resource-unit"] == "2"  # 5 of 5 spent
+    throttled = graph.get("me?$select=id")  # 1 more does not fit
+    assert throttled.status_code == 429
+    assert throttled.headers["x-ms-throttle-information"] == "ResourceUnitLimitExceeded"
+    assert 1 <= int(throttled.headers["Retry-After"]) <= 60
+    assert error_of(throttled)["code"] == "TooManyRequests"
+    items = graph.post("$batch", json={"requests": [{"id": "1", "method": "GET", "url": "/me"}]}).json()["responses"]
+    assert items[0]["status"] == 429 and int(items[0]["headers"]["Retry-After"]) >= 1  # each item on its own
+
+
 def test_it_requires_eventual_consistency_for_search_as_e12a(graph_as):
     response = graph_as("helpdesk").get('users?$search="displayName:adele"')
     assert response.status_code == 400

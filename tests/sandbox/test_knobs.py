@@ -219,3 +219,19 @@ def test_a_lagging_replica_misses_a_fresh_membership_change_until_the_lag_has_pa
     settings.SANDBOX_REPLICATION_LAG_MS = 0
     assert graph.get(member_path, headers=eventual).json()["value"] == [{"@odata.type": "#microsoft.graph.user", "id": newcomer}]
     assert knobs.replicated()
+
+
+@pytest.mark.parametrize(("method", "path", "query", "units"), [
+    ("GET", "groups/g/members", {}, 3),
+    ("GET", "groups/g/members", {"$select": "id"}, 2),
+    ("GET", "groups/g/members", {"$select": "id", "$top": "1"}, 1),
+    ("GET", "groups/g/transitiveMembers/microsoft.graph.user", {"$select": "id"}, 4),
+    ("GET", "me/transitiveMemberOf/microsoft.graph.directoryRole", {}, 2),
+    ("GET", "users", {"$top": "50"}, 2),
+    ("GET", "users/u", {}, 1),
+    ("GET", "groups/g", {"$select": "id", "$expand": "members"}, 1),
+    ("POST", "groups/g/members/$ref", {}, 1),
+    ("DELETE", "groups/g/members/u/$ref", {}, 1),
+])
+def test_resource_units_are_what_graph_says_each_call_costs(method, path, query, units):
+    assert knobs.resource_units(method, path, query) == units
