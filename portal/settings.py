@@ -126,14 +126,15 @@ if SANDBOX_MODE:
         raise ImproperlyConfigured("A demo server needs SANDBOX_LOOPBACK_URL (http://127.0.0.1:<its port>).")
     ENTRA_CLIENT_ID = SANDBOX_CLIENT_ID
     # The sandbox's knobs (sandbox/knobs.py, sandbox/seed.py, sandbox/tokens.py), from the environment
-    # when set: latency, write throttling, faults, token lifetime, seed sizes.
+    # when set: latency, throttling, $batch order, faults, token lifetime, seed sizes.
     for _name, _type in [("SANDBOX_LATENCY_MS", float), ("SANDBOX_WRITE_LIMIT", int), ("SANDBOX_WRITE_WINDOW", float),
                          ("SANDBOX_FAULT_RATE", float), ("SANDBOX_FAULT_SEED", int), ("SANDBOX_FAULTS", str),
                          ("SANDBOX_FAULT_RETRY_AFTER", int), ("SANDBOX_FAULT_ON", str), ("SANDBOX_FAULT_WHEN", str),
                          ("SANDBOX_SLOW_MS", float),
                          ("SANDBOX_TOKEN_LIFETIME", int), ("SANDBOX_REFRESH_REUSE_GRACE", float),
                          ("SANDBOX_HOLD_WRITE", int), ("SANDBOX_HOLD_WHEN", str), ("SANDBOX_HOLD_FILE", str),
-                         ("SANDBOX_REPLICATION_LAG_MS", float),
+                         ("SANDBOX_REPLICATION_LAG_MS", float), ("SANDBOX_READ_LIMIT", int), ("SANDBOX_READ_WINDOW", float),
+                         ("SANDBOX_BATCH_ORDER", str), ("SANDBOX_BATCH_SEED", int),
                          ("SANDBOX_SEED_USERS", int), ("SANDBOX_SEED_GROUPS", int), ("SANDBOX_SEED_BIG_GROUP_MEMBERS", int),
                          ("SANDBOX_CLIENT_CERTIFICATE", str)]:
         if os.environ.get(_name):

@@ -136,6 +136,8 @@ def test_the_member_table_is_still_a_table_to_assistive_technology(phone, tenant
         roles.setdefault(node.get("role", {}).get("value"), []).append(node.get("name", {}).get("value", ""))
     assert f"Members of {group.display_name}" in roles.get("table", [])
     assert {"Select all shown", "Type", "Name", "Sign-in name or mail", "Details", "Actions"} <= set(roles.get("columnheader", []))
+    # The order the list is in, told (the tree Chromium gives over CDP leaves aria-sort out).
+    expect(phone.get_by_role("columnheader", name="Name", exact=True)).to_have_attribute("aria-sort", "ascending")
     assert len(roles.get("rowheader", [])) == shown
     assert len(roles.get("row", [])) >= shown + 1
 

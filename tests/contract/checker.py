@@ -20,6 +20,18 @@ ALTERNATE_KEY = re.compile(r"^(\w+)\((\w+)='([^']*)'\)$")
 CAST = re.compile(r"^microsoft\.graph\.(\w+)$")
 # Directory lists on which an OData cast, $filter or $orderby is an advanced query (aad-advanced-queries).
 DIRECTORY_LISTS = {"members", "memberOf", "transitiveMembers", "transitiveMemberOf", "ownedObjects"}
+# aad-advanced-queries, "Support for sorting by properties": what $orderby takes on each type; users'
+# and groups' displayName (and users' userPrincipalName) sort by default, all else is an advanced query.
+SORTABLE = {
+    "user": {"displayName", "userPrincipalName", "createdDateTime", "deletedDateTime"},
+    "group": {"displayName", "deletedDateTime"},
+    "device": {"displayName", "approximateLastSignInDateTime", "createdDateTime", "deletedDateTime"},
+    "administrativeUnit": {"displayName", "createdDateTime", "deletedDateTime"},
+    "servicePrincipal": {"displayName", "createdDateTime", "deletedDateTime"},
+    "orgContact": {"displayName", "createdDateTime"},
+    "directoryObject": {"displayName"},  # a mixed list: what every directory object type sorts on
+}
+SORTED_BY_DEFAULT = {"user", "group"}
 # directoryrole-list-members: $select is the one query option Microsoft documents on a role's members.
 ROLE_MEMBER_OPTIONS = {"$select"}
 MEMBER_BY_ID = "reading one member through the members navigation"
@@ -156,6 +168,10 @@ def _select_problems(where: str, at: Resolved, query: dict) -> list[str]:
 def _option_problems(where: str, at: Resolved, query: dict, method: str) -> list[str]:
     options = {name for name in query if name.startswith("$")}
     found = []
+    for clause in filter(None, (c.strip() for c in query.get("$orderby", "").split(","))):
+        prop = clause.split()[0]
+        if prop not in SORTABLE.get(at.type, SORTABLE["directoryObject"]):
+            found.append(f"{where}: $orderby on {prop!r} of {at.type!r} is not documented (aad-advanced-queries)")
     if at.owner == "directoryRole" and at.navigation == "members":
         if options - ROLE_MEMBER_OPTIONS or at.cast or at.count:
             found.append(f"{where}: a directory role's members take $select only (directoryrole-list-members)")
@@ -183,6 +199,8 @@ def _advanced_query_problems(where: str, at: Resolved, query: dict, headers: dic
         needs.append(("an OData cast", True))
     if "$filter" in query and on_list:
         needs.append(("$filter on a directory list", True))
+    if "$orderby" in query and (on_list or "$filter" in query or at.type not in SORTED_BY_DEFAULT):
+        needs.append(("$orderby here", True))
     return [f"{where}: {what} is an advanced query: send ConsistencyLevel: eventual"
             + (" and $count=true" if with_count else "")
             for what, with_count in needs if not eventual or (with_count and not counted)]

@@ -32,6 +32,11 @@ CAUGHT = [  # (what it is, method, url, headers): each was sent by the app befor
      f"/v1.0/directoryRoles(roleTemplateId='{TEMPLATE}')/members/$ref", {}),
     ("5: a group member read through the navigation", "GET", f"/v1.0/groups/{GROUP}/members/{USER}?$select=id", {}),
     ("a path that is no navigation", "GET", f"/v1.0/groups/{GROUP}/people", {}),
+    ("6: members sorted without advanced query", "GET", f"/v1.0/groups/{GROUP}/members?$select=id&$orderby=displayName", {}),
+    ("6: units sorted without advanced query", "GET", "/v1.0/directory/administrativeUnits?$orderby=displayName", {}),
+    ("6: groups filtered and sorted without advanced query", "GET",
+     "/v1.0/groups?$filter=startswith(displayName,'a')&$orderby=displayName", {}),
+    ("6: a sort on a property Microsoft does not sort", "GET", "/v1.0/groups?$orderby=mail&$count=true", EVENTUAL),
 ]
 
 DESCRIBED = [
@@ -44,6 +49,8 @@ DESCRIBED = [
     ("GET", f"/v1.0/directory/administrativeUnits/{GROUP}/members/{USER}?$select=id", {}),
     ("GET", f"/v1.0/groups/{GROUP}/members?$select={MEMBER_FIELDS}&$top=50", {}),
     ("GET", "/v1.0/groups?$select=id,displayName&$top=19&$count=true&$orderby=displayName", EVENTUAL),
+    ("GET", "/v1.0/groups?$orderby=displayName", {}),
+    ("GET", f"/v1.0/groups/{GROUP}/members?$select=id&$top=50&$orderby=displayName&$count=true", EVENTUAL),
     ("POST", "/v1.0/directoryObjects/getByIds", {}),
     ("GET", "/v1.0/me/scopedRoleMemberOf", {}),
 ]
