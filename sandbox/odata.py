@@ -14,6 +14,7 @@ import base64
 import binascii
 import json
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -357,8 +358,9 @@ class _FilterParser:
             values.append(self.take("literal"))
         self.take(")")
         self.expressions += len(values)
-        tests = [_equals(prop, value) for value in values]
-        return lambda obj: any(test(obj) for test in tests)
+        if prop == "id" and all(isinstance(value, str) for value in values):
+            return _ids_in(values)
+        return _any_of([_equals(prop, value) for value in values])
 
     def function(self, name: str) -> Predicate:
         self.require_advanced(name)
@@ -371,7 +373,8 @@ class _FilterParser:
         self.check_property(prop)
         needle = literal.lower()
         if name == "startswith":
-            return lambda obj: isinstance(_value(obj, prop), str) and _value(obj, prop).lower().startswith(needle)
+            return _narrowed(lambda obj: isinstance(_value(obj, prop), str) and _value(obj, prop).lower().startswith(needle),
+                             _sql_match(prop, literal, "istartswith"))
         return lambda obj: isinstance(_value(obj, prop), str) and _value(obj, prop).lower().endswith(needle)
 
     def any_lambda(self, prop: str) -> Predicate:
@@ -393,8 +396,56 @@ def _equals(prop: str, literal) -> Predicate:
     """``eq``: strings case-insensitively, other literals exactly."""
     if isinstance(literal, str):
         wanted = literal.lower()
-        return lambda obj: isinstance(_value(obj, prop), str) and _value(obj, prop).lower() == wanted
+        return _narrowed(lambda obj: isinstance(_value(obj, prop), str) and _value(obj, prop).lower() == wanted,
+                         _sql_match(prop, literal, "iexact"))
     return lambda obj: _value(obj, prop) == literal
+
+
+def _sql_match(prop: str, literal: str, lookup: str) -> Callable[[str], Q] | None:
+    """The SQL condition an ``eq`` (``iexact``) or ``startswith`` (``istartswith``) implies, so a
+    filter reads its few rows, not a whole membership: ids through the primary key (or the link's
+    member column), displayName through its indexed column, other properties in the JSON. Only
+    ASCII text: SQL's case folding is ASCII's, and a narrowing must never drop a row that matches."""
+    if prop == "id":
+        if lookup != "iexact":
+            return None
+        try:
+            wanted = uuid.UUID(literal)
+        except ValueError:  # no object has such an id
+            return lambda prefix: Q(pk__in=[])
+        return lambda prefix: Q(**{f"{prefix}id": wanted})
+    if not literal.isascii():
+        return None
+    if prop == "displayName":
+        return lambda prefix: Q(**{f"{prefix}display_name__{lookup}": literal})
+    if PLAIN_PROPERTY.fullmatch(prop):
+        return lambda prefix: Q(**{f"{prefix}data__{prop}__{lookup}": literal})
+    return None
+
+
+def _ids_in(values: list[str]) -> Predicate:
+    """``id in (…)``: read as one ``IN`` over the key, whatever the container's size."""
+    wanted = set()
+    for value in values:
+        try:
+            wanted.add(uuid.UUID(value))
+        except ValueError:  # no object has such an id
+            continue
+    texts = {str(value) for value in wanted}
+    return _narrowed(lambda obj: str(obj.id) in texts, lambda prefix: Q(**{f"{prefix}id__in": sorted(wanted)}))
+
+
+def _any_of(tests: list[Predicate]) -> Predicate:
+    """Any of several predicates; narrowed in SQL when each of them is (an ``in`` list)."""
+    narrows = [getattr(test, "narrow", None) for test in tests]
+
+    def narrow(prefix: str) -> Q:
+        combined = Q(pk__in=[])
+        for each in narrows:
+            combined |= each(prefix)
+        return combined
+
+    return _narrowed(lambda obj: any(test(obj) for test in tests), narrow if narrows and None not in narrows else None)
 
 
 # ---------------------------------------------------------------- $orderby

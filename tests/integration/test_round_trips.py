@@ -105,6 +105,7 @@ def test_throttled_items_of_a_bulk_remove_go_again_together_after_retry_after(si
     removed, calls = logged(lambda: desk.htmx("POST", f"/groups/{group.id}/members/remove/", data={"member": ids},
                                               current=f"/groups/{group.id}/"))
     deletes = [[status for method, _, status in c.items] for c in calls if c.items and c.items[0][0] == "DELETE"]
-    assert deletes == [[204] * 20, [204] * 5 + [429] * 15, [204] * 15]
+    # Which 5 of the second $batch's items ran before the budget was spent is Graph's choice (any order).
+    assert [sorted(d) for d in deletes] == [[204] * 20, [204] * 5 + [429] * 15, [204] * 15]
     assert removed.status_code == 200 and 'role="alert"' not in removed.text
     assert not Link.objects.filter(container_id=group.id, member_id__in=ids).exists()
