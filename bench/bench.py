@@ -103,12 +103,13 @@ def start_server(workdir: Path, env: dict) -> subprocess.Popen:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return server
-        except requests.ConnectionError:
-            pass
-        if server.poll() is not None:
+            answered = requests.get(f"{base}/healthz", timeout=2).status_code == 200
+        except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow on a loaded machine
+            answered = False
+        if server.poll() is not None:  # it exited: whatever answers on that port is not the server started here
             break
+        if answered:
+            return server
         time.sleep(0.2)
     stop_server(server)
     raise SystemExit(f"the server did not start: see {workdir / 'server.log'}")
