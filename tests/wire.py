@@ -32,7 +32,7 @@ BY_TEMPLATE = re.compile(rf"directoryRoles\(roleTemplateId='({GUID.pattern})'\)"
 WORDS = {"directory", "administrativeUnits", "groups", "directoryRoles", "members", "$ref", "$count", "$batch",
          "me", "memberOf", "transitiveMemberOf", "scopedRoleMemberOf", "ownedObjects", "users", "devices",
          "directoryObjects", "microsoft.graph.group", "microsoft.graph.administrativeUnit",
-         "microsoft.graph.directoryRole"}
+         "microsoft.graph.directoryRole", "getByIds"}
 ID_AFTER = {"administrativeUnits", "groups", "directoryRoles", "members", "directoryObjects", "users", "devices"}
 DELETE_PATH = re.compile(rf".*/members/{GUID.pattern}/\$ref")
 
@@ -140,8 +140,13 @@ class GraphWire(BaseAdapter):
             self._writing = [("remove", parts[-2])]
             return self._confirmed("remove", [parts[-2]]) if parts[-2] in MEMBERS + [OUTSIDER] and self._container(parts) \
                 else FAULTS["404"]
+        if method == "POST" and parts == ["directoryObjects", "getByIds"]:
+            ids = (body or {}).get("ids") if isinstance(body, dict) else None
+            if not isinstance(ids, list) or not 1 <= len(ids) <= 1000 or not all(GUID.fullmatch(str(i)) for i in ids):
+                self._refuse(f"getByIds with {body!r}: 1 to 1,000 canonical ids")
+            return 200, {}, {"value": [PEOPLE[i] for i in ids if i in PEOPLE]}  # ids of no object are left out
         if method == "POST":
-            self._refuse(f"POST {path}: only $batch and members/$ref are ever posted")
+            self._refuse(f"POST {path}: only $batch, members/$ref and getByIds are ever posted")
         return self._read(parts, path)
 
     def _confirmed(self, action: str, members: list[str]) -> tuple[int, dict, object]:

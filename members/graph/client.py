@@ -230,31 +230,18 @@ class GraphClient:
         Returns the container (None if not asked or not read), the objects found, and the ids Graph
         answered 404 for (the container's own id among them when it no longer exists).
         """
-        ids = list(member_ids)
         asked = {}
         if with_container:
-            asked["container"] = odata.with_query(paths.container_path(container, self.base_url),
-                                                  {"$select": CONTAINER_FIELDS[container.kind]}, encoded=False)
-        for n, member_id in enumerate(ids):
-            asked[f"m{n}"] = odata.with_query(paths.directory_object_path(member_id), {"$select": MEMBER_FIELDS},
-                                              encoded=False)
-        answers = self.batch_get(asked) if asked else {}
-        gone = set()
+            asked["container"] = odata.get(paths.container_path(container, self.base_url),
+                                           {"$select": CONTAINER_FIELDS[container.kind]}, encoded=False)
+        answers, found, gone = lookups.objects_by_id(self.transport, list(member_ids), asked)
         info = answers.get("container")
         if isinstance(info, GraphError):
             if info.is_not_found:
-                gone.add(container.id)
+                gone = gone | {container.id}
             info = None
         elif info is not None:
             info = ContainerInfo.from_graph(container.kind, info)
-        found = {}
-        for n, member_id in enumerate(ids):
-            item = answers[f"m{n}"]
-            if isinstance(item, GraphError):
-                if item.is_not_found:
-                    gone.add(member_id)
-            else:
-                found[member_id] = DirectoryItem.from_graph(item)
         return info, found, frozenset(gone)
 
     def units_with_groups(self, unit_ids: list[str]) -> list[tuple[str, ContainerInfo | None, list[ContainerInfo]]]:
