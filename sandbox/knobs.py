@@ -57,7 +57,7 @@ ERROR_FAULTS = frozenset({"503", "504", "429"})  # answered with an error, the c
 _lock = threading.Lock()
 _log: deque = deque(maxlen=LOG_SIZE)
 _memberships: deque = deque(maxlen=LOG_SIZE)
-_writes: deque = deque()
+_writes: deque = deque()  # (when, 1) of the writes in the write window
 _units: deque = deque()  # (when, resource units) of the calls in the read window
 _order_rng: tuple[object, random.Random] | None = None
 _fault_rng: tuple[object, random.Random] | None = None
@@ -123,18 +123,22 @@ def apply_latency() -> None:
 def check_write_throttle(now: float | None = None) -> None:
     """Count one write; raise E11 (429) when the window's budget is spent. Throttled writes don't count."""
     limit = int(setting("SANDBOX_WRITE_LIMIT", 0) or 0)
-    if limit <= 0:
-        return
-    window = float(setting("SANDBOX_WRITE_WINDOW", 150))
+    if limit > 0:
+        _spend(_writes, 1, limit, float(setting("SANDBOX_WRITE_WINDOW", 150)), "WriteLimitExceeded", "ReadWrite", now)
+
+
+def _spend(spent: deque, units: int, limit: int, window: float, information: str, access: str,
+           now: float | None) -> None:
+    """A sliding window of (when, units): add ``units``, or raise 429 when they don't fit; a throttled call costs nothing."""
     now = time.monotonic() if now is None else now
     with _lock:
-        while _writes and _writes[0] <= now - window:
-            _writes.popleft()
-        if len(_writes) >= limit:
-            retry_after = max(1, math.ceil(_writes[0] + window - now))
-            scope = f"Tenant_Application/ReadWrite/{settings.SANDBOX_CLIENT_ID}/{settings.SANDBOX_TENANT_ID}"
-            raise errors.too_many_requests(retry_after, "WriteLimitExceeded", scope)
-        _writes.append(now)
+        while spent and spent[0][0] <= now - window:
+            spent.popleft()
+        if sum(cost for _, cost in spent) + units > limit:
+            retry_after = max(1, math.ceil(spent[0][0] + window - now)) if spent else 1
+            scope = f"Tenant_Application/{access}/{settings.SANDBOX_CLIENT_ID}/{settings.SANDBOX_TENANT_ID}"
+            raise errors.too_many_requests(retry_after, information, scope)
+        spent.append((now, units))
 
 
 # Graph meters every call in resource units (GRAPH.md §7, throttling-limits "identity and access"):
@@ -167,21 +171,10 @@ def resource_units(method: str, path: str, query: dict[str, str]) -> int:
 
 
 def check_read_throttle(units: int, now: float | None = None) -> None:
-    """Spend ``units`` of the window's budget; raise 429 when they don't fit. A throttled call costs nothing."""
+    """Spend ``units`` of the window's resource units; raise 429 when they don't fit."""
     limit = int(setting("SANDBOX_READ_LIMIT", 0) or 0)
-    if limit <= 0:
-        return
-    window = float(setting("SANDBOX_READ_WINDOW", 10))
-    now = time.monotonic() if now is None else now
-    with _lock:
-        while _units and _units[0][0] <= now - window:
-            _units.popleft()
-        spent = sum(cost for _, cost in _units)
-        if spent + units > limit:
-            retry_after = max(1, math.ceil(_units[0][0] + window - now)) if _units else 1
-            scope = f"Tenant_Application/Read/{settings.SANDBOX_CLIENT_ID}/{settings.SANDBOX_TENANT_ID}"
-            raise errors.too_many_requests(retry_after, "ResourceUnitLimitExceeded", scope)
-        _units.append((now, units))
+    if limit > 0:
+        _spend(_units, units, limit, float(setting("SANDBOX_READ_WINDOW", 10)), "ResourceUnitLimitExceeded", "Read", now)
 
 
 def reset_throttle() -> None:
