@@ -16,6 +16,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable
+from functools import reduce
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -360,7 +361,7 @@ class _FilterParser:
         self.expressions += len(values)
         if prop == "id" and all(isinstance(value, str) for value in values):
             return _ids_in(values)
-        return _any_of([_equals(prop, value) for value in values])
+        return reduce(_either, [_equals(prop, value) for value in values])  # narrowed when each value is
 
     def function(self, name: str) -> Predicate:
         self.require_advanced(name)
@@ -433,19 +434,6 @@ def _ids_in(values: list[str]) -> Predicate:
             continue
     texts = {str(value) for value in wanted}
     return _narrowed(lambda obj: str(obj.id) in texts, lambda prefix: Q(**{f"{prefix}id__in": sorted(wanted)}))
-
-
-def _any_of(tests: list[Predicate]) -> Predicate:
-    """Any of several predicates; narrowed in SQL when each of them is (an ``in`` list)."""
-    narrows = [getattr(test, "narrow", None) for test in tests]
-
-    def narrow(prefix: str) -> Q:
-        combined = Q(pk__in=[])
-        for each in narrows:
-            combined |= each(prefix)
-        return combined
-
-    return _narrowed(lambda obj: any(test(obj) for test in tests), narrow if narrows and None not in narrows else None)
 
 
 # ---------------------------------------------------------------- $orderby

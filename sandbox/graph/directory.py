@@ -126,21 +126,17 @@ def unit_target(unit: DirectoryObject) -> authz.UnitTarget:
 
 # ---------------------------------------------------------------- paging
 
-BY_NAME = ("display_name", "id")
-BY_ID = ("id",)
-
-
-def in_order(queryset: QuerySet, query: odata.Query) -> QuerySet:
-    """The rows after the page token's, in the list's order: by name when ``$orderby=displayName``
-    was asked, else by id (Graph's order is unspecified; odata.parse_orderby). Keyset paging: stable
-    while the set changes."""
-    rows = queryset.order_by(*(BY_NAME if query.by_name else BY_ID))
+def in_order(rows: QuerySet, query: odata.Query, name: str = "display_name", key: str = "id") -> QuerySet:
+    """The rows after the page token's, in the list's order: by ``name`` then ``key`` when
+    ``$orderby=displayName`` was asked, else by ``key`` (Graph's order is unspecified;
+    odata.parse_orderby). Keyset paging: stable while the set changes."""
+    rows = rows.order_by(*((name, key) if query.by_name else (key,)))
     if query.after is None:
         return rows
-    name, object_id = query.after
+    after_name, after_key = query.after
     if not query.by_name:
-        return rows.filter(id__gt=object_id)
-    return rows.filter(Q(display_name__gt=name) | Q(display_name=name, id__gt=object_id))
+        return rows.filter(**{f"{key}__gt": after_key})
+    return rows.filter(Q(**{f"{name}__gt": after_name}) | Q(**{name: after_name, f"{key}__gt": after_key}))
 
 
 def narrowed(queryset: QuerySet, predicate, prefix: str = "") -> QuerySet:
@@ -174,13 +170,7 @@ def select_member_page(links: QuerySet, query: odata.Query) -> tuple[list[Direct
     """A page of members, read in the list's order from the links' indexes (by name through
     ``Link.member_name``, by id through the unique link): about ``$top`` rows whatever the
     container's size (a search still scans its members)."""
-    rows = narrowed(links.order_by(*(("member_name", "member_id") if query.by_name else ("member_id",))),
-                    query.predicate, "member__")
-    if query.after is not None and query.by_name:
-        name, object_id = query.after
-        rows = rows.filter(Q(member_name__gt=name) | Q(member_name=name, member_id__gt=object_id))
-    elif query.after is not None:
-        rows = rows.filter(member_id__gt=query.after[1])
+    rows = narrowed(in_order(links, query, "member_name", "member_id"), query.predicate, "member__")
     if query.predicate is None:
         found = [link.member for link in rows[: query.top + 1]]
     else:
