@@ -29,6 +29,8 @@ class DirectoryObject(models.Model):
     display_name = models.CharField(max_length=256, db_index=True)
     # userPrincipalName for users, else mail where there is one; lower-cased for look-ups.
     principal_name = models.CharField(max_length=256, blank=True, db_index=True)
+    # The object's mail lower-cased, for look-ups by address (``mail eq`` / ``mail in``) from an index.
+    mail = models.CharField(max_length=256, blank=True, db_index=True)
     data = models.JSONField(default=dict)
     # Soft delete, as Entra's "deleted items" (GRAPH.md E9: a DELETE without /$ref). Indexed: counts
     # subtract the few deleted members, found from this side.

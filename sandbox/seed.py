@@ -257,7 +257,8 @@ class _TenantBuilder:
 
     def add(self, object_id_: str, kind: str, display_name: str, principal_name: str, data: dict) -> str:
         self.objects[object_id_] = DirectoryObject(id=object_id_, kind=kind, display_name=display_name,
-                                                   principal_name=principal_name.lower(), data=data)
+                                                   principal_name=principal_name.lower(),
+                                                   mail=(data.get("mail") or "").lower(), data=data)
         return object_id_
 
     def link(self, container: str, member: str, relation: str = Link.MEMBERS) -> None:

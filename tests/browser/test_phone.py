@@ -57,7 +57,7 @@ def expect_names_beside_their_buttons(page: Page, what: str) -> int:
 
 def a_member_with_a_long_name(group_id: str) -> DirectoryObject:
     member = DirectoryObject.objects.create(
-        id="0d6f0c4e-3b9a-4c55-9a7e-2f1b8c7d6e5f", kind="user", display_name=LONG_NAME, principal_name=LONG_UPN,
+        id="0d6f0c4e-3b9a-4c55-9a7e-2f1b8c7d6e5f", kind="user", display_name=LONG_NAME, principal_name=LONG_UPN.lower(), mail=LONG_UPN.lower(),
         data={"displayName": LONG_NAME, "userPrincipalName": LONG_UPN, "mail": LONG_UPN,
               "jobTitle": "Contractor" * 12, "accountEnabled": True, "userType": "Member"})
     Link.objects.create(container_id=group_id, member=member, relation="members")
