@@ -1,6 +1,7 @@
 """members.graph at the HTTP level: exact method, URL, headers and body sent; each error mapped."""
 
 import json
+import threading
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -681,3 +682,43 @@ def test_a_write_still_not_landed_after_the_replication_window_is_not_done(graph
     read_back(graph_api)  # every read: not there
     result = client.add_member(Container(Kind.GROUPS, GROUP), USER)
     assert result.outcome is Outcome.BUSY and sum(sleeps) == pytest.approx(1.0)
+
+
+def _member_ids(count: int) -> list[str]:
+    return [f"00000000-0000-4000-8000-{n:012d}" for n in range(count)]
+
+
+def test_reads_of_more_than_one_batch_are_sent_at_once_and_count_as_one_round_trip(graph_api, client):
+    """400 ids read back 15 a request: 27 items, two $batch requests in flight together (each
+    waits for the other before answering, so sent one after the other they would never finish)."""
+    ids = _member_ids(400)
+    both_sent = threading.Barrier(2, timeout=20)
+
+    def answer(request):
+        both_sent.wait()
+        asked = json.loads(request.body)["requests"]
+        return 200, {}, json.dumps({"responses": [{"id": item["id"], "status": 200, "body": {"value": []}} for item in asked]})
+
+    graph_api.add_callback(responses.POST, f"{GRAPH}/$batch", callback=answer)
+    graph_api.add_callback(responses.POST, f"{GRAPH}/$batch", callback=answer)
+    state = client.members_among(Container(Kind.GROUPS, GROUP), ids)
+    assert state == dict.fromkeys(ids, False)
+    assert (client.stats.calls, client.stats.requests) == (1, 2)
+
+
+def test_writes_of_more_than_one_batch_go_one_after_the_other(graph_api, client):
+    """Each $batch of a change is sent from the caller's own thread, after the one before answered."""
+    ids = _member_ids(45)
+    senders = []
+
+    def answer(request):
+        senders.append(threading.current_thread())
+        asked = json.loads(request.body)["requests"]
+        return 200, {}, json.dumps({"responses": [{"id": item["id"], "status": 204} for item in asked]})
+
+    for _ in range(3):
+        graph_api.add_callback(responses.POST, f"{GRAPH}/$batch", callback=answer)
+    results = client.remove_members(Container(Kind.GROUPS, GROUP), ids)
+    assert [r.outcome for r in results] == [Outcome.DONE] * 45
+    assert senders == [threading.current_thread()] * 3
+    assert (client.stats.calls, client.stats.requests) == (3, 3)

@@ -18,4 +18,4 @@ def test_server_timing_splits_the_total_into_graph_time_and_our_own(monkeypatch)
 
     response = ServerTimingMiddleware(view)(RequestFactory().get("/"))
     assert response["Server-Timing"] == ('graph;dur=150.0;desc="2 Graph round trips", graph-calls;desc="2", '
-                                         'app;dur=50.0;desc="Our own time"')
+                                         'graph-requests;desc="2", app;dur=50.0;desc="Our own time"')

@@ -418,9 +418,10 @@ def test_picker_offers_only_the_member_types_the_group_takes(signed_in, monkeypa
 def test_every_page_says_how_many_graph_round_trips_it_cost(signed_in, monkeypatch):
     fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}))
     header = signed_in.get("/activity/")["Server-Timing"]
-    graph, calls, own = header.split(", ")
+    graph, calls, sent, own = header.split(", ")
     assert fake.calls == [] and fake.stats.calls == 0
     assert graph == 'graph;dur=0.0;desc="0 Graph round trips"' and calls == 'graph-calls;desc="0"'
+    assert sent == 'graph-requests;desc="0"'
     assert re.fullmatch(r'app;dur=\d+\.\d;desc="Our own time"', own)
     header = signed_in.get(reverse("members:container-detail", args=["groups", GROUP]))["Server-Timing"]
     assert fake.stats.calls > 0 and f'graph-calls;desc="{fake.stats.calls}"' in header
