@@ -5,6 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The sandbox tenant's own server in the demo (Procfile): the next port, threads enough for every
+# page's Graph calls waiting out the sandbox's latency at once.
+SANDBOX_PORT ?= $(shell echo $$(($(PORT) + 1)))
+SANDBOX_THREADS ?= 32
 
 .PHONY: demo serve test bench chromium services clean
 
@@ -22,33 +26,44 @@ $(VENV)/dev: $(VENV)/runtime requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# The development server and, on the next port, the sandbox tenant's own server (Procfile).
+demo: export HOST := $(HOST)
+demo: export PORT := $(PORT)
+demo: export SANDBOX_PORT := $(SANDBOX_PORT)
+demo: export SANDBOX_THREADS := $(SANDBOX_THREADS)
+demo: export SANDBOX_LOOPBACK_URL ?= http://127.0.0.1:$(SANDBOX_PORT)
 demo: $(VENV)/runtime
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py sandbox seed --if-empty
-	@echo "Membership Desk on the sandbox tenant: http://$(HOST):$(PORT)/"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "Membership Desk on the sandbox tenant: http://$(HOST):$(PORT)/ (the sandbox's own server on port $(SANDBOX_PORT))"
+	exec $(VENV)/bin/honcho --no-colour start demo sandbox
 
 # gunicorn (gunicorn.conf.py: HOST, PORT, WEB_CONCURRENCY, THREADS) with DEBUG off, whitenoise
 # serving the collected static files, and a JSON log line per request. With ENTRA_CLIENT_ID set it
 # is production (the settings refuse to start without the rest). Without it, a demo server on the
 # sandbox tenant: an explicit opt-in (DEMO_SERVER), on loopback, its Graph and sign-in calls sent
-# to its own port, and a secret key generated once into var/ unless SECRET_KEY is set.
+# to the sandbox tenant's own server on the next port (Procfile), and a secret key generated once
+# into var/ unless SECRET_KEY is set.
 serve: export DEBUG = 0
 serve: export LOG_FORMAT ?= json
 serve: export HOST := $(HOST)
 serve: export PORT := $(PORT)
 ifeq ($(ENTRA_CLIENT_ID),)
 serve: export DEMO_SERVER = 1
-serve: export SANDBOX_LOOPBACK_URL ?= http://127.0.0.1:$(PORT)
+serve: export SANDBOX_PORT := $(SANDBOX_PORT)
+serve: export SANDBOX_THREADS := $(SANDBOX_THREADS)
+serve: export SANDBOX_LOOPBACK_URL ?= http://127.0.0.1:$(SANDBOX_PORT)
 endif
 serve: $(VENV)/runtime
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 ifeq ($(ENTRA_CLIENT_ID),)
 	$(PY) manage.py sandbox seed --if-empty
-	@echo "Membership Desk demo server on the sandbox tenant (DEBUG off): http://$(HOST):$(PORT)/"
-endif
+	@echo "Membership Desk demo server on the sandbox tenant (DEBUG off): http://$(HOST):$(PORT)/ (the sandbox's own server on port $(SANDBOX_PORT))"
+	exec $(VENV)/bin/honcho --no-colour start web sandbox
+else
 	exec $(VENV)/bin/gunicorn
+endif
 
 # Browser tests drive Debian's Chromium (/usr/bin/chromium); install it when missing and root.
 chromium:

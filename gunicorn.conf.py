@@ -14,8 +14,9 @@ _host = os.environ.get("HOST", "127.0.0.1")
 bind = [f"[{_host}]:{os.environ.get('PORT', '8000')}" if ":" in _host else f"{_host}:{os.environ.get('PORT', '8000')}"]
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# Threads, not processes, wait on Graph. On the demo server a page also waits for the sandbox's
-# answer from this same server, so a worker needs at least one thread free to give it.
+# Threads, not processes, wait on Graph. Where the sandbox answers inside the app's own server (the
+# tests that run it so), a page waits for an answer from this same server: a worker needs at least
+# one thread free to give it. `make serve` runs the sandbox as its own server (Procfile).
 threads = max(int(os.environ.get("THREADS", "4")), 2)
 # Its default path is one per user: two servers on one machine would take each other's.
 control_socket_disable = True

@@ -45,8 +45,15 @@ SANDBOX_MODE = not ENTRA_CLIENT_ID
 DEMO_SERVER = env_bool("DEMO_SERVER", False)
 DEBUG = env_bool("DEBUG", default=SANDBOX_MODE and not DEMO_SERVER)
 
+# The sandbox tenant as its own server (`make demo`, `make serve` without a tenant, the bench): the
+# same project answering the sandbox's endpoints only, so the app reaches it over HTTP on its own
+# port and threads, as it reaches Microsoft, instead of taking a thread of its own pool to answer.
+SANDBOX_SERVER = env_bool("SANDBOX_SERVER", False)
+
 if DEMO_SERVER and not SANDBOX_MODE:
     raise ImproperlyConfigured("DEMO_SERVER runs the sandbox tenant: unset it when ENTRA_CLIENT_ID is set.")
+if SANDBOX_SERVER and not SANDBOX_MODE:
+    raise ImproperlyConfigured("SANDBOX_SERVER serves the sandbox tenant: unset it when ENTRA_CLIENT_ID is set.")
 if SANDBOX_MODE and not DEBUG and not DEMO_SERVER:
     raise ImproperlyConfigured(
         "Production settings (DEBUG off) need a real tenant: set ENTRA_CLIENT_ID, ENTRA_AUTHORITY and "
@@ -222,7 +229,7 @@ MIDDLEWARE = [
 if SANDBOX_MODE:
     MIDDLEWARE.insert(1, "sandbox.transport.LoopbackOriginMiddleware")
 
-ROOT_URLCONF = "portal.urls"
+ROOT_URLCONF = "sandbox.server_urls" if SANDBOX_SERVER else "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
 
 TEMPLATES = [
