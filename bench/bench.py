@@ -368,7 +368,8 @@ def pages(report: Report, base: str, runs: int, known: dict) -> list[float]:
 
 
 def journal_pages(report: Report, base: str, runs: int) -> list[float]:
-    """The journal page (first page, and a page deep in it) of a person with 100 entries, then 100,000."""
+    """The journal page (the first page, the page older than the middle entry, a filter) of a person
+    with 100 entries, then 100,000."""
     from django.contrib.auth import get_user_model
 
     from members.models import AuditEntry
@@ -379,7 +380,9 @@ def journal_pages(report: Report, base: str, runs: int) -> list[float]:
     owns: list[float] = []
     for size in (100, 100_000):
         _fill_journal(actor, size - AuditEntry.objects.filter(actor=actor).count())
-        for name, path in [("journal, first page", "/activity/"), ("journal, a page deep in it", "/activity/?page=2"),
+        middle = AuditEntry.objects.filter(actor=actor).order_by("created_at", "id").values_list("pk", flat=True)[size // 2]
+        for name, path in [("journal, first page", "/activity/"),
+                           ("journal, half way down", f"/activity/?before={middle}"),
                            ("journal, filtered by container", "/activity/?where=Team")]:
             desk.page(path)
             owns += measure_page(report, f"{name} ({size:,} entries)", lambda: desk.page(path), runs)

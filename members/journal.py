@@ -8,9 +8,10 @@ hidden-membership unit) keeps its member hidden. Graph is asked, not guessed: on
 """
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 from django.contrib.sessions.backends.base import SessionBase
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from members import memo
 from members.directory import Kind
@@ -22,6 +23,66 @@ HIDDEN_MEMBER = "(hidden member)"
 CSV_HEADER = ["when", "who", "action", "container_kind", "container_id", "container", "member_id", "member",
               "outcome", "graph_status", "graph_code", "request_id", "client_request_id", "ticket", "reason",
               "message", "reverts_entry", "entry"]
+
+
+PAGE_SIZE = 50
+# Counting every entry of a long journal would read the whole index on each visit; past this many
+# the page says "more than" instead, and costs the same at 100 entries and at 100,000.
+COUNT_UP_TO = 10_000
+
+
+# --- one page, newest first -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the journal, newest first, and the entries to page on from (keyset, not offset:
+    a page deep in the journal costs what the first one does)."""
+
+    entries: list[AuditEntry]
+    newer: int | None  # the first entry shown, when there are newer ones: ``?after=``
+    older: int | None  # the last entry shown, when there are older ones: ``?before=``
+    total: int  # every entry the filters match, counted up to COUNT_UP_TO
+    counted_all: bool
+
+    @property
+    def is_newest(self) -> bool:
+        return self.newer is None
+
+
+def page_of(entries: QuerySet, *, before: str | None = None, after: str | None = None,
+            size: int = PAGE_SIZE) -> Page:
+    """The page of ``entries`` (ordered newest first) older than entry ``before`` or newer than entry
+    ``after``; the newest page when neither names one of ``entries`` (a junk or foreign id)."""
+    total = entries.order_by()[:COUNT_UP_TO + 1].count()
+    counted_all = total <= COUNT_UP_TO
+    total = min(total, COUNT_UP_TO)
+    if (cursor := _cursor(entries, before)) is not None:
+        if rows := list(entries.filter(_older_than(*cursor))[:size + 1]):
+            return Page(rows[:size], rows[0].pk, rows[size - 1].pk if len(rows) > size else None, total, counted_all)
+    elif (cursor := _cursor(entries, after)) is not None:
+        if rows := list(entries.filter(_newer_than(*cursor)).order_by("created_at", "id")[:size + 1])[::-1]:
+            shown = rows[-size:]  # the ones next to the cursor
+            return Page(shown, shown[0].pk if len(rows) > size else None, shown[-1].pk, total, counted_all)
+    # Neither, or nothing beyond the cursor (the journal moved on): the newest page, never a dead end.
+    rows = list(entries[:size + 1])
+    return Page(rows[:size], None, rows[size - 1].pk if len(rows) > size else None, total, counted_all)
+
+
+def _cursor(entries: QuerySet, raw: str | None) -> tuple | None:
+    """(created_at, id) of the entry ``raw`` names, if it is one of ``entries``."""
+    if not raw or not raw.isdecimal() or len(raw) > 18:
+        return None
+    return entries.filter(pk=int(raw)).values_list("created_at", "id").first()
+
+
+def _older_than(created_at, pk: int) -> Q:
+    # The bound on created_at alone lets the index on (…, created_at, id) start the scan at the
+    # cursor; the rest drops the entries of that same instant that come before it.
+    return Q(created_at__lte=created_at) & (Q(created_at__lt=created_at) | Q(id__lt=pk))
+
+
+def _newer_than(created_at, pk: int) -> Q:
+    return Q(created_at__gte=created_at) & (Q(created_at__gt=created_at) | Q(id__gt=pk))
 
 
 # --- what stays hidden ----------------------------------------------------------------------

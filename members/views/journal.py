@@ -6,7 +6,6 @@ not list the unit's members. The CSV streams from the database (``StreamingHttpR
 """
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -18,9 +17,6 @@ from members.forms import JournalFilter
 from members.models import AuditEntry, reads_everything
 from members.views.common import graph_for
 from accounts.tokens import ReauthenticationRequired
-
-JOURNAL_PAGE_SIZE = 50
-
 
 @require_GET
 def activity(request: HttpRequest) -> HttpResponse:
@@ -35,8 +31,8 @@ def activity(request: HttpRequest) -> HttpResponse:
     entries = form.apply(AuditEntry.objects.visible_to(request.user), request.user)
     if request.GET.get("format") == "csv":
         return _csv(request, entries)
-    page = Paginator(entries, JOURNAL_PAGE_SIZE).get_page(request.GET.get("page"))
-    shown = journal.redact(lambda: graph_for(request), request.session, page.object_list)
+    page = journal.page_of(entries, before=request.GET.get("before"), after=request.GET.get("after"))
+    shown = journal.redact(lambda: graph_for(request), request.session, page.entries)
     container = form.cleaned_data["container"]
     return render(request, "members/activity.html", {
         "page": page, "entries": shown, "form": form, "everything": everything,

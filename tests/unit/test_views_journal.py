@@ -1,6 +1,7 @@
 """The journal (/activity/ and its CSV) through Django's test client, Graph faked at the seam."""
 
 import csv
+import re
 import io
 from datetime import timedelta
 from html import unescape
@@ -172,3 +173,57 @@ def test_a_change_keeps_the_ticket_and_reason_it_was_sent_with_trimmed_to_size(c
                   headers={"HX-Request": "true"})
     saved = AuditEntry.objects.get()
     assert (saved.ticket, saved.reason) == ("INC-" + "9" * 60, "Leaver today")
+
+
+def names_on(html: str) -> list[str]:
+    return re.findall(r"<strong>(Member \d+)</strong>", html)
+
+
+def link(html: str, text: str) -> str | None:
+    found = re.search(rf'<a href="([^"]*)"[^>]*>{text}</a>', html)
+    return found.group(1) if found else None
+
+
+def test_paging_walks_the_whole_journal_older_then_newer_with_no_entry_twice_or_missing(client, people, graph):
+    # 120 entries, many of one instant (bulk changes write them so): ties are broken by the entry.
+    made = [entry(people["me"], name=f"Member {n}") for n in range(120)]
+    instant = timezone.now() - timedelta(hours=1)
+    AuditEntry.objects.filter(pk__in=[e.pk for e in made[30:90]]).update(created_at=instant)
+    entry(people["other"], name="Member 999")  # someone else's: never on my pages
+    client.force_login(people["me"])
+    expected = [e.member_name for e in AuditEntry.objects.filter(actor=people["me"])]  # newest first
+    pages, html = [], page_of(client)
+    assert link(html, "Newer") is None and link(html, "Newest") is None
+    assert "Showing 50 of 120 entries, newest first" in html
+    while True:
+        pages.append(names_on(html))
+        if not (older := link(html, "Older")):
+            break
+        html = page_of(client, older)
+    assert [len(p) for p in pages] == [50, 50, 20] and sum(pages, []) == expected
+    back = []
+    while newer := link(html, "Newer"):
+        html = page_of(client, newer)
+        back.append(names_on(html))
+    assert back == [pages[1], pages[0]] and link(html, "Newest") is None
+
+
+@pytest.mark.parametrize("cursor", ["?before=junk", "?before=-1", "?after=99999999", "?before=" + "9" * 40, "?before=OTHER"])
+def test_a_cursor_that_is_no_entry_of_mine_shows_the_newest_page(client, people, graph, cursor):
+    mine = [entry(people["me"], name=f"Member {n}") for n in range(3)]
+    other = entry(people["other"], name="Member 999", days_ago=1)
+    client.force_login(people["me"])
+    response = client.get("/activity/" + cursor.replace("OTHER", str(other.pk)))
+    assert response.status_code == 200
+    assert names_on(unescape(response.content.decode())) == [e.member_name for e in reversed(mine)]
+
+
+def test_a_long_journal_is_counted_up_to_a_bound(client, people, graph, monkeypatch):
+    monkeypatch.setattr("members.journal.COUNT_UP_TO", 60)
+    for n in range(60):
+        entry(people["me"], name=f"Member {n}")
+    client.force_login(people["me"])
+    assert "Showing 50 of 60 entries, newest first" in page_of(client)
+    entry(people["me"], name="Member 60", container_name="Payroll")
+    assert "Showing 50 of more than 60 entries, newest first" in page_of(client)
+    assert "Showing 1 of 1 entry, newest first" in page_of(client, "?where=Payroll")
