@@ -73,4 +73,4 @@ def entry_revert(request: HttpRequest, entry_id: int) -> HttpResponse:
     if not request.htmx:
         _as_messages(request, [reverted])
         return redirect(reverse("members:activity"))
-    return render(request, "members/_revert_cell.html", {"entry": entry, "reverted": reverted})
+    return render(request, "members/_journal_table.html#revert-cell", {"entry": entry, "reverted": reverted})
