@@ -82,12 +82,32 @@ def apply(graph: GraphClient, actor, action: Action, container: Container, membe
         raise TooManyMembers(f"At most {MAX_MEMBERS_PER_CHANGE:,} members per change ({len(ids):,} were sent).")
     entries = _open(actor, action, container, ids, known, note or Note())
     results: dict[str, Result] = {}
+    described = None
     for start in range(0, len(ids), CHANGE_CHUNK):
         chunk = ids[start:start + CHANGE_CHUNK]
-        sent = _send(graph, action, container, chunk)
+        if start == 0 and _lacks(ids, known):
+            # The names (and facts) the page didn't show are read beside the first writes, in the
+            # same round trip: a change of N costs ceil(N/20) round trips whatever the session kept.
+            sent, described = graph.together(lambda: _send(graph, action, container, chunk),
+                                             lambda: _describe(graph, container, _lacks(ids, known), known.info is None))
+        else:
+            sent = _send(graph, action, container, chunk)
         _settle(entries, sent)
         results.update((result.member_id, result) for result in sent)
-    return _explain(graph, action, container, ids, results, entries, known)
+    return _explain(graph, action, container, ids, results, entries, known, described)
+
+
+def _lacks(ids: list[str], known: Known) -> list[str] | bool:
+    """The members whose names the page didn't show; True when only the container's facts are lacking."""
+    return [m for m in ids if m not in known.items] or known.info is None
+
+
+def _describe(graph: GraphClient, container: Container, ids: list[str] | bool, with_container: bool):
+    """``GraphClient.describe``, or nothing known when it fails: the rows then say less, never fail."""
+    try:
+        return graph.describe(container, ids if isinstance(ids, list) else [], with_container=with_container)
+    except GraphError:
+        return None, {}, frozenset()
 
 
 def record_not_sent(actor, action: Action, container: Container, member_ids: Iterable[str],
@@ -172,15 +192,18 @@ def _save(entries: list[AuditEntry], fields: list[str], before: Mapping[int, tup
 
 
 def _explain(graph: GraphClient, action: Action, container: Container, ids: list[str], results: dict[str, Result],
-             entries: dict[str, AuditEntry], known: Known) -> tuple[ContainerInfo | None, list[Row]]:
-    """Names and words for each result; a 404 is read back to tell a missing container from a
-    missing member from a plain non-member (Graph answers all three alike)."""
+             entries: dict[str, AuditEntry], known: Known, described: tuple | None = None
+             ) -> tuple[ContainerInfo | None, list[Row]]:
+    """Names and words for each result; a 404 is read back, after the write, to tell a missing
+    container from a missing member from a plain non-member (Graph answers all three alike).
+    ``described``: what was read beside the first writes (``_describe``), if anything."""
     not_found = [m for m in ids if results[m].error is not None and results[m].error.is_not_found]
-    ask = list(dict.fromkeys([m for m in ids if m not in known.items] + not_found))
-    try:
-        info, found, gone = graph.describe(container, ask, with_container=known.info is None or bool(not_found))
-    except GraphError:
-        info, found, gone = None, {}, frozenset()
+    if described is None:
+        ask = list(dict.fromkeys([m for m in ids if m not in known.items] + not_found))
+        info, found, gone = _describe(graph, container, ask, known.info is None or bool(not_found))
+    else:
+        info, found, gone = _describe(graph, container, not_found, bool(not_found))
+        info, found = info or described[0], {**described[1], **found}
     info = info or known.info
     items = {**known.items, **found}
     group_units = known.group_units if known.info is not None else _units_if_refused(graph, container, known, results)

@@ -106,17 +106,26 @@ def answer(request: HttpRequest, version: str, rest: str, request_id: str, clien
 
 
 def _writes(request: HttpRequest, rest: str) -> bool:
-    """Whether this call changes something (for ``SANDBOX_FAULT_ON=writes``): any non-GET, except a
-    ``$batch`` whose items are all GETs."""
+    """Whether this call changes something (for ``SANDBOX_FAULT_ON=writes`` and the held write): any
+    non-GET but the actions that only read (getByIds), and a ``$batch`` with such an item."""
     if request.method == "GET":
         return False
     if rest.strip("/") != "$batch":
-        return True
+        return not _reads_only(rest)
     try:
         items = json.loads(request.body).get("requests", [])
-        return any(str(item.get("method", "")).upper() != "GET" for item in items)
+        return any(str(item.get("method", "")).upper() != "GET" and not _reads_only(str(item.get("url", "")))
+                   for item in items)
     except (ValueError, AttributeError, UnicodeDecodeError):
         return True
+
+
+# POST actions that change nothing: ``POST /directoryObjects/getByIds`` returns objects [D].
+_READ_ACTIONS = ("directoryobjects/getbyids",)
+
+
+def _reads_only(url: str) -> bool:
+    return url.split("?", 1)[0].strip("/").lower().removeprefix("v1.0/") in _READ_ACTIONS
 
 
 @csrf_exempt

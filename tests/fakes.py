@@ -100,6 +100,9 @@ class FakeGraph:
     def search_directory(self, text, types, *, top=10):
         return [m for m in self._directory().values() if text.lower() in m.display_name.lower()]
 
+    def together(self, *calls):
+        return [call() for call in calls]
+
     def describe(self, container: Container, member_ids: list[str], *, with_container: bool = True):
         self.calls.append(("describe", container.id, tuple(member_ids), with_container))
         directory = self._directory()

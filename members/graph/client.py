@@ -223,6 +223,11 @@ class GraphClient:
             raise answers["roles"]
         return access_from(answers)
 
+    def together(self, *calls):
+        """``calls`` at once, as one round trip (``Transport.together``): a change's first writes and
+        the read of the names it lacks, say."""
+        return self.transport.together(*calls)
+
     def describe(self, container: Container, member_ids: list[str], *, with_container: bool = True
                  ) -> tuple[ContainerInfo | None, dict[str, DirectoryItem], frozenset[str]]:
         """A container and some directory objects by id, in one $batch (none when nothing is asked).

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 from urllib.parse import unquote, urlsplit
 
 import requests
@@ -287,22 +288,32 @@ class Transport:
         return results
 
     def _at_once(self, send: Callable, chunked: list[list[str]]) -> list:
-        """``send`` of each chunk in threads of their own, with the caller's context (the sandbox
-        transport's origin lives in a ContextVar); the stats count the wave as its slowest part."""
-        def run(chunk: list[str]) -> tuple[object, int]:
+        return self.together(*(partial(send, chunk) for chunk in chunked))
+
+    def together(self, *calls: Callable[[], object]) -> list:
+        """Each of ``calls`` (each sending its own requests) in a thread of its own, at once, with the
+        caller's context (the sandbox transport's origin lives in a ContextVar); their answers in
+        order. The stats count them as one round trip, or as many as the most any of them took (its
+        retries, its writes one after the other); inside a wave, as part of that wave."""
+        def run(call: Callable[[], object]) -> tuple[object, int]:
             _wave.sends = 0
             try:
-                return send(chunk), _wave.sends
+                return call(), _wave.sends
             finally:
                 _wave.sends = None
 
+        outer = getattr(_wave, "sends", None)
         started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=min(READ_CONCURRENCY, len(chunked))) as pool:
-            futures = [pool.submit(contextvars.copy_context().run, run, chunk) for chunk in chunked]
+        with ThreadPoolExecutor(max_workers=min(READ_CONCURRENCY, len(calls))) as pool:
+            futures = [pool.submit(contextvars.copy_context().run, run, call) for call in calls]
             done = [future.result() for future in futures]
-        with self._stats_lock:
-            self.stats.calls += max(sends for _, sends in done)
-            self.stats.seconds += time.perf_counter() - started
+        longest = max(sends for _, sends in done)
+        if outer is not None:
+            _wave.sends = outer + longest
+        else:
+            with self._stats_lock:
+                self.stats.calls += longest
+                self.stats.seconds += time.perf_counter() - started
         return [result for result, _ in done]
 
     def _send_batch(self, items: dict[str, dict], *, reads_only: bool, first_id: int) -> dict[str, BatchAnswer]:

@@ -722,3 +722,28 @@ def test_writes_of_more_than_one_batch_go_one_after_the_other(graph_api, client)
     assert [r.outcome for r in results] == [Outcome.DONE] * 45
     assert senders == [threading.current_thread()] * 3
     assert (client.stats.calls, client.stats.requests) == (3, 3)
+
+
+def test_a_change_and_a_read_sent_together_count_as_the_longer_of_the_two(graph_api, client):
+    """45 removals (three $batch, one after the other) beside a read of 400 ids (two $batch at once,
+    inside the wave): all in flight together at first, five requests, three round trips."""
+    removals, reads = _member_ids(45), _member_ids(400)
+    first_wave = threading.Barrier(3, timeout=20)  # the first removals and the two reads
+    seen = []
+
+    def answer(request):
+        asked = json.loads(request.body)["requests"]
+        if len(seen) < 3:
+            seen.append(asked[0]["method"])
+            first_wave.wait()
+        ok = 204 if asked[0]["method"] == "DELETE" else 200
+        return 200, {}, json.dumps({"responses": [{"id": item["id"], "status": ok, "body": {"value": []}} for item in asked]})
+
+    for _ in range(5):
+        graph_api.add_callback(responses.POST, f"{GRAPH}/$batch", callback=answer)
+    container = Container(Kind.GROUPS, GROUP)
+    removed, state = client.together(lambda: client.remove_members(container, removals),
+                                     lambda: client.members_among(container, reads))
+    assert [r.outcome for r in removed] == [Outcome.DONE] * 45 and state == dict.fromkeys(reads, False)
+    assert sorted(seen) == ["DELETE", "GET", "GET"]
+    assert (client.stats.calls, client.stats.requests) == (3, 5)
