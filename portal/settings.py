@@ -359,6 +359,8 @@ LOGGING = {
         "members": {"level": os.environ.get("LOG_LEVEL", "INFO")},
         # runserver prints its own line per request; the JSON line replaces gunicorn's access log.
         "portal.requests": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
+        # A streamed answer's Graph calls, counted when it ends (its header can't: portal.timing).
+        "portal.timing": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
         "django.request": {"filters": ["not_sandbox_graph"]},
     },
 }

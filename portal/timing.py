@@ -10,9 +10,20 @@ this order (browsers' developer tools show them under "Timing"; the benchmark re
 - ``graph-requests;desc="<N>"``: the number of HTTP requests sent to Graph;
 - ``app;dur=<ms>;desc="Our own time"``: everything else the request took on this server
   (total minus Graph), from this middleware's call to its return.
+
+A streamed answer (a CSV export) goes on calling Graph after its headers are sent, and WSGI has no
+trailers: its header counts what was sent before the first byte and says so in a fifth entry,
+``streamed;desc="..."``, and when the stream ends (or the client goes away) one ``portal.timing``
+log line counts the whole answer: ``server_timing`` with ``graph_calls``, ``graph_requests``,
+``graph_ms`` and ``total_ms``.
 """
 
+import logging
 import time
+
+log = logging.getLogger(__name__)
+
+STREAMED = 'streamed;desc="More Graph calls follow while the answer streams: the log line when it ends counts them all"'
 
 
 class ServerTimingMiddleware:
@@ -30,4 +41,19 @@ class ServerTimingMiddleware:
         response["Server-Timing"] = (f'graph;dur={seconds * 1000:.1f};desc="{calls} Graph round trips", '
                                      f'graph-calls;desc="{calls}", graph-requests;desc="{sent}", '
                                      f'app;dur={own * 1000:.1f};desc="Our own time"')
+        if response.streaming:
+            response["Server-Timing"] += ", " + STREAMED
+            response.streaming_content = _counted(response.streaming_content, request, started)
         return response
+
+
+def _counted(chunks, request, started: float):
+    """The stream as it was, and, once it has ended or was abandoned, the log line that counts it."""
+    try:
+        yield from chunks
+    finally:
+        stats = getattr(request, "graph_stats", None)
+        calls, seconds = (stats.calls, stats.seconds) if stats is not None else (0, 0.0)
+        log.info("streamed %s: %s Graph round trips", request.path, calls, extra={"server_timing": {
+            "graph_calls": calls, "graph_requests": getattr(stats, "requests", calls),
+            "graph_ms": round(seconds * 1000, 1), "total_ms": round((time.perf_counter() - started) * 1000, 1)}})

@@ -19,3 +19,39 @@ def test_server_timing_splits_the_total_into_graph_time_and_our_own(monkeypatch)
     response = ServerTimingMiddleware(view)(RequestFactory().get("/"))
     assert response["Server-Timing"] == ('graph;dur=150.0;desc="2 Graph round trips", graph-calls;desc="2", '
                                          'graph-requests;desc="2", app;dur=50.0;desc="Our own time"')
+
+
+def test_a_streamed_answer_says_so_and_its_log_line_counts_the_calls_made_while_it_streamed(caplog):
+    from django.http import StreamingHttpResponse
+
+    stats = SimpleNamespace(calls=1, seconds=0.05, requests=1)
+
+    def rows(request):
+        yield "header\n"
+        for _ in range(5):  # each further page of the export is another round trip
+            stats.calls += 1
+            stats.requests += 1
+            yield "row\n"
+
+    def view(request):
+        request.graph_stats = stats
+        return StreamingHttpResponse(rows(request))
+
+    caplog.set_level("INFO", logger="portal.timing")
+    response = ServerTimingMiddleware(view)(RequestFactory().get("/export/"))
+    assert 'graph-calls;desc="1"' in response["Server-Timing"] and "streamed;desc=" in response["Server-Timing"]
+    assert not [r for r in caplog.records if r.name == "portal.timing"]  # nothing streamed yet
+    assert b"".join(response.streaming_content) == b"header\n" + b"row\n" * 5
+    [line] = [r for r in caplog.records if r.name == "portal.timing"]
+    assert line.server_timing["graph_calls"] == 6 and line.server_timing["graph_requests"] == 6
+
+
+def test_an_abandoned_stream_is_counted_too(caplog):
+    from django.http import StreamingHttpResponse
+
+    caplog.set_level("INFO", logger="portal.timing")
+    response = ServerTimingMiddleware(lambda request: StreamingHttpResponse(iter(["a", "b", "c"])))(RequestFactory().get("/"))
+    stream = iter(response.streaming_content)
+    next(stream)
+    response.close()  # the client went away: the server closes the response
+    assert [r.server_timing["graph_calls"] for r in caplog.records if r.name == "portal.timing"] == [0]
