@@ -21,6 +21,8 @@ log line counts the whole answer: ``server_timing`` with ``graph_calls``, ``grap
 import logging
 import time
 
+from portal.logs import route
+
 log = logging.getLogger(__name__)
 
 STREAMED = 'streamed;desc="More Graph calls follow while the answer streams: the log line when it ends counts them all"'
@@ -34,9 +36,7 @@ class ServerTimingMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         total = time.perf_counter() - started
-        stats = getattr(request, "graph_stats", None)
-        calls, seconds = (stats.calls, stats.seconds) if stats is not None else (0, 0.0)
-        sent = getattr(stats, "requests", calls)
+        calls, sent, seconds = graph_counts(request)
         own = max(total - seconds, 0.0)
         response["Server-Timing"] = (f'graph;dur={seconds * 1000:.1f};desc="{calls} Graph round trips", '
                                      f'graph-calls;desc="{calls}", graph-requests;desc="{sent}", '
@@ -47,13 +47,21 @@ class ServerTimingMiddleware:
         return response
 
 
+def graph_counts(request) -> tuple[int, int, float]:
+    """Round trips, HTTP requests and seconds waiting on Graph so far (zero when no Graph call was made)."""
+    stats = getattr(request, "graph_stats", None)
+    if stats is None:
+        return 0, 0, 0.0
+    return stats.calls, getattr(stats, "requests", stats.calls), stats.seconds
+
+
 def _counted(chunks, request, started: float):
     """The stream as it was, and, once it has ended or was abandoned, the log line that counts it."""
     try:
         yield from chunks
     finally:
-        stats = getattr(request, "graph_stats", None)
-        calls, seconds = (stats.calls, stats.seconds) if stats is not None else (0, 0.0)
-        log.info("streamed %s: %s Graph round trips", request.path, calls, extra={"server_timing": {
-            "graph_calls": calls, "graph_requests": getattr(stats, "requests", calls),
+        calls, sent, seconds = graph_counts(request)
+        # The route, not the path: as the request log, no ids or query strings in the logs.
+        log.info("streamed %s: %s Graph round trips", route(request), calls, extra={"server_timing": {
+            "graph_calls": calls, "graph_requests": sent,
             "graph_ms": round(seconds * 1000, 1), "total_ms": round((time.perf_counter() - started) * 1000, 1)}})

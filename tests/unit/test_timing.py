@@ -2,6 +2,7 @@
 
 from types import SimpleNamespace
 
+import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
 
@@ -46,6 +47,7 @@ def test_a_streamed_answer_says_so_and_its_log_line_counts_the_calls_made_while_
     assert line.server_timing["graph_calls"] == 6 and line.server_timing["graph_requests"] == 6
 
 
+@pytest.mark.django_db  # closing a response ends the request, and Django then checks its connections
 def test_an_abandoned_stream_is_counted_too(caplog):
     from django.http import StreamingHttpResponse
 
