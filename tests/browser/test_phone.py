@@ -123,6 +123,15 @@ def test_times_in_the_journal_never_wrap(phone, tenant):
     assert box["height"] < 1.5 * line, "the time wrapped onto a second line"
 
 
+def test_the_journals_filters_are_one_line_high(phone, tenant):
+    sign_in(phone, "helpdesk@contoso.example")
+    visit(phone, "/activity/")
+    where, outcome = phone.get_by_role("searchbox", name="Container"), phone.get_by_label("Outcome")
+    expect(where).to_be_visible()
+    assert where.bounding_box()["height"] <= outcome.bounding_box()["height"] * 1.25, "the container box grew tall"
+    expect_no_sideways_scroll(phone, "the journal")
+
+
 def test_the_member_table_is_still_a_table_to_assistive_technology(phone, tenant):
     """Chromium's own accessibility tree (not Playwright's reading of the markup) at 390 px."""
     group = tenant["helpdesk_group"]
