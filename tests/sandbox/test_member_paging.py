@@ -106,6 +106,22 @@ def test_a_member_search_narrows_its_rows_in_sql(sandbox_tenant):
     assert all("LIKE" in q["sql"] for q in queries)
 
 
+def test_a_member_search_by_address_reads_the_address_columns_not_each_members_json(sandbox_tenant):
+    """The search the member list sends: sign-in names and mail from their indexed lower-cased columns."""
+    group = DirectoryObject.objects.get(id=sandbox_tenant["big_group"].id)
+    someone = directory.member_links(group, kind="user").order_by("member_name").first().member
+    start = someone.principal_name[:4].upper()
+    query = odata.parse_list_query({"$search": f'"displayName:{start}" OR "userPrincipalName:{start}" OR "mail:{start}"',
+                                    "$top": "5"}, eventual=True, resource="DirectoryObject")
+    with CaptureQueriesContext(connection) as queries:
+        page, _ = directory.select_member_page(directory.member_links(group), query)
+        count = directory.count_members(group, predicate=query.predicate)
+    assert someone in page and all(start.lower() in member.display_name.lower() or member.principal_name.startswith(start.lower())
+                                   or member.mail.startswith(start.lower()) for member in page)
+    assert count >= len(page)
+    assert not any("JSON" in q["sql"].upper() for q in queries), [q["sql"] for q in queries]
+
+
 FILTERS = [
     "id eq '{a}'", "id in ('{a}', '{b}', 'not-a-guid')", "id in ('{a}') or displayName eq 'Adele Vance'",
     "startswith(displayName,'sea')", "displayName eq 'ADELE VANCE'", "mail eq 'adele.v@contoso.example'",
