@@ -104,7 +104,8 @@ NOT_ACTIVATED_ROLE_TEMPLATES = [template for _, template, _, _, active in ROLES 
 # (key, upn local part, given name, surname, description shown on the sign-in page)
 DEMO_ACCOUNTS = [
     ("admin", "admin", "Avery", "Lee",
-     "Global Administrator: changes any membership, except in the restricted-management unit."),
+     "Global Administrator: changes any membership but those of the groups in the restricted-management "
+     "Executive Office unit (that unit's own member list it may change)."),
     ("pra", "pra", "Priya", "Raman",
      "Privileged Role Administrator: unit members, directory roles, role-assignable groups."),
     ("helpdesk", "helpdesk", "Henry", "Dawson", "Groups Administrator (tenant-wide): members of ordinary groups."),

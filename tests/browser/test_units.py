@@ -96,6 +96,18 @@ def test_privileged_role_administrator_changes_a_restricted_management_units_mem
     assert_removed_then_added("pra@contoso.example", member.id, newcomer.id)
 
 
+def test_the_sign_in_page_says_what_the_administrator_may_do_in_the_restricted_unit_and_it_holds(page, tenant):
+    unit, newcomer = tenant["restricted_unit"], tenant["spare_users"][2]
+    page.goto("/")
+    admin = page.locator("li, tr, label").filter(has_text="admin@contoso.example").filter(has_text="Global Administrator").last
+    expect(admin).to_contain_text("but those of the groups in the restricted-management Executive Office unit")
+    expect(admin).to_contain_text("that unit's own member list it may change")
+    sign_in_as(page, "admin@contoso.example", start=f"/units/{unit.id}/")
+    member, before = a_user_member(unit.id), members_of(unit.id)
+    remove_and_add(page, member, "Megan", newcomer)
+    assert members_of(unit.id) == (before - {str(member.id)}) | {newcomer.id}
+
+
 @pytest.mark.parametrize("kind, upn, reason, told", [
     # A Groups Administrator over Seattle Office manages the groups in it, not who is in it.
     pytest.param("unit_of_unitadmin", "unitadmin@contoso.example", NEEDS_PRA, LACKS_PRA, id="unit-admin-own-unit"),
