@@ -129,3 +129,12 @@ def test_focus_moves_to_the_outcomes_after_an_add(page, tenant):
     page.keyboard.press("Enter")
     expect(outcome(page, adele.display_name)).to_contain_text("Added.")
     expect(page.locator("#add-results .outcomes")).to_be_focused()
+
+
+def test_a_very_long_search_is_not_echoed_in_full(page, tenant):
+    group = tenant["helpdesk_group"]
+    sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+    page.get_by_label(PICKER).fill("zq" * 2_500)
+    said = page.get_by_text("No match for")
+    expect(said).to_be_visible()
+    assert len(said.inner_text()) < 100 and said.inner_text().endswith("…”.")
