@@ -239,7 +239,7 @@ OUTCOME_LABELS = {
     Outcome.UNKNOWN: "No answer: outcome unknown",
     Outcome.FAILED: "Failed",
     Outcome.MISSING: "Not found: nothing changed",
-    Outcome.SIGN_IN: "Not sent: sign-in expired",
+    Outcome.SIGN_IN: "Not sent: not signed in",
     Outcome.INTERRUPTED: "Interrupted: not done",
     Outcome.SUPERSEDED: "Overtaken by a later change",
 }

@@ -216,15 +216,18 @@ def missing(action: Action, kind: Kind, container_gone: bool, request_id: str = 
 
 
 def not_sent() -> Message:
-    return Message(Tone.ERROR, "Not sent: the sign-in had expired.", "Sign in again and repeat the change.")
+    # The journal shows this beside its outcome ("Not sent: not signed in"): the cause, not the label again.
+    # Expired or signed out in another tab: the app can't tell them apart when the click arrives.
+    return Message(Tone.ERROR, "Nothing was sent to Graph: the sign-in had ended (it expired, or you signed out).",
+                   "Sign in again and repeat the change.")
 
 
 def not_sent_change(action: Action, names: list[str], container_name: str) -> Message:
-    """A change the journal holds as not sent (the sign-in had expired), named on the page the user
+    """A change the journal holds as not sent (the sign-in had ended), named on the page the user
     signed back in to, next to a button that makes it now."""
     where = "from" if action is Action.REMOVE else "to"
     return Message(Tone.ERROR, f"Not made: {action.verb} {_name_list(names)} {where} {container_name}.",
-                   "Your sign-in had expired when you asked, so nothing was sent to Graph.")
+                   "Your sign-in had ended when you asked (it expired, or you signed out), so nothing was sent to Graph.")
 
 
 def _name_list(names: list[str], shown: int = NAMES_SHOWN) -> str:

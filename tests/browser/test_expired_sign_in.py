@@ -39,7 +39,7 @@ def test_a_removal_refused_for_a_revoked_sign_in_is_named_after_signing_in_and_m
 
     notice = page.locator("#not-sent")
     expect(notice).to_contain_text(f"Not made: remove {member.display_name} from {group.display_name}.")
-    expect(notice).to_contain_text("Your sign-in had expired when you asked, so nothing was sent to Graph.")
+    expect(notice).to_contain_text("Your sign-in had ended when you asked (it expired, or you signed out), so nothing was sent to Graph.")
     expect(page.get_by_role("button", name=f"Remove {member.display_name}", exact=True)).to_be_visible()
     assert str(member.id) in members_of(group.id)
     screenshot(page, "not-sent-notice")

@@ -95,7 +95,7 @@ def test_a_remove_clicked_after_revocation_is_visibly_not_done_and_audited(sign_
     assert not any(entry.method == "DELETE" for entry in knobs.request_log())  # never sent
     entry = AuditEntry.objects.get(member_id=member)
     assert (entry.action, entry.outcome, entry.container_id) == ("remove", "sign_in", group.id)
-    assert entry.get_outcome_display() == "Not sent: sign-in expired"
+    assert entry.get_outcome_display() == "Not sent: not signed in"
 
     # Back from signing in, the member is still listed with its Remove button: nothing pretended.
     again = desk.get(f"{desk.base_url}{answer.headers['HX-Redirect']}")
@@ -104,7 +104,9 @@ def test_a_remove_clicked_after_revocation_is_visibly_not_done_and_audited(sign_
     assert 'aria-label="Remove' in row_html(page.text, member)
     activity = unescape(desk.get(f"{desk.base_url}/activity/").text)
     row = re.search(r'<tr class="outcome-sign_in">.*?</tr>', activity, re.S).group(0)
-    assert member in row and "Not sent: sign-in expired" in row
+    assert member in row and "Not sent: not signed in" in row
+    # The cause beside the outcome, not the outcome said twice.
+    assert "the sign-in had ended (it expired, or you signed out)" in row and row.count("Not sent") == 1
 
 
 def test_an_add_clicked_after_revocation_is_not_done_and_audited(sign_in, tenant, short_tokens):
