@@ -84,6 +84,11 @@ class Line:
         return cls(number, text, Status(status), items.get(member_id), reason)
 
 
+def line_count(text: str) -> int:
+    """The pasted text's lines that hold anything."""
+    return sum(1 for line in (text or "").splitlines() if line.strip(WRAPPING + " \t,;"))
+
+
 def read(text: str) -> list[Entry]:
     """The entries of a pasted text, numbered from 1; ``TooManyEntries`` past ``MAX_ENTRIES``."""
     tokens = [token.strip(WRAPPING) for token in SEPARATORS.split(text or "")]
@@ -122,7 +127,7 @@ def preview(graph: GraphClient, action: Action, container: Container, info: Cont
     for entry in entries:
         matches = found.get(entry.key) if entry.kind != "invalid" else None
         if entry.kind == "invalid":
-            lines.append(Line(entry.number, entry.text, Status.INVALID, reason=explain.paste_invalid()))
+            lines.append(Line(entry.number, entry.text, Status.INVALID, reason=explain.paste_invalid(entry.text)))
         elif isinstance(matches, GraphError):
             lines.append(Line(entry.number, entry.text, Status.UNCHECKED, reason=explain.paste_unchecked(matches)))
         elif not matches:

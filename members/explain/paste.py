@@ -42,8 +42,18 @@ def paste_ambiguous(names: list[str]) -> str:
     return f"Matches {len(names)} objects ({listed}): paste the object id of the one you mean."
 
 
-def paste_invalid() -> str:
+def paste_invalid(text: str = "") -> str:
+    if text.isalpha():  # a word: most likely part of a display name, split at its space
+        return "Not a sign-in name, mail address or object id: display names aren't accepted (and a space splits one in two)."
     return "Not a sign-in name, mail address or object id."
+
+
+def paste_entries_from_lines(entries: int, lines: int) -> str:
+    """Said beside "Checked N entries" when the pasted lines were split into more (or fewer) entries."""
+    if entries == lines:
+        return ""
+    return (f"from {lines:,} line{'s' if lines != 1 else ''}: spaces, commas and semicolons separate entries, "
+            "so a display name counts as several")
 
 
 def paste_repeated(first: int) -> str:

@@ -71,7 +71,8 @@ def member_paste(request: HttpRequest, kind, container_id: str) -> HttpResponse:
     except GraphError as exc:
         return _failed(request, container, explain.load_failed(exc, "the pasted entries"))
     plan = paste.plan_of(context["address"], action, lines)
-    context.update({"action": action, "lines": lines, "counts": _counts(lines), "to_change": len(plan["queue"]),
+    split = explain.paste_entries_from_lines(len(lines), paste.line_count(form.cleaned_data["lines"]))
+    context.update({"action": action, "lines": lines, "counts": _counts(lines), "to_change": len(plan["queue"]), "split": split,
                     "plan": memo.remember_plan(request.session, plan), "dry_run": True})
     return _answer(request, context)
 

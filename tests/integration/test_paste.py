@@ -80,6 +80,22 @@ def test_the_dry_run_classifies_each_entry_and_writes_nothing(sign_in, tenant):
     assert graph_round_trips() <= 3
 
 
+def test_a_display_name_pasted_is_said_to_be_one_and_the_entries_counted_against_the_lines(sign_in, tenant):
+    group, newcomer = tenant["group_outside_unit"], tenant["spare_users"][0]
+    desk = sign_in("helpdesk@contoso.example")
+    desk.get(f"{desk.base_url}/groups/{group.id}/")
+    pasted = f"Adele Vance\n{upn(newcomer.id)}\n\n"
+    html = unescape(desk.htmx("POST", f"/groups/{group.id}/members/paste/", data={"action": "add", "lines": pasted}).text)
+    assert re.search(r"Checked 3 entries \(from 2 lines: spaces, commas and semicolons separate entries, so a display "
+                     r"name counts as several\), nothing changed yet", html)
+    for number in (1, 2):
+        assert "Not a valid entry" in line(html, number) and "display names aren't accepted" in line(html, number)
+    assert "Will change" in line(html, 3)
+    one_per_line = unescape(desk.htmx("POST", f"/groups/{group.id}/members/paste/",
+                                      data={"action": "add", "lines": upn(newcomer.id)}).text)
+    assert "Checked 1 entry, nothing changed yet" in one_per_line and "from 1 line" not in one_per_line
+
+
 def test_the_run_adds_what_the_dry_run_resolved_not_the_text_again(sign_in, tenant):
     group = tenant["helpdesk_group"]
     newcomers = tenant["spare_users"][:3]
