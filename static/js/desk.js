@@ -37,6 +37,14 @@ window.addEventListener("pageshow", (event) => {
   if (event.persisted) window.location.reload();
 });
 
+// Enter on a checkbox would submit its form (the browser's implicit submission): an add, or a removal of
+// everyone ticked, sent while one was only ticking. Space ticks; a form's own button sends it.
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && event.target instanceof HTMLInputElement && event.target.type === "checkbox") {
+    event.preventDefault();
+  }
+});
+
 // The people picker keeps its picks across searches. Ticking a result copies its line (the
 // <template id="pick-…"> the server rendered next to it) into "Selected"; unticking either copy
 // drops the pick. The boxes in "Selected" are what "Add selected" sends (with any ticked result).

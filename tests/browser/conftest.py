@@ -34,9 +34,19 @@ def color_scheme(request):
     return request.param
 
 
+# A laptop and a phone (390 px: the narrowest the desk is made for); a test asks for the phone with
+# ``@pytest.mark.parametrize("viewport", ["phone"], indirect=True)``.
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(params=["desktop"])
+def viewport(request):
+    return VIEWPORTS[request.param]
+
+
 @pytest.fixture
-def page(browser, live_server, tenant, color_scheme):
-    context = browser.new_context(base_url=live_server.url, color_scheme=color_scheme, viewport={"width": 1280, "height": 900})
+def page(browser, live_server, tenant, color_scheme, viewport):
+    context = browser.new_context(base_url=live_server.url, color_scheme=color_scheme, viewport=viewport)
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page

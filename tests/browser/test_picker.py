@@ -121,6 +121,25 @@ def test_enter_in_the_search_box_searches_and_sends_nothing(page, tenant):
     assert posts == [] and AuditEntry.objects.count() == 0 and adele.id not in members_of(group.id)
 
 
+@pytest.mark.parametrize("where", ["results", "selected"])
+def test_enter_on_a_ticked_box_sends_nothing(page, tenant, where):
+    group = tenant["helpdesk_group"]
+    adele, alex = tenant["spare_users"][:2]
+    sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+    posts = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    pick(page, "adele", adele.display_name)
+    expect(selected(page)).to_have_count(1)
+
+    box = (result(page, adele.display_name) if where == "results" else selected(page)).get_by_role("checkbox")
+    box.press("Enter")
+    # A search asked after the Enter: had the Enter submitted the add, its POST would have gone first.
+    with page.expect_response(lambda response: "/candidates/?q=alex" in response.url):
+        page.get_by_label(PICKER).fill("alex")
+    expect(selected(page)).to_have_count(1)
+    assert posts == [] and AuditEntry.objects.count() == 0 and adele.id not in members_of(group.id)
+
+
 def test_focus_moves_to_the_outcomes_after_an_add(page, tenant):
     group, adele = tenant["helpdesk_group"], tenant["spare_users"][0]
     sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
