@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
-from members import explain, memo, paste
+from members import changes, explain, memo, paste
 from members.directory import Action, Outcome
 from members.explain import Message, Tone
 from members.forms import PasteForm
@@ -21,7 +21,8 @@ from members.graph import GraphError
 from members.directory import Container
 from accounts.tokens import granted_scopes
 from portal.oversize import answers_too_big
-from members.views.common import change, graph_for, is_fragment
+from members.permissions import ALLOWED
+from members.views.common import change, graph_for, is_fragment, no_way_back, row_context
 from members.views.containers import detail_context
 
 RESULTS = "members/_paste_results.html"
@@ -97,7 +98,7 @@ def member_paste_run(request: HttpRequest, kind, container_id: str) -> HttpRespo
     action = Action(plan["action"])
     end = plan["done"] + SLICE if request.htmx else len(plan["queue"])
     todo = plan["queue"][plan["done"]:end]
-    info = None
+    info, rows = None, []
     if todo:
         info, rows = change(request, action, container, todo, items=paste.plan_items(plan))
         paste.record(plan, rows)
@@ -105,7 +106,7 @@ def member_paste_run(request: HttpRequest, kind, container_id: str) -> HttpRespo
     plan["done"] += len(todo)
     memo.update_plan(request.session, key, plan)
     context = {"kind": container.kind, "address": container, "action": action, "plan": key,
-               "done": plan["done"], "total": len(plan["queue"])}
+               "done": plan["done"], "total": len(plan["queue"]), **_table_follows(request, container, action, rows)}
     if plan["done"] < len(plan["queue"]):
         response = _answer(request, {**context, "running": True})
     else:
@@ -118,3 +119,13 @@ def member_paste_run(request: HttpRequest, kind, container_id: str) -> HttpRespo
     if todo and any(Outcome(plan["results"][m][0]).may_have_changed for m in todo):
         trigger_client_event(response, "membersChanged")
     return response
+
+
+def _table_follows(request: HttpRequest, container: Container, action: Action, rows: list[changes.Row]) -> dict:
+    """What the member table needs to follow this slice, as it follows the picker and Remove selected:
+    the members added, the rows of those removed (or gone already)."""
+    if action is Action.ADD:
+        changed = {"added": [row.member for row in rows if row.result.outcome.may_have_changed]}
+    else:
+        changed = {"gone": [row_context(row) for row in rows if row.result.outcome.took_effect]}
+    return {**changed, "verdict": ALLOWED, "no_way_back": no_way_back(request, container.kind)}

@@ -202,3 +202,16 @@ def every_page(tenant: dict) -> dict[str, str]:
         "activity": "/activity/", "a container's activity": f"/activity/?container={group.id}",
         "activity for a bad id": "/activity/?container=zzz",
     }
+
+
+def member_rows(page: Page):
+    """The member table's rows of members (not the rows a removal leaves, nor Load more)."""
+    return page.locator("#member-rows > tr[id^=member-]")
+
+
+def check_pasted(page: Page, entries: list[str], action: str) -> None:
+    """Paste ``entries`` one per line, choose ``action`` (the radio's label), and ask for the dry run."""
+    page.get_by_label("Sign-in names, mail addresses or object ids").fill("\n".join(entries))
+    page.get_by_role("radio", name=action).check()
+    page.get_by_role("button", name="Check the list").click()
+    expect(page.locator("#paste-results").get_by_role("status").first).to_contain_text("nothing changed yet")

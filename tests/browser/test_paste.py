@@ -1,4 +1,5 @@
-"""In Chromium: paste a mixed 50-entry list, read the dry run, run it, read each entry's result."""
+"""In Chromium: paste a mixed 50-entry list, read the dry run, run it, read each entry's result; the member
+table, the count and the message follow a pasted change and its Undo."""
 
 import pytest
 from playwright.sync_api import expect
@@ -7,7 +8,7 @@ from members.models import AuditEntry
 from sandbox.models import DirectoryObject
 from tests.browser.conftest import screenshot
 from tests.browser.power_steps import sign_in
-from tests.browser.steps import members_of
+from tests.browser.steps import check_pasted, member_rows, members_of, user_members
 
 pytestmark = pytest.mark.browser
 
@@ -68,3 +69,68 @@ def test_a_mixed_fifty_line_paste_is_checked_then_run(page, tenant):
     assert len(added) == 30 and members_of(group.id) >= before
     assert sorted(AuditEntry.objects.values_list("outcome", flat=True)) == ["done"] * 30
     expect(page.locator("#member-count")).to_have_text(str(len(before) + 30))
+
+
+@pytest.mark.parametrize(("viewport", "color_scheme"), [("desktop", "light"), ("phone", "dark")], indirect=True)
+def test_a_pasted_add_and_its_undo_keep_the_table_the_count_and_the_message_agreeing(page, tenant):
+    group = tenant["helpdesk_group"]
+    newcomers = tenant["spare_users"][:2]
+    before = members_of(group.id)
+    sign_in(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+    rows, count = member_rows(page), page.locator("#member-count")
+    expect(rows).to_have_count(len(before))
+
+    check_pasted(page, [newcomer.id for newcomer in newcomers], f"add them to {group.display_name}")
+    page.get_by_role("button", name="Add 2 members").click()
+    summary = page.locator("#paste-results p.message")
+    expect(summary).to_have_text("2 added.")
+    expect(count).to_have_text(str(len(before) + 2))
+    expect(rows).to_have_count(len(before) + 2)
+    expect(summary).to_be_focused()
+    for newcomer in newcomers:
+        expect(page.get_by_role("button", name=f"Remove {newcomer.display_name}", exact=True)).to_be_visible()
+
+    page.get_by_role("button", name="Undo this change (2 members)").click()
+    undone = page.locator("#paste-results .undo-results")
+    for newcomer in newcomers:
+        expect(undone).to_contain_text(f"{newcomer.display_name} Removed again.")
+    expect(undone).to_be_focused()
+    expect(page.locator("#paste-results")).not_to_contain_text("2 added.")  # the run's result gave way to the Undo's
+    expect(count).to_have_text(str(len(before)))
+    expect(rows).to_have_count(len(before))
+    for newcomer in newcomers:
+        expect(page.get_by_role("button", name=f"Remove {newcomer.display_name}", exact=True)).to_have_count(0)
+    assert members_of(group.id) == before
+
+
+def test_a_pasted_removal_and_its_undo_keep_the_table_the_count_and_the_message_agreeing(page, tenant):
+    group = tenant["helpdesk_group"]
+    leaving = user_members(group.id)[:3]
+    before = members_of(group.id)
+    sign_in(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+    rows, count = member_rows(page), page.locator("#member-count")
+    expect(rows).to_have_count(len(before))
+
+    check_pasted(page, [member.principal_name for member in leaving], f"remove them from {group.display_name}")
+    page.get_by_role("button", name="Remove 3 members").click()
+    summary = page.locator("#paste-results p.message")
+    expect(summary).to_have_text("3 removed.")
+    expect(count).to_have_text(str(len(before) - 3))
+    expect(rows).to_have_count(len(before) - 3)
+    expect(summary).to_be_focused()
+    for member in leaving:
+        expect(page.locator(f"#removed-{member.id}")).to_contain_text("Removed.")
+        expect(page.get_by_role("button", name=f"Remove {member.display_name}", exact=True)).to_have_count(0)
+
+    page.get_by_role("button", name="Undo this change (3 members)").click()
+    undone = page.locator("#paste-results .undo-results")
+    for member in leaving:
+        expect(undone).to_contain_text(f"{member.display_name} Added back.")
+    expect(undone).to_be_focused()
+    expect(page.locator("#paste-results")).not_to_contain_text("3 removed.")
+    expect(count).to_have_text(str(len(before)))
+    expect(rows).to_have_count(len(before))  # each member once: back in the table, the removed row gone
+    for member in leaving:
+        expect(page.get_by_role("button", name=f"Remove {member.display_name}", exact=True)).to_be_visible()
+        expect(page.locator(f"#removed-{member.id}")).to_have_count(0)
+    assert members_of(group.id) == before
