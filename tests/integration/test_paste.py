@@ -164,8 +164,10 @@ def test_a_hundred_line_paste_takes_at_most_six_round_trips_each_way(sign_in, te
     knobs.clear_request_log()
     run = desk.htmx("POST", f"/groups/{group.id}/members/paste/run/", data={"plan": plan_key(dry.text)})
     assert "100 removed." in unescape(run.text)
-    assert graph_round_trips() <= 6, [e.path for e in knobs.request_log()]
+    assert graph_round_trips() <= 6, [e.path for e in knobs.request_log()]  # the table's rows cost no read
     assert not {str(o.id) for o in users + devices} & members_of(group.id)
+    gone = re.findall(r'<tr id="removed-([0-9a-f-]{36})" class="removed" hx-swap-oob="outerHTML:#member-\1"', run.text)
+    assert set(gone) == {str(o.id) for o in users + devices}  # each member's row becomes its removed row
 
 
 def test_a_run_larger_than_a_slice_reports_progress_then_finishes(sign_in, tenant):
@@ -179,6 +181,16 @@ def test_a_run_larger_than_a_slice_reports_progress_then_finishes(sign_in, tenan
     last = desk.htmx("POST", f"/groups/{group.id}/members/paste/run/", data={"plan": key})
     assert "130 added." in unescape(last.text)
     assert {str(d.id) for d in devices} <= members_of(group.id)
+    # Each answer puts its own slice's members in the member table (out of band), each once.
+    first_rows, last_rows = table_rows(first.text), table_rows(last.text)
+    assert (len(first_rows), len(last_rows)) == (100, 30)
+    assert set(first_rows) | set(last_rows) == {str(d.id) for d in devices}
+    assert 'hx-swap-oob="afterbegin:#member-rows"' in first.text
+
+
+def table_rows(html: str) -> list[str]:
+    """The member ids of the member-table rows an answer carries."""
+    return re.findall(r'<tr id="member-([0-9a-f-]{36})"', html)
 
 
 def test_without_htmx_the_dry_run_and_the_run_are_pages(sign_in, tenant):
