@@ -71,33 +71,44 @@ def test_a_mixed_fifty_line_paste_is_checked_then_run(page, tenant):
     expect(page.locator("#member-count")).to_have_text(str(len(before) + 30))
 
 
+def run_and_agree(page, button: str, said: str, rows: int) -> None:
+    """Run the checked list: its summary says ``said`` and has the focus; the count and the table show ``rows``."""
+    page.get_by_role("button", name=button).click()
+    summary = page.locator("#paste-results p.message")
+    expect(summary).to_have_text(said)
+    expect(page.locator("#member-count")).to_have_text(str(rows))
+    expect(member_rows(page)).to_have_count(rows)
+    expect(summary).to_be_focused()
+
+
+def undo_and_agree(page, button: str, outcomes: list[str], ran: str, rows: int) -> None:
+    """Undo the run: each of ``outcomes`` said in the focused result, which took the place of the run's
+    summary ``ran``; the count and the table show ``rows``."""
+    page.get_by_role("button", name=button).click()
+    undone = page.locator("#paste-results .undo-results")
+    for outcome in outcomes:
+        expect(undone).to_contain_text(outcome)
+    expect(undone).to_be_focused()
+    expect(page.locator("#paste-results")).not_to_contain_text(ran)  # the run's result gave way to the Undo's
+    expect(page.locator("#member-count")).to_have_text(str(rows))
+    expect(member_rows(page)).to_have_count(rows)  # each member once: no duplicate, no removed row left over
+
+
 @pytest.mark.parametrize(("viewport", "color_scheme"), [("desktop", "light"), ("phone", "dark")], indirect=True)
 def test_a_pasted_add_and_its_undo_keep_the_table_the_count_and_the_message_agreeing(page, tenant):
     group = tenant["helpdesk_group"]
     newcomers = tenant["spare_users"][:2]
     before = members_of(group.id)
     sign_in(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
-    rows, count = member_rows(page), page.locator("#member-count")
-    expect(rows).to_have_count(len(before))
+    expect(member_rows(page)).to_have_count(len(before))
 
     check_pasted(page, [newcomer.id for newcomer in newcomers], f"add them to {group.display_name}")
-    page.get_by_role("button", name="Add 2 members").click()
-    summary = page.locator("#paste-results p.message")
-    expect(summary).to_have_text("2 added.")
-    expect(count).to_have_text(str(len(before) + 2))
-    expect(rows).to_have_count(len(before) + 2)
-    expect(summary).to_be_focused()
+    run_and_agree(page, "Add 2 members", "2 added.", len(before) + 2)
     for newcomer in newcomers:
         expect(page.get_by_role("button", name=f"Remove {newcomer.display_name}", exact=True)).to_be_visible()
 
-    page.get_by_role("button", name="Undo this change (2 members)").click()
-    undone = page.locator("#paste-results .undo-results")
-    for newcomer in newcomers:
-        expect(undone).to_contain_text(f"{newcomer.display_name} Removed again.")
-    expect(undone).to_be_focused()
-    expect(page.locator("#paste-results")).not_to_contain_text("2 added.")  # the run's result gave way to the Undo's
-    expect(count).to_have_text(str(len(before)))
-    expect(rows).to_have_count(len(before))
+    undo_and_agree(page, "Undo this change (2 members)", [f"{n.display_name} Removed again." for n in newcomers],
+                   "2 added.", len(before))
     for newcomer in newcomers:
         expect(page.get_by_role("button", name=f"Remove {newcomer.display_name}", exact=True)).to_have_count(0)
     assert members_of(group.id) == before
@@ -108,28 +119,16 @@ def test_a_pasted_removal_and_its_undo_keep_the_table_the_count_and_the_message_
     leaving = user_members(group.id)[:3]
     before = members_of(group.id)
     sign_in(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
-    rows, count = member_rows(page), page.locator("#member-count")
-    expect(rows).to_have_count(len(before))
+    expect(member_rows(page)).to_have_count(len(before))
 
     check_pasted(page, [member.principal_name for member in leaving], f"remove them from {group.display_name}")
-    page.get_by_role("button", name="Remove 3 members").click()
-    summary = page.locator("#paste-results p.message")
-    expect(summary).to_have_text("3 removed.")
-    expect(count).to_have_text(str(len(before) - 3))
-    expect(rows).to_have_count(len(before) - 3)
-    expect(summary).to_be_focused()
+    run_and_agree(page, "Remove 3 members", "3 removed.", len(before) - 3)
     for member in leaving:
         expect(page.locator(f"#removed-{member.id}")).to_contain_text("Removed.")
         expect(page.get_by_role("button", name=f"Remove {member.display_name}", exact=True)).to_have_count(0)
 
-    page.get_by_role("button", name="Undo this change (3 members)").click()
-    undone = page.locator("#paste-results .undo-results")
-    for member in leaving:
-        expect(undone).to_contain_text(f"{member.display_name} Added back.")
-    expect(undone).to_be_focused()
-    expect(page.locator("#paste-results")).not_to_contain_text("3 removed.")
-    expect(count).to_have_text(str(len(before)))
-    expect(rows).to_have_count(len(before))  # each member once: back in the table, the removed row gone
+    undo_and_agree(page, "Undo this change (3 members)", [f"{m.display_name} Added back." for m in leaving],
+                   "3 removed.", len(before))
     for member in leaving:
         expect(page.get_by_role("button", name=f"Remove {member.display_name}", exact=True)).to_be_visible()
         expect(page.locator(f"#removed-{member.id}")).to_have_count(0)

@@ -14,6 +14,13 @@ from tests.browser.steps import PICKER, add_selected, members_of, outcome, pick
 pytestmark = pytest.mark.browser
 
 
+def posts_sent(page) -> list[str]:
+    """The URLs of every POST the page sends from now on (filled as they go)."""
+    posts: list[str] = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    return posts
+
+
 def test_picked_member_is_added_and_appears_in_the_members_table(page, tenant):
     group = tenant["helpdesk_group"]
     newcomer = tenant["spare_users"][0]
@@ -107,8 +114,7 @@ def test_enter_in_the_search_box_searches_and_sends_nothing(page, tenant):
     group = tenant["helpdesk_group"]
     adele, alex = tenant["spare_users"][:2]
     sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
-    posts = []
-    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    posts = posts_sent(page)
     pick(page, "adele", adele.display_name)
 
     box = page.get_by_label(PICKER)
@@ -126,8 +132,7 @@ def test_enter_on_a_ticked_box_sends_nothing(page, tenant, where):
     group = tenant["helpdesk_group"]
     adele, alex = tenant["spare_users"][:2]
     sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
-    posts = []
-    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    posts = posts_sent(page)
     pick(page, "adele", adele.display_name)
     expect(selected(page)).to_have_count(1)
 
