@@ -221,3 +221,26 @@ def test_re_pasting_a_list_the_session_already_remembers_finishes(sign_in, tenan
         assert f"200 {verb}." in unescape(last.text), unescape(re.sub(r"<[^>]+>", " ", last.text))[:400]
     assert not {str(d.id) for d in devices} & members_of(group.id)
     assert AuditEntry.objects.filter(member_id__in=[d.id for d in devices]).count() == 400
+
+
+def test_under_faults_a_pasted_run_puts_in_the_table_only_what_its_journal_says_may_have_been_made(sign_in, tenant, settings):
+    group = tenant["helpdesk_group"]
+    devices = devices_outside(group.id, 60)
+    desk = sign_in("helpdesk@contoso.example")
+    dry = desk.htmx("POST", f"/groups/{group.id}/members/paste/", data={"action": "add", "lines": " ".join(str(d.id) for d in devices)})
+    settings.SANDBOX_FAULT_RATE = 0.3
+    settings.SANDBOX_FAULTS = ["503", "504", "drop"]
+    settings.SANDBOX_FAULT_SEED = 7
+    settings.SANDBOX_FAULT_WHEN = "both"
+    run = desk.htmx("POST", f"/groups/{group.id}/members/paste/run/", data={"plan": plan_key(dry.text)})
+    assert run.status_code == 200
+    settings.SANDBOX_FAULT_RATE = 0
+    entries = {e.member_id: e for e in AuditEntry.objects.filter(container_id=group.id, action="add")}
+    assert set(entries) == {str(d.id) for d in devices}  # every attempt journaled
+    assert all(e.outcome != "pending" for e in entries.values())  # and settled from what that call did
+    assert {e.outcome for e in entries.values()} - {"done"}, "no fault struck: the test would prove nothing"
+    shown = set(table_rows(run.text))
+    done = {m for m, e in entries.items() if e.outcome == "done"}
+    not_made = {m for m, e in entries.items() if e.outcome in {"busy", "failed", "refused", "interrupted"}}
+    assert done <= shown and not (shown & not_made)  # never a row for an add that wasn't made
+    assert done <= members_of(group.id) and not (not_made & members_of(group.id))
