@@ -79,7 +79,7 @@ class FakeGraph:
             read = replace(read, group_units=self.units_of_group(container.id))
         return read
 
-    def read_list(self, kind: Kind, *, search: str = "", counted=(), top: int = 19) -> Page:
+    def read_list(self, kind: Kind, *, search: str = "", counted=(), top: int = 50) -> Page:
         return self.with_member_counts(self.list_containers(kind, search=search, top=top))
 
     def next_page(self, link, parse, *, eventual=False) -> Page:

@@ -21,10 +21,10 @@ def list_containers(transport: Transport, kind: Kind, *, search: str = "", top: 
 
 def read_list(transport: Transport, kind: Kind, *, search: str = "", counted: Iterable[str] = (), top: int = LIST_PAGE_SIZE) -> Page:
     """A list page with each row's member count: the page and the counts of ``counted`` (the ids
-    the session saw on this page before) in one $batch; rows not guessed are counted in a second."""
+    the session saw on this page before) in one wave of $batch; rows not guessed are counted in a second."""
     kind = Kind(kind)
     path, params, headers = _list_request(transport.base_url, kind, search, top)
-    guessed = list(dict.fromkeys(counted))[:odata.BATCH_LIMIT - 1]
+    guessed = list(dict.fromkeys(counted))[:top]
     paths_ = {"page": odata.with_query(path, params), **{f"count-{i}": _count_path(transport.base_url, kind, i) for i in guessed}}
     answers = transport.batch_get(paths_, headers_for={"page": headers, **{f"count-{i}": EVENTUAL for i in guessed}})
     if isinstance(answers["page"], GraphError):

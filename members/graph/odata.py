@@ -25,8 +25,9 @@ MEMBERSHIP_FIELDS = ",".join(dict.fromkeys(f"{GROUP_FIELDS},{UNIT_FIELDS},{ROLE_
 EXPORT_FIELDS = "id,displayName,userPrincipalName,mail"
 
 PAGE_SIZE = 50  # members shown on a page
-# A list page and each of its rows' member counts fill one $batch (20 requests): 1 + 19.
-LIST_PAGE_SIZE = 19
+# A list page as long as a member page; its rows' member counts (one read each) go in $batch of 20
+# at once, beside the page itself when the session has seen the page's rows before.
+LIST_PAGE_SIZE = PAGE_SIZE
 PICKER_SIZE = 10  # people-picker hits per type
 BATCH_LIMIT = 20  # requests in one $batch; also "A resource cannot contain more than 20 link changes"
 CHANGE_CHUNK = BATCH_LIMIT  # members per write round trip, whichever way a kind is written

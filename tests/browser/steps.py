@@ -49,8 +49,18 @@ def remove(page: Page, name: str) -> None:
     page.get_by_role("button", name=f"Remove {name}", exact=True).click()
 
 
+def open_panel(page: Page, name: str) -> None:
+    """Open a container page's panel ("Add members", "Paste a list") by its summary, as a person clicks it;
+    a page without that panel (a person's page) is left as it is."""
+    panel = page.locator("details.panel").filter(has=page.locator("summary", has_text=name))
+    if panel.count() and not panel.evaluate("details => details.open"):
+        panel.locator("summary").click()
+        expect(panel).to_have_attribute("open", "")
+
+
 def pick(page: Page, search: str, *names: str, label: str = PICKER) -> None:
     """Search the people picker and tick the candidates called exactly ``names``."""
+    open_panel(page, "Add members")
     page.get_by_label(label).fill(search)
     for name in names:
         candidate = page.locator("label.candidate").filter(has=page.locator("span.name", has_text=re.compile(rf"^{re.escape(name)}$")))
@@ -58,6 +68,7 @@ def pick(page: Page, search: str, *names: str, label: str = PICKER) -> None:
 
 
 def add_selected(page: Page, confirm: bool = False) -> None:
+    open_panel(page, "Add members")
     if confirm:
         page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Add selected").click()
@@ -70,6 +81,7 @@ def outcome(page: Page, name: str):
 
 def expect_changes_disabled(page: Page, reason: str, label: str = PICKER) -> None:
     """Every Remove button, the picker's search and Add selected are disabled, and the page says why."""
+    open_panel(page, "Add members")
     expect(page.locator("button.remove").first).to_be_disabled()
     expect(page.locator('button.remove:not([aria-disabled="true"])')).to_have_count(0)
     expect(page.get_by_label(label)).to_be_disabled()
@@ -211,6 +223,7 @@ def member_rows(page: Page):
 
 def check_pasted(page: Page, entries: list[str], action: str) -> None:
     """Paste ``entries`` one per line, choose ``action`` (the radio's label), and ask for the dry run."""
+    open_panel(page, "Paste a list")
     page.get_by_label("Sign-in names, mail addresses or object ids").fill("\n".join(entries))
     page.get_by_role("radio", name=action).check()
     page.get_by_role("button", name="Check the list").click()

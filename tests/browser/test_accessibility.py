@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from members.models import AuditEntry
 from tests.browser.look import DESKTOP, PHONE, close, person_page, sign_in, sign_out, visit
-from tests.browser.steps import (ENABLE_EVERYTHING, PICKER, a_user_member, check_sign_in_page_then_sign_in_as_admin, every_page,
+from tests.browser.steps import (ENABLE_EVERYTHING, PICKER, a_user_member, check_sign_in_page_then_sign_in_as_admin, every_page, open_panel,
                                  outcome, pick, remove)
 
 pytestmark = pytest.mark.browser
@@ -108,6 +108,7 @@ def test_a_button_you_cannot_use_takes_the_focus_says_why_and_does_nothing(perso
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     sent: list[str] = []
     page.on("request", lambda request: sent.append(request.url) if request.method != "GET" else None)
+    open_panel(page, "Add members")
 
     for button in (page.get_by_role("button", name=f"Remove {member.display_name}", exact=True),
                    page.get_by_role("button", name="Remove selected"), page.get_by_role("button", name="Add selected")):

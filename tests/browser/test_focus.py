@@ -7,7 +7,9 @@ import pytest
 from playwright.sync_api import expect
 
 from members.graph import LIST_PAGE_SIZE
+from sandbox.seed import seed_tenant
 from tests.browser.conftest import sign_in_as
+from tests.conftest import SMALL_TENANT
 from tests.browser.steps import (add_selected, member_rows, members_of, remove_selected, removed_as_helpdesk,
                                  revert_from_the_journal, user_members)
 
@@ -30,6 +32,7 @@ def test_load_more_members_focuses_the_first_new_row(page, tenant):
 
 
 def test_load_more_containers_focuses_the_first_new_row(page, tenant):
+    seed_tenant(**{**SMALL_TENANT, "groups": 2 * LIST_PAGE_SIZE})  # more groups than one page
     sign_in_as(page, "helpdesk@contoso.example", start="/groups/")
     rows = page.locator("table.containers tbody > tr").filter(has=page.get_by_role("link"))
     expect(rows).to_have_count(LIST_PAGE_SIZE)

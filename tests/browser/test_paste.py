@@ -8,7 +8,7 @@ from members.models import AuditEntry
 from sandbox.models import DirectoryObject
 from tests.browser.conftest import screenshot
 from tests.browser.power_steps import sign_in
-from tests.browser.steps import check_pasted, member_rows, members_of, user_members
+from tests.browser.steps import check_pasted, member_rows, members_of, open_panel, user_members
 
 pytestmark = pytest.mark.browser
 
@@ -42,6 +42,7 @@ def test_a_mixed_fifty_line_paste_is_checked_then_run(page, tenant):
     before = members_of(group.id)
     sign_in(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
 
+    open_panel(page, "Paste a list")
     page.get_by_label("Sign-in names, mail addresses or object ids").fill(",\n".join(entries))
     page.get_by_role("radio", name=f"add them to {group.display_name}").check()
     page.get_by_role("button", name="Check the list").click()

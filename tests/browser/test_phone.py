@@ -11,9 +11,12 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from members.graph import LIST_PAGE_SIZE
 from sandbox.models import DirectoryObject, Link
+from sandbox.seed import seed_tenant
 from tests.browser.look import DESKTOP, PHONE, close, person_page, sign_in, visit
-from tests.browser.steps import ENABLE_EVERYTHING, PICKER, a_user_member, check_sign_in_page_then_sign_in_as_admin, every_page, remove
+from tests.conftest import SMALL_TENANT
+from tests.browser.steps import ENABLE_EVERYTHING, PICKER, a_user_member, check_sign_in_page_then_sign_in_as_admin, every_page, open_panel, remove
 
 pytestmark = pytest.mark.browser
 
@@ -82,6 +85,7 @@ def test_no_page_scrolls_sideways_and_every_member_keeps_its_button_beside_it(ph
     phone.get_by_label(f"Search members of {group.display_name}").fill(LONG_QUERY)
     expect(phone.locator("#member-table")).to_contain_text("No member matches")
     expect_no_sideways_scroll(phone, "a 3,000-character member search")
+    open_panel(phone, "Add members")
     phone.get_by_label(PICKER).fill(LONG_QUERY)
     expect(phone.locator("#candidates")).to_contain_text("No match for")
     expect_no_sideways_scroll(phone, "a 3,000-character picker search")
@@ -158,6 +162,7 @@ def test_long_strings_wrap_in_a_desktop_window_too(browser, live_server, tenant)
     sign_in(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
     expect_no_sideways_scroll(page, "a group with a long-named member")
     expect_names_beside_their_buttons(page, "a group with a long-named member")
+    open_panel(page, "Add members")
     page.get_by_label(PICKER).fill(LONG_QUERY)
     expect(page.locator("#candidates")).to_contain_text("No match for")
     expect_no_sideways_scroll(page, "a 3,000-character picker search")
@@ -167,6 +172,7 @@ def test_long_strings_wrap_in_a_desktop_window_too(browser, live_server, tenant)
 
 
 def test_load_more_adds_cards_and_says_how_many_are_shown(phone, tenant):
+    seed_tenant(**{**SMALL_TENANT, "groups": 2 * LIST_PAGE_SIZE})  # more groups than one page
     sign_in(phone, "helpdesk@contoso.example", start="/groups/")
     count = phone.locator("#container-count")
     shown, total = map(int, re.fullmatch(r"Showing (\d+) of (\d+) groups", count.inner_text()).groups())
@@ -175,3 +181,33 @@ def test_load_more_adds_cards_and_says_how_many_are_shown(phone, tenant):
     expect(count).to_have_text(f"Showing {more} of {total} groups" if more < total else f"Showing all {total} groups")
     expect(phone.locator("table.containers tbody tr:not(#containers-more)")).to_have_count(more)
     expect_no_sideways_scroll(phone, "the groups after Load more")
+
+
+# Each row of the member table, direct or nested: its name cell's box and its text's line count.
+ROW_NAMES = """() => [...document.querySelectorAll('#member-rows > tr[id^="member-"], #member-rows > tr[id^="nested-"]')].map(row => {
+  const name = row.querySelector('th[scope=row]'), r = name.getBoundingClientRect();
+  const line = parseFloat(getComputedStyle(name).lineHeight) || 20;
+  return {id: row.id, width: r.width, lines: Math.round(r.height / line), right: r.right};
+})"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("show", ["All members, including nested groups' members", "type:Users"])
+def test_the_nested_and_by_type_views_are_cards_as_whole_as_the_direct_one(browser, live_server, tenant, scheme, show):
+    group = tenant["helpdesk_group"]  # holds a group, whose members show as nested
+    page = person_page(browser, live_server.url, viewport=PHONE, color_scheme=scheme)
+    sign_in(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+    if show.startswith("type:"):
+        page.get_by_label("Type").select_option(label=show.removeprefix("type:"))
+        expect(page.locator("#member-rows tr.nested")).to_have_count(0)
+    else:
+        page.get_by_role("radio", name=show).check()
+        expect(page.locator("#member-rows tr.nested").first).to_be_visible()
+    expect(page.locator("#member-rows > tr[id^=member-]").first).to_be_visible()
+    rows = page.evaluate(ROW_NAMES)
+    for row in rows:
+        assert row["width"] > 150 and row["lines"] <= 2 and row["right"] <= PHONE["width"], f"{show}: {row['id']}'s name is {row}"
+    expect(page.locator(".select-all-label")).to_be_visible()
+    expect(page.locator(".select-all-label")).to_have_text("Select all shown")
+    expect_no_sideways_scroll(page, f"the {show} view")
+    close(page)

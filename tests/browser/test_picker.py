@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from members.models import AuditEntry
 from sandbox.models import Link
 from tests.browser.conftest import sign_in_as
-from tests.browser.steps import PICKER, add_selected, members_of, outcome, pick
+from tests.browser.steps import PICKER, add_selected, members_of, open_panel, outcome, pick
 
 pytestmark = pytest.mark.browser
 
@@ -25,6 +25,7 @@ def test_picked_member_is_added_and_appears_in_the_members_table(page, tenant):
     group = tenant["helpdesk_group"]
     newcomer = tenant["spare_users"][0]
     sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+    open_panel(page, "Add members")
     page.get_by_label("Find people, groups or devices").fill(newcomer.display_name.split()[0])
     page.get_by_role("checkbox", name=newcomer.display_name).check()
     page.get_by_role("button", name="Add selected").click()
@@ -99,6 +100,7 @@ def test_unticking_a_pick_in_selected_drops_it(page, tenant):
 def test_members_already_there_are_marked_and_cannot_be_ticked_for_one_read_of_all_hits(page, tenant):
     group, leads, paris = tenant["helpdesk_group"], tenant["helpdesk_leads_group"], tenant["group_outside_unit"]
     sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+    open_panel(page, "Add members")
     with page.expect_response(lambda response: "/candidates/?q=Helpdesk" in response.url) as searched:
         page.get_by_label(PICKER).fill("Helpdesk")
     expect(result(page, leads.display_name)).to_contain_text("Already a member")
@@ -158,6 +160,7 @@ def test_focus_moves_to_the_outcomes_after_an_add(page, tenant):
 def test_a_very_long_search_is_not_echoed_in_full(page, tenant):
     group = tenant["helpdesk_group"]
     sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+    open_panel(page, "Add members")
     page.get_by_label(PICKER).fill("zq" * 2_500)
     said = page.get_by_text("No match for")
     expect(said).to_be_visible()
