@@ -254,6 +254,8 @@ class DirectoryItem:
     display_name: str
     principal: str = ""
     detail: str = ""
+    enabled: bool | None = None  # accountEnabled of a user, device or app; None: no account, or not read
+    user_type: str = ""  # a user's "Member" or "Guest"
 
     @classmethod
     def from_graph(cls, item: dict) -> "DirectoryItem":
@@ -262,15 +264,17 @@ class DirectoryItem:
         detail = item.get("jobTitle") or item.get("operatingSystem") or ""
         if kind == "group":
             detail = group_kind(item).label_for(Kind.GROUPS)
+        enabled = item.get("accountEnabled")
         return cls(id=item["id"], type=kind, display_name=item.get("displayName") or "(no name)",
-                   principal=principal, detail=detail)
+                   principal=principal, detail=detail, enabled=enabled if isinstance(enabled, bool) else None,
+                   user_type=str(item.get("userType") or "") if kind == "user" else "")
 
     @classmethod
     def unknown(cls, object_id: str) -> "DirectoryItem":
         return cls(object_id, "directoryObject", "(unknown object)")
 
     def to_json(self) -> list:
-        return [self.type, self.display_name, self.principal, self.detail]
+        return [self.type, self.display_name, self.principal, self.detail, self.enabled, self.user_type]
 
     @classmethod
     def from_json(cls, object_id: str, data: list) -> "DirectoryItem":

@@ -34,6 +34,9 @@ from sandbox.models import (
 NAMESPACE = uuid.UUID("0f5e8f5c-3a7d-4b61-9c2e-5d4b3a291807")
 SEED = 20240507
 DOMAIN = "contoso.example"
+PARTNER_DOMAIN = "fabrikam.example"  # where the seeded guests come from
+GUEST_EVERY = 12  # every 12th generated person is a guest
+DISABLED_EVERY = 17  # every 17th generated account is disabled
 EPOCH = datetime(2023, 1, 9, 8, 0, tzinfo=UTC)
 UNIT_COUNT = 15
 READ_ONLY_SCOPES = (
@@ -307,8 +310,24 @@ class _TenantBuilder:
             local = f"{given}.{surname}{number}".lower()
         department = self.rng.choice(list(DEPARTMENTS))
         user_id = self.user(object_id(f"user/{index}"), local, given, surname, department, self.rng.choice(OFFICES))
+        self.vary(user_id, index)
         self.generated_users.append(user_id)
         return user_id
+
+    def vary(self, user_id: str, index: int) -> None:
+        """Some generated people are guests, invited from a partner (their sign-in name is Entra's
+        ``#EXT#`` form of their own address), and some accounts are disabled (leavers not yet
+        removed): the cases a helpdesk person looks for. By index, so no random draw is added."""
+        record = self.objects[user_id]
+        if index % GUEST_EVERY == GUEST_EVERY - 1:
+            local = record.principal_name.split("@")[0]
+            home = f"{local}@{PARTNER_DOMAIN}"
+            address = f"{home.replace('@', '_')}#EXT#@{DOMAIN}"
+            record.data.update(userType="Guest", mail=home, userPrincipalName=address, jobTitle=None)
+            self.used_upns.add(address)
+            record.principal_name, record.mail = address.lower(), home.lower()
+        if index % DISABLED_EVERY == DISABLED_EVERY - 1:
+            record.data["accountEnabled"] = False
 
     def group(self, object_id_: str, name: str, kind: str) -> str:
         nickname = "".join(ch for ch in name.lower() if ch.isalnum()) or "group"

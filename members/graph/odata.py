@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from members.directory import Kind, MemberType, Page
 
-MEMBER_FIELDS = "id,displayName,userPrincipalName,mail,jobTitle,operatingSystem,appId,groupTypes,securityEnabled,mailEnabled"
+MEMBER_FIELDS = "id,displayName,userPrincipalName,mail,jobTitle,operatingSystem,appId,groupTypes,securityEnabled,mailEnabled,accountEnabled,userType"
 GROUP_FIELDS = (
     "id,displayName,description,groupTypes,mailEnabled,securityEnabled,mail,isAssignableToRole,"
     "onPremisesSyncEnabled,membershipRule,visibility,isManagementRestricted"
@@ -14,12 +14,12 @@ GROUP_FIELDS = (
 UNIT_FIELDS = "id,displayName,description,isMemberManagementRestricted,membershipType,membershipRule,visibility"
 ROLE_FIELDS = "id,displayName,description,roleTemplateId"
 CONTAINER_FIELDS = {Kind.UNITS: UNIT_FIELDS, Kind.GROUPS: GROUP_FIELDS, Kind.ROLES: ROLE_FIELDS}
-PERSON_FIELDS = "id,displayName,userPrincipalName,mail,jobTitle"
+PERSON_FIELDS = "id,displayName,userPrincipalName,mail,jobTitle,accountEnabled,userType"
 GROUP_HIT_FIELDS = "id,displayName,mail,groupTypes,securityEnabled,mailEnabled"
-DEVICE_FIELDS = "id,displayName,operatingSystem"
+DEVICE_FIELDS = "id,displayName,operatingSystem,accountEnabled"
 # What a cast to one type may select: that type's own properties only (GRAPH.md §12).
 TYPE_FIELDS = {MemberType.USER: PERSON_FIELDS, MemberType.GROUP: GROUP_HIT_FIELDS, MemberType.DEVICE: DEVICE_FIELDS,
-               MemberType.SERVICE_PRINCIPAL: "id,displayName,appId", MemberType.ORG_CONTACT: "id,displayName,mail"}
+               MemberType.SERVICE_PRINCIPAL: "id,displayName,appId,accountEnabled", MemberType.ORG_CONTACT: "id,displayName,mail"}
 # A person's memberships: whatever decides who may change each container (groups, units, roles alike).
 MEMBERSHIP_FIELDS = ",".join(dict.fromkeys(f"{GROUP_FIELDS},{UNIT_FIELDS},{ROLE_FIELDS}".split(",")))
 EXPORT_FIELDS = "id,displayName,userPrincipalName,mail"

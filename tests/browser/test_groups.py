@@ -159,3 +159,26 @@ def test_groups_administrator_is_refused_on_a_group_graph_lets_no_one_of_them_ch
     assert all(text in refused for text in told)
 
     assert_nothing_changed(group.id, before, "helpdesk@contoso.example", ("remove", member.id), **graph)
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"], indirect=True)
+def test_the_member_list_says_whose_account_is_disabled_and_who_is_a_guest(page, tenant, viewport):
+    from sandbox.models import DirectoryObject, Link
+
+    group = tenant["helpdesk_group"]
+    users = DirectoryObject.objects.filter(kind="user")
+    guest = next(u for u in users if u.data.get("userType") == "Guest")
+    disabled = next(u for u in users if u.data.get("accountEnabled") is False and u.data.get("userType") != "Guest")
+    for member in (guest, disabled):
+        Link.objects.get_or_create(container_id=group.id, member=member, relation="members")
+    sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+
+    guest_row, disabled_row = page.locator(f"#member-{guest.id}"), page.locator(f"#member-{disabled.id}")
+    expect(guest_row.locator("td.user-type")).to_have_text("Guest")
+    expect(guest_row.locator("td.principal")).to_contain_text("#EXT#")
+    expect(disabled_row.locator("td.account")).to_have_text("Disabled")
+    expect(disabled_row.locator("td.user-type")).to_have_text("Member")
+    for cell in (guest_row.locator("td.user-type"), disabled_row.locator("td.account")):
+        expect(cell).to_be_visible()  # on a phone's card too
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    screenshot(page, f"member-columns-{viewport['width']}")

@@ -462,3 +462,31 @@ def test_the_fake_records_every_graph_client_method_a_view_may_call():
         if len(fake.calls) == before:
             unrecorded.append(name)
     assert unrecorded == []
+
+
+def member_cells(html: str, member_id: str) -> dict[str, str]:
+    """The Account and User type cells of one member's row, as text."""
+    row = re.search(rf'<tr id="member-{member_id}".*?</tr>', html, re.S).group(0)
+    cell = lambda name: unescape(re.sub(r"<[^>]+>", "", re.search(rf'<td class="{name}[^"]*">(.*?)</td>', row, re.S).group(1))).strip()
+    return {"account": cell("account"), "user type": cell("user-type")}
+
+
+def test_the_member_table_says_whose_account_is_disabled_and_who_is_a_guest(signed_in, monkeypatch):
+    guest = DirectoryItem.from_graph({"@odata.type": "#microsoft.graph.user", "id": USER, "displayName": "Adele Vance",
+                                      "userPrincipalName": "adele_fabrikam.example#EXT#@contoso.example",
+                                      "accountEnabled": False, "userType": "Guest"})
+    device = DirectoryItem.from_graph({"@odata.type": "#microsoft.graph.device", "id": USER2, "displayName": "SEA-LAPTOP-1",
+                                       "operatingSystem": "Windows", "accountEnabled": True})
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [guest, device]}))
+    html = signed_in.get(reverse("members:container-detail", args=["groups", GROUP])).content.decode()
+    assert "<th scope=\"col\">Account</th><th scope=\"col\">User type</th>" in html
+    assert member_cells(html, USER) == {"account": "Disabled", "user type": "Guest"}
+    assert member_cells(html, USER2) == {"account": "Enabled", "user type": ""}  # a device has an account, no user type
+
+
+def test_a_member_read_without_the_two_facts_shows_neither():
+    item = DirectoryItem.from_graph({"@odata.type": "#microsoft.graph.group", "id": GROUP, "displayName": "Leads",
+                                     "userType": "Member", "accountEnabled": "yes"})
+    assert (item.enabled, item.user_type) == (None, "")  # a group has neither; junk is not taken for a fact
+    assert DirectoryItem.from_json(GROUP, item.to_json()) == item
+    assert DirectoryItem.from_json(GROUP, ["user", "Adele", "adele@contoso.example", ""]).enabled is None  # remembered before
