@@ -253,7 +253,7 @@ def test_every_call_sets_the_timeout(client, monkeypatch):
 def test_list_members_selects_fields_asks_for_name_order_and_parses_mixed_types(graph_api, client):
     """Graph's order of members is unspecified: name order is asked, an advanced query (GRAPH.md §12)."""
     graph_api.get(f"{GRAPH}/groups/{GROUP}/members", match=[matchers.query_param_matcher(
-        {"$select": "id,displayName,userPrincipalName,mail,jobTitle,operatingSystem,appId,groupTypes,securityEnabled,mailEnabled", "$top": "50",
+        {"$select": "id,displayName,userPrincipalName,mail,jobTitle,operatingSystem,appId,groupTypes,securityEnabled,mailEnabled,accountEnabled,userType", "$top": "50",
          "$orderby": "displayName", "$count": "true"}), matchers.header_matcher({"ConsistencyLevel": "eventual"})],
         json={"@odata.nextLink": f"{GRAPH}/groups/{GROUP}/members?$skiptoken=abc", "value": [
             {"@odata.type": "#microsoft.graph.user", "id": USER, "displayName": "Adele Vance", "userPrincipalName": "AdeleV@contoso.com"},
@@ -286,8 +286,8 @@ def test_picker_searches_every_type_in_one_batch_with_eventual_consistency(graph
                                                "$orderby": "displayName", "$count": "true"})}
 
     body = {"requests": [
-        {"id": "0", **expected("/users", ["displayName", "userPrincipalName", "mail"], "id,displayName,userPrincipalName,mail,jobTitle")},
-        {"id": "1", **expected("/devices", ["displayName"], "id,displayName,operatingSystem")},
+        {"id": "0", **expected("/users", ["displayName", "userPrincipalName", "mail"], "id,displayName,userPrincipalName,mail,jobTitle,accountEnabled,userType")},
+        {"id": "1", **expected("/devices", ["displayName"], "id,displayName,operatingSystem,accountEnabled")},
     ]}
     graph_api.post(f"{GRAPH}/$batch", match=[matchers.json_params_matcher(body), bearer()], json={"responses": [
         {"id": "1", "status": 200, "body": {"value": [{"id": USER2, "displayName": "ADE-LAPTOP", "operatingSystem": "Windows"}]}},
