@@ -19,7 +19,7 @@ from django.contrib.sessions.backends.base import SessionBase
 
 from members import memo
 from members.changes import Known, Row
-from members.directory import Container, Kind, MyAccess, Outcome, Page
+from members.directory import Container, Kind, MyAccess, Outcome, Page, Trait
 from members.graph import ContainerRead, GraphClient, GraphError
 from members.permissions import change_verdict
 
@@ -76,10 +76,12 @@ def read_container(session: SessionBase, graph: GraphClient, container: Containe
     return replace(read, access=access)
 
 
-def read_list(session: SessionBase, graph: GraphClient, kind: Kind, query: str) -> Page:
-    """The first page of a kind's list (searched by ``query``) with each row's member count."""
-    page = graph.read_list(kind, search=query, counted=memo.recall_list(session, kind, query))
-    memo.remember_list(session, kind, query, [info.id for info in page.items])
+def read_list(session: SessionBase, graph: GraphClient, kind: Kind, query: str, group_kind: Trait | None = None) -> Page:
+    """The first page of a kind's list (searched by ``query``, groups of one kind if asked) with each
+    row's member count."""
+    remembered_as = f"{query}|{group_kind or ''}"
+    page = graph.read_list(kind, search=query, counted=memo.recall_list(session, kind, remembered_as), group_kind=group_kind)
+    memo.remember_list(session, kind, remembered_as, [info.id for info in page.items])
     return page
 
 

@@ -79,8 +79,12 @@ class FakeGraph:
             read = replace(read, group_units=self.units_of_group(container.id))
         return read
 
-    def read_list(self, kind: Kind, *, search: str = "", counted=(), top: int = 50) -> Page:
-        return self.with_member_counts(self.list_containers(kind, search=search, top=top))
+    def read_list(self, kind: Kind, *, search: str = "", counted=(), top: int = 50, group_kind=None) -> Page:
+        page = self.with_member_counts(self.list_containers(kind, search=search, top=top))
+        if group_kind is None:
+            return page
+        items = [c for c in page.items if group_kind in c.traits]
+        return Page(items, None, len(items))
 
     def next_page(self, link, parse, *, eventual=False) -> Page:
         return Page([])

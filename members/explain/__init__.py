@@ -313,6 +313,16 @@ def count_line(shown: int, total: int | None, noun: str, nouns: str, query: str 
     return f"Showing all {counted(total)}" if total > 1 else f"Showing {counted(total)}"
 
 
+def list_nouns(kind: Kind, group_kind: Trait | None = None) -> tuple[str, str]:
+    """What a list's rows are called, one and many: "group", or "security group" when narrowed."""
+    if group_kind is None:
+        return kind.label, kind.plural_label.lower()
+    label = group_kind.label_for(Kind.GROUPS)
+    noun = label[0].lower() + label[1:] if not label.startswith("Microsoft") else label
+    noun = noun if noun.endswith("list") else f"{noun} group"
+    return noun, f"{noun}s"
+
+
 def standing(access: MyAccess, scopes: frozenset[str]) -> Message | None:
     """On the home page, for someone who can look but not change: why, and what would change it."""
     if scopes and not any(scope in scopes for options in WRITE_SCOPES.values() for scope in options):

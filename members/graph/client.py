@@ -14,7 +14,7 @@ from dataclasses import replace
 import requests
 from django.views.decorators.debug import sensitive_variables
 
-from members.directory import Container, ContainerInfo, DirectoryItem, InvalidId, Kind, MemberType, MyAccess, Page
+from members.directory import Container, ContainerInfo, DirectoryItem, InvalidId, Kind, MemberType, MyAccess, Page, Trait
 from members.graph import lists, lookups, odata, paths, roles, writes
 from members.graph.errors import GraphError
 from members.graph.odata import CONTAINER_FIELDS, EVENTUAL, LIST_PAGE_SIZE, MEMBER_FIELDS, PAGE_SIZE
@@ -63,8 +63,9 @@ class GraphClient:
     def list_containers(self, kind: Kind, *, search: str = "", top: int = LIST_PAGE_SIZE) -> Page:
         return lists.list_containers(self.transport, kind, search=search, top=top)
 
-    def read_list(self, kind: Kind, *, search: str = "", counted: Iterable[str] = (), top: int = LIST_PAGE_SIZE) -> Page:
-        return lists.read_list(self.transport, kind, search=search, counted=counted, top=top)
+    def read_list(self, kind: Kind, *, search: str = "", counted: Iterable[str] = (), top: int = LIST_PAGE_SIZE,
+                  group_kind: Trait | None = None) -> Page:
+        return lists.read_list(self.transport, kind, search=search, counted=counted, top=top, group_kind=group_kind)
 
     def with_member_counts(self, page: Page) -> Page:
         return lists.with_member_counts(self.transport, page)

@@ -3,11 +3,23 @@
 from collections.abc import Iterable
 from dataclasses import replace
 
-from members.directory import Container, ContainerInfo, Kind, Page
+from members.directory import Container, ContainerInfo, Kind, Page, Trait
 from members.graph import odata, paths, roles
 from members.graph.errors import GraphError
 from members.graph.odata import CONTAINER_FIELDS, EVENTUAL, LIST_PAGE_SIZE
 from members.graph.transport import Transport
+
+
+# A group's kind (as directory.group_kind reads it from the same flags) as a $filter. ``not`` and a
+# lambda are advanced queries (aad-advanced-queries): the list asks ConsistencyLevel eventual and
+# $count already; Graph lets $filter and $search go together on such a request (group-list).
+NOT_M365 = "not groupTypes/any(c:c eq 'Unified')"
+GROUP_KIND_FILTERS = {
+    Trait.SECURITY: "securityEnabled eq true and mailEnabled eq false",
+    Trait.M365: "groupTypes/any(c:c eq 'Unified')",
+    Trait.MAIL_ENABLED_SECURITY: f"securityEnabled eq true and mailEnabled eq true and {NOT_M365}",
+    Trait.DISTRIBUTION: f"securityEnabled eq false and mailEnabled eq true and {NOT_M365}",
+}
 
 
 def list_containers(transport: Transport, kind: Kind, *, search: str = "", top: int = LIST_PAGE_SIZE) -> Page:
@@ -19,11 +31,12 @@ def list_containers(transport: Transport, kind: Kind, *, search: str = "", top: 
     return _searched_roles(page, search) if kind is Kind.ROLES else page
 
 
-def read_list(transport: Transport, kind: Kind, *, search: str = "", counted: Iterable[str] = (), top: int = LIST_PAGE_SIZE) -> Page:
+def read_list(transport: Transport, kind: Kind, *, search: str = "", counted: Iterable[str] = (), top: int = LIST_PAGE_SIZE,
+              group_kind: Trait | None = None) -> Page:
     """A list page with each row's member count: the page and the counts of ``counted`` (the ids
     the session saw on this page before) in one wave of $batch; rows not guessed are counted in a second."""
     kind = Kind(kind)
-    path, params, headers = _list_request(transport.base_url, kind, search, top)
+    path, params, headers = _list_request(transport.base_url, kind, search, top, group_kind)
     guessed = list(dict.fromkeys(counted))[:top]
     paths_ = {"page": odata.with_query(path, params), **{f"count-{i}": _count_path(transport.base_url, kind, i) for i in guessed}}
     answers = transport.batch_get(paths_, headers_for={"page": headers, **{f"count-{i}": EVENTUAL for i in guessed}})
@@ -40,8 +53,9 @@ def read_list(transport: Transport, kind: Kind, *, search: str = "", counted: It
     return Page([by_id[info.id] for info in page.items], page.next_link, page.count)
 
 
-def _list_request(base_url: str, kind: Kind, search: str, top: int) -> tuple[str, dict, dict]:
-    """The path, query and headers of a list page (roles: all of them, searched here)."""
+def _list_request(base_url: str, kind: Kind, search: str, top: int, group_kind: Trait | None = None) -> tuple[str, dict, dict]:
+    """The path, query and headers of a list page (roles: all of them, searched here); groups of one
+    kind only when ``group_kind`` is given."""
     params = {"$select": CONTAINER_FIELDS[kind]}
     if kind is Kind.ROLES:
         # /directoryRoles supports neither $top nor $search: a tenant has few activated roles.
@@ -49,6 +63,8 @@ def _list_request(base_url: str, kind: Kind, search: str, top: int) -> tuple[str
     params = odata.by_name({**params, "$top": str(top)})
     if search:
         params["$search"] = odata.search_clause(search, ["displayName", "description"])
+    if kind is Kind.GROUPS and group_kind in GROUP_KIND_FILTERS:
+        params["$filter"] = GROUP_KIND_FILTERS[group_kind]
     return paths.collection_path(kind, base_url), params, dict(EVENTUAL)
 
 

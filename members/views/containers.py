@@ -13,6 +13,7 @@ from members import explain, journal, memo, notsent, reads
 from members.reads import access_for
 from members.directory import Container, ContainerInfo, DirectoryItem, Kind, MyAccess, Trait
 from members.graph import ContainerRead, GraphClient, GraphError
+from members.graph.lists import GROUP_KIND_FILTERS
 from members.models import AuditEntry
 from members.permissions import Reason, ALLOWED, ROLE_NAMES, Verdict, change_verdict, picker_types, role_names
 from accounts.tokens import granted_scopes
@@ -64,6 +65,7 @@ def container_list(request: HttpRequest, kind: Kind) -> HttpResponse:
     graph = graph_for(request)
     query = request.GET.get("q", "").strip()
     more = request.GET.get("more", "")
+    group_kind = _group_kind(request, kind)
     error = None
     page = None
     try:
@@ -71,17 +73,27 @@ def container_list(request: HttpRequest, kind: Kind) -> HttpResponse:
             page = graph.next_page(link, lambda item: ContainerInfo.from_graph(kind, item), eventual=True)
             page = graph.with_member_counts(page)
         else:
-            page = reads.read_list(request.session, graph, kind, query)  # one $batch when warm
+            page = reads.read_list(request.session, graph, kind, query, group_kind)  # one wave of $batch when warm
     except GraphError as exc:
         error = explain.load_failed(exc, kind.plural_label.lower())
     shown, total = tally(request, page)
+    noun, nouns = explain.list_nouns(kind, group_kind)
     context = {"kind": kind, "query": query, "page": page, "error": error, "shown": shown, "total": total,
-               "count": explain.count_line(shown, total, kind.label, kind.plural_label.lower(), query),
+               "group_kind": group_kind, "count_nouns": nouns, "group_kinds": [(t.value, t.label_for(Kind.GROUPS)) for t in GROUP_KIND_FILTERS],
+               "count": explain.count_line(shown, total, noun, nouns, query),
                "more": memo.remember_next(request.session, page.next_link if page else None), "next_page": bool(more)}
     template = LIST
     if is_fragment(request):
         template += "#container-rows" if more else "#container-results"
     return render(request, template, context)
+
+
+def _group_kind(request: HttpRequest, kind: Kind) -> Trait | None:
+    """The kind of group a groups list is narrowed to (``?type=``); anything else lists every kind."""
+    asked = request.GET.get("type", "")
+    if kind is not Kind.GROUPS or asked not in {t.value for t in GROUP_KIND_FILTERS}:
+        return None
+    return Trait(asked)
 
 
 def detail_context(request: HttpRequest, graph: GraphClient, container: Container, *, fresh: bool = True,

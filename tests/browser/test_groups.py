@@ -182,3 +182,24 @@ def test_the_member_list_says_whose_account_is_disabled_and_who_is_a_guest(page,
         expect(cell).to_be_visible()  # on a phone's card too
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
     screenshot(page, f"member-columns-{viewport['width']}")
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"], indirect=True)
+def test_the_groups_list_narrows_to_one_kind_and_keeps_it_in_the_address(page, tenant, viewport):
+    from sandbox.models import DirectoryObject
+    from members.directory import Trait, group_kind
+
+    distribution = sorted(g.display_name for g in DirectoryObject.objects.filter(kind="group") if group_kind(g.data) is Trait.DISTRIBUTION)
+    sign_in_as(page, "helpdesk@contoso.example", start="/groups/")
+    with page.expect_response(lambda response: "type=distribution" in response.url):
+        page.get_by_label("Kind").select_option(label="Distribution list")
+    names = page.locator("table.containers tbody td.name")
+    expect(names).to_have_text(distribution)
+    expect(page.locator("table.containers tbody td.kind").first).to_contain_text("Distribution list")
+    expect(page.locator("#container-count")).to_contain_text("distribution list")
+    assert "type=distribution" in page.url
+    page.reload()  # the address keeps the choice
+    expect(page.get_by_label("Kind")).to_have_value("distribution")
+    expect(names).to_have_text(distribution)
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    screenshot(page, f"groups-by-kind-{viewport['width']}")

@@ -2,6 +2,8 @@
 
 import pytest
 
+from members.directory import Trait, group_kind
+from members.graph.lists import GROUP_KIND_FILTERS
 from sandbox.models import DirectoryObject, Link
 from sandbox import authz
 from tests.sandbox.conftest import group_path, unit_path, role_path
@@ -255,3 +257,22 @@ def test_orderby_is_answered_only_where_microsoft_documents_it(graph_as, url, he
     if status == 200:
         names = [item["displayName"] for item in answer.json()["value"]]
         assert names == sorted(names)
+
+
+@pytest.mark.parametrize("trait", list(GROUP_KIND_FILTERS))
+def test_the_lists_kind_filters_find_exactly_the_groups_of_that_kind(graph_as, known, trait):
+    """Each filter the groups list sends, alone and beside a search, as an advanced query."""
+    graph = graph_as("helpdesk")
+    wanted = {"$filter": GROUP_KIND_FILTERS[trait], "$select": "id,groupTypes,securityEnabled,mailEnabled",
+              "$count": "true", "$top": "999"}
+    found = graph.get("groups", params=wanted, headers=EVENTUAL).json()["value"]
+    assert found and all(group_kind(group) is trait for group in found)
+    everyone = graph.get("groups", params={"$select": "id,groupTypes,securityEnabled,mailEnabled", "$top": "999"}).json()["value"]
+    assert {g["id"] for g in found} == {g["id"] for g in everyone if group_kind(g) is trait}
+    searched = graph.get("groups", params={**wanted, "$search": '"displayName:contoso"'}, headers=EVENTUAL)
+    assert searched.status_code == 200
+
+
+def test_not_in_the_kind_filter_is_refused_without_advanced_query_parameters(graph_as):
+    answer = graph_as("helpdesk").get("groups", params={"$filter": GROUP_KIND_FILTERS[Trait.DISTRIBUTION]})
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "Request_UnsupportedQuery"

@@ -11,7 +11,7 @@ from responses import matchers
 
 from members.graph import GraphClient, GraphError
 from members.directory import Outcome
-from members.directory import Container, InvalidId, Kind
+from members.directory import Container, InvalidId, Kind, Trait
 
 GRAPH = "https://graph.example.test/v1.0"
 GROUP = "02bd9fd6-8f93-4758-87c3-1fb73740a315"
@@ -581,6 +581,28 @@ def test_a_list_page_counts_the_rows_it_guessed_in_its_own_batch_and_the_others_
     batches.clear()
     client.read_list(Kind.GROUPS, counted=[GROUP, other])
     assert len(batches) == 1 and len(batches[0]) == 3
+
+
+def test_a_list_of_fifty_guessed_rows_is_one_wave_and_a_kind_of_group_is_a_filter_beside_the_search(graph_api, client):
+    ids = [f"{n:08x}-1e2f-4a3b-9c4d-5e6f7a8b9c0d" for n in range(50)]
+    batches = []
+
+    def answer_for(item):
+        if item["url"].startswith("/groups?"):
+            return 200, {"@odata.count": 50, "value": [{"id": i, "displayName": i} for i in ids]}
+        return 200, {"@odata.count": 1, "value": []}
+
+    def callback(request):
+        batches.append([item["url"] for item in json.loads(request.body)["requests"]])
+        return 200, {}, json.dumps(batch_answers(request.body, answer_for))
+
+    graph_api.add_callback(responses.POST, f"{GRAPH}/$batch", callback=callback)
+    page = client.read_list(Kind.GROUPS, search="sales", counted=ids, group_kind=Trait.DISTRIBUTION)
+    assert len(page.items) == 50 and all(info.member_count == 1 for info in page.items)
+    assert sorted(map(len, batches)) == [11, 20, 20]  # the page and its 50 counts: three $batch
+    query = parse_qs(urlsplit(next(url for batch in batches for url in batch if url.startswith("/groups?"))).query)
+    assert query["$filter"] == ["securityEnabled eq false and mailEnabled eq true and not groupTypes/any(c:c eq 'Unified')"]
+    assert query["$search"] == ['"displayName:sales" OR "description:sales"'] and query["$top"] == ["50"]
 
 
 def test_a_read_whose_kept_alive_connection_was_closed_is_sent_again_at_once(graph_api, client, sleeps):

@@ -490,3 +490,16 @@ def test_a_member_read_without_the_two_facts_shows_neither():
     assert (item.enabled, item.user_type) == (None, "")  # a group has neither; junk is not taken for a fact
     assert DirectoryItem.from_json(GROUP, item.to_json()) == item
     assert DirectoryItem.from_json(GROUP, ["user", "Adele", "adele@contoso.example", ""]).enabled is None  # remembered before
+
+
+def test_the_groups_list_narrows_to_one_kind_and_says_so(signed_in, monkeypatch):
+    m365 = ContainerInfo.from_graph(Kind.GROUPS, {"id": USER2, "displayName": "Contoso Marketing", "groupTypes": ["Unified"],
+                                                  "securityEnabled": False, "mailEnabled": True})
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group(), USER2: m365}))
+    html = unescape(signed_in.get(reverse("members:container-list", args=["groups"]), {"type": "m365"}).content.decode())
+    assert "Contoso Marketing" in html and "Helpdesk Tier 1" not in html
+    assert "Showing 1 Microsoft 365 group" in html and '<option value="m365" selected>' in html
+    junk = unescape(signed_in.get(reverse("members:container-list", args=["groups"]), {"type": "x" * 5000}).content.decode())
+    assert "Contoso Marketing" in junk and "Helpdesk Tier 1" in junk  # an unknown kind lists them all
+    units = signed_in.get(reverse("members:container-list", args=["units"]), {"type": "m365"})
+    assert units.status_code == 200 and 'id="container-type"' not in units.content.decode()  # only groups have kinds
