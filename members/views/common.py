@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django_htmx.http import trigger_client_event
 
 from members import changes, client, explain, reads
 from members.forms import NoteForm
@@ -47,17 +48,18 @@ def tally(request: HttpRequest, page: Page | None, total: int | None = None) -> 
     """How many rows a list shows so far, and of how many (None: not counted). The rows of earlier
     pages and the total travel in the Load more link (``shown``, ``total``): they only feed words."""
     more = bool(request.GET.get("more"))
-    shown = ((_count_param(request, "shown") or 0) if more else 0) + (len(page.items) if page else 0)
+    shown = ((count_param(request, "shown") or 0) if more else 0) + (len(page.items) if page else 0)
     if page is not None and page.count is not None:
         total = page.count
     elif total is None and more:
-        total = _count_param(request, "total")
+        total = count_param(request, "total")
     if total is None and page is not None and not page.next_link:
         total = shown
     return shown, total
 
 
-def _count_param(request: HttpRequest, name: str) -> int | None:
+def count_param(request: HttpRequest, name: str) -> int | None:
+    """A count the page sent back (a number of rows it shows); None when absent or not a count."""
     try:
         value = int(request.GET.get(name, ""))
     except ValueError:  # also a number too long to convert
@@ -103,3 +105,10 @@ def back_to_page(request: HttpRequest, container: Container, rows: list[changes.
 
 def row_context(row: changes.Row) -> dict:
     return {"member": row.member, "result": row.result, "message": row.message}
+
+
+def members_changed(response: HttpResponse) -> HttpResponse:
+    """Tell the page its member list changed, once this answer is in place: what follows the list
+    (the count, "Showing 50 of N", the picker's marks, recent changes) then reads the page as the
+    change left it."""
+    return trigger_client_event(response, "membersChanged", after="settle")

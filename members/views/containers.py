@@ -17,7 +17,7 @@ from members.graph.lists import GROUP_KIND_FILTERS
 from members.models import AuditEntry
 from members.permissions import Reason, ALLOWED, ROLE_NAMES, Verdict, change_verdict, picker_types, role_names
 from accounts.tokens import granted_scopes
-from members.views.common import DETAIL, MEMBERS, LIST, detail_url, graph_for, is_fragment, no_way_back, tally
+from members.views.common import DETAIL, MEMBERS, LIST, count_param, detail_url, graph_for, is_fragment, no_way_back, tally
 from members.views.membership import member_add
 
 
@@ -160,13 +160,22 @@ def container_detail(request: HttpRequest, kind: Kind, container_id: str) -> Htt
     ``?part=recent``: just the recent changes, from the journal)."""
     container = Container(kind, container_id)
     if is_fragment(request) and request.GET.get("part") == "count":
-        graph = graph_for(request)
-        return render(request, DETAIL + "#member-count", {"kind": container.kind, "address": container,
-                                                           "member_count": graph.count_members(container)})
+        return _member_count(request, container)
     if is_fragment(request) and request.GET.get("part") == "recent":
         return render(request, DETAIL + "#recent-changes", {"kind": container.kind, "address": container,
                                                              "recent": _recent(request, container)})
     return _render_detail(request, container)
+
+
+def _member_count(request: HttpRequest, container: Container) -> HttpResponse:
+    """The member count read anew after a change; with ``rows`` (the member rows the page shows, sent
+    by desk.js when the list is neither searched nor viewed another way) the line over the table too."""
+    count = graph_for(request).count_members(container)
+    rows = count_param(request, "rows")
+    shown = None if rows is None else explain.count_line(rows, count, "member", "members", say_all=False)
+    return render(request, DETAIL + "#member-count", {"kind": container.kind, "address": container,
+                                                       "member_count": count, "follows_shown": rows is not None,
+                                                       "shown_line": shown})
 
 
 def _recent(request: HttpRequest, container: Container, *, hide_members: bool | None = None) -> list[AuditEntry]:

@@ -9,13 +9,12 @@ message (htmx 2 does not swap 4xx answers).
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
-from django_htmx.http import trigger_client_event
 
 from members import changes
 from members.directory import Action, Container, Kind
 from members.forms import MemberIdsForm, first_error
 from members.permissions import ALLOWED
-from members.views.common import DETAIL, MEMBERS, back_to_page, change, no_way_back, row_context
+from members.views.common import DETAIL, MEMBERS, back_to_page, change, members_changed, no_way_back, row_context
 
 
 @require_http_methods(["DELETE", "POST"])
@@ -33,7 +32,7 @@ def member_remove(request: HttpRequest, kind: Kind, container_id: str, member_id
                "no_way_back": no_way_back(request, container.kind)}
     if row.result.outcome.took_effect:
         response = render(request, MEMBERS + "#removed-row", context)
-        return trigger_client_event(response, "membersChanged")
+        return members_changed(response)
     return render(request, MEMBERS + "#member-row", {**context, "verdict": ALLOWED, "notice": row.message})
 
 
@@ -75,7 +74,7 @@ def member_bulk_remove(request: HttpRequest, kind: Kind, container_id: str) -> H
     kept = [row_context(row) for row in rows if not row.result.outcome.took_effect]
     response = render(request, DETAIL + "#bulk-results", {**context, "rows": rows, "gone": gone, "kept": kept})
     if gone:
-        trigger_client_event(response, "membersChanged")
+        members_changed(response)
     return response
 
 
@@ -91,7 +90,7 @@ def member_add(request: HttpRequest, kind: Kind, container_id: str) -> HttpRespo
     context["added"] = [row.member for row in rows if row.result.outcome.may_have_changed]
     response = render(request, DETAIL + "#add-results", context)
     if context["added"]:
-        trigger_client_event(response, "membersChanged")
+        members_changed(response)
     return response
 
 
@@ -99,5 +98,5 @@ def _undo_answer(request: HttpRequest, context: dict, row: changes.Row) -> HttpR
     """Undo of a removal: the member's row comes back, or the removed row says why it could not."""
     if row.result.outcome.took_effect:
         response = render(request, MEMBERS + "#member-row", {**context, "member": row.member, "notice": row.message})
-        return trigger_client_event(response, "membersChanged")
+        return members_changed(response)
     return render(request, MEMBERS + "#removed-row", {**context, **row_context(row)})

@@ -11,7 +11,6 @@ htmx each answer is a whole page (and the run goes in one request).
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
-from django_htmx.http import trigger_client_event
 
 from members import changes, explain, memo, paste
 from members.directory import Action, Outcome
@@ -22,7 +21,7 @@ from members.directory import Container
 from accounts.tokens import granted_scopes
 from portal.oversize import answers_too_big
 from members.permissions import ALLOWED
-from members.views.common import change, graph_for, is_fragment, no_way_back, row_context
+from members.views.common import change, graph_for, is_fragment, members_changed, no_way_back, row_context
 from members.views.containers import detail_context
 
 RESULTS = "members/_paste_results.html"
@@ -117,7 +116,7 @@ def member_paste_run(request: HttpRequest, kind, container_id: str) -> HttpRespo
                         "failed": sum(n for outcome, n in tally.items() if not outcome.took_effect)})
         response = _answer(request, context)
     if todo and any(Outcome(plan["results"][m][0]).may_have_changed for m in todo):
-        trigger_client_event(response, "membersChanged")
+        members_changed(response)
     return response
 
 

@@ -11,7 +11,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
-from django_htmx.http import trigger_client_event
 
 from members import reads, undo
 from members.graph import GraphError
@@ -19,7 +18,7 @@ from members.models import AuditEntry
 from members.directory import Container
 from accounts.tokens import granted_scopes
 from members.forms import EntryIdsForm, first_error
-from members.views.common import detail_url, graph_for, note
+from members.views.common import detail_url, graph_for, members_changed, note
 from members.views.containers import detail_context
 
 
@@ -60,7 +59,7 @@ def member_undo(request: HttpRequest, kind, container_id: str) -> HttpResponse:
     response = render(request, "members/_undo_results.html", {
         **context, "reverted": reverted, "restored": restored, "refused": any(not r.done for r in reverted)})
     if any(r.done for r in reverted):
-        trigger_client_event(response, "membersChanged")
+        members_changed(response)
     return response
 
 

@@ -125,3 +125,11 @@ document.addEventListener("htmx:afterRequest", (event) => {
   form.closest("li").remove();
   if (!notice.querySelector("li")) notice.remove();
 });
+
+// The member count read again after a change also rewrites "Showing 50 of N members" when the list
+// shows the container's own members unsearched: it is told how many rows the page shows now.
+document.addEventListener("htmx:configRequest", (event) => {
+  if (event.detail.elt.id !== "member-count" || !document.getElementById("member-shown")) return;
+  if (document.getElementById("member-q")?.value.trim()) return;
+  event.detail.parameters.rows = document.querySelectorAll('#member-rows > tr[id^="member-"]').length;
+});

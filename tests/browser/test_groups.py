@@ -203,3 +203,26 @@ def test_the_groups_list_narrows_to_one_kind_and_keeps_it_in_the_address(page, t
     expect(names).to_have_text(distribution)
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
     screenshot(page, f"groups-by-kind-{viewport['width']}")
+
+
+def test_the_line_over_the_member_table_follows_a_removal_and_an_add(page, tenant):
+    from sandbox.models import Link
+
+    group, newcomer = tenant["big_group"], tenant["spare_users"][0]
+    total = Link.objects.filter(container_id=group.id, relation="members").count()
+    sign_in_as(page, "admin@contoso.example", start=f"/groups/{group.id}/")
+    shown, count = page.locator("#member-shown"), page.locator("#member-count")
+    expect(shown).to_have_text(f"Showing 50 of {total:,} members")
+
+    first = page.locator("#member-rows > tr[id^=member-]").first
+    name = first.locator("th").inner_text()
+    page.once("dialog", lambda dialog: dialog.accept())
+    first.get_by_role("button", name=f"Remove {name}", exact=True).click()
+    expect(count).to_have_text(f"{total - 1:,}")
+    expect(shown).to_have_text(f"Showing 49 of {total - 1:,} members")
+
+    pick(page, "Adele", newcomer.display_name)
+    add_selected(page, confirm=False)
+    expect(outcome(page, newcomer.display_name)).to_contain_text("Added.")
+    expect(count).to_have_text(f"{total:,}")
+    expect(shown).to_have_text(f"Showing 50 of {total:,} members")

@@ -503,3 +503,13 @@ def test_the_groups_list_narrows_to_one_kind_and_says_so(signed_in, monkeypatch)
     assert "Contoso Marketing" in junk and "Helpdesk Tier 1" in junk  # an unknown kind lists them all
     units = signed_in.get(reverse("members:container-list", args=["units"]), {"type": "m365"})
     assert units.status_code == 200 and 'id="container-type"' not in units.content.decode()  # only groups have kinds
+
+
+@pytest.mark.parametrize(("rows", "line"), [("1", "Showing 1 of 2 members"), ("2", ""), ("junk", None), ("9" * 40, None), (None, None)])
+def test_the_count_read_after_a_change_rewrites_the_line_over_the_table_only_when_told_the_rows(signed_in, monkeypatch, rows, line):
+    use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE, BOB]}))
+    asked = {"part": "count", **({"rows": rows} if rows is not None else {})}
+    html = signed_in.get(reverse("members:container-detail", args=["groups", GROUP]), asked, headers=HX).content.decode()
+    assert re.search(r'<dd id="member-count"[^>]*>2</dd>', html)
+    shown = re.search(r'<p class="count" id="member-shown" hx-swap-oob="true">(.*?)</p>', html)
+    assert (shown.group(1) if shown else None) == line  # all shown: the line empties, as on the page
