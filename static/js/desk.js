@@ -133,3 +133,11 @@ document.addEventListener("htmx:configRequest", (event) => {
   if (document.getElementById("member-q")?.value.trim()) return;
   event.detail.parameters.rows = document.querySelectorAll('#member-rows > tr[id^="member-"]').length;
 });
+
+// A member removed, then added again (by the picker, a paste, an Undo elsewhere): the list shows the
+// member's row, and the line its removal left (with an Undo that has nothing left to undo) goes.
+document.addEventListener("htmx:afterSettle", () => {
+  document.querySelectorAll('#member-rows > tr[id^="removed-"]').forEach((line) => {
+    if (document.getElementById(`member-${line.id.slice("removed-".length)}`)) line.remove();
+  });
+});

@@ -226,3 +226,16 @@ def test_the_line_over_the_member_table_follows_a_removal_and_an_add(page, tenan
     expect(outcome(page, newcomer.display_name)).to_contain_text("Added.")
     expect(count).to_have_text(f"{total:,}")
     expect(shown).to_have_text(f"Showing 50 of {total:,} members")
+
+
+def test_a_member_removed_then_added_again_leaves_one_row_and_no_dead_undo(page, tenant):
+    group, member = tenant["helpdesk_group"], a_user_member(tenant["helpdesk_group"].id)
+    sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+    remove(page, member.display_name)
+    expect(page.locator(f"#removed-{member.id}")).to_contain_text("Removed.")
+    pick(page, member.display_name, member.display_name)
+    add_selected(page)
+    expect(outcome(page, member.display_name)).to_contain_text("Added.")
+    expect(page.locator(f"#member-{member.id}")).to_have_count(1)
+    expect(page.locator(f"#removed-{member.id}")).to_have_count(0)
+    expect(page.get_by_role("button", name=f"Undo: add {member.display_name} back")).to_have_count(0)
