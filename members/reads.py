@@ -76,11 +76,13 @@ def read_container(session: SessionBase, graph: GraphClient, container: Containe
     return replace(read, access=access)
 
 
-def read_list(session: SessionBase, graph: GraphClient, kind: Kind, query: str, group_kind: Trait | None = None) -> Page:
-    """The first page of a kind's list (searched by ``query``, groups of one kind if asked) with each
-    row's member count."""
-    remembered_as = f"{query}|{group_kind or ''}"
-    page = graph.read_list(kind, search=query, counted=memo.recall_list(session, kind, remembered_as), group_kind=group_kind)
+def read_list(session: SessionBase, graph: GraphClient, kind: Kind, query: str, group_kind: Trait | None = None,
+              descending: bool = False) -> Page:
+    """The first page of a kind's list (searched by ``query``, groups of one kind if asked, Z to A if
+    ``descending``) with each row's member count."""
+    remembered_as = f"{query}|{group_kind or ''}|{'desc' if descending else ''}"
+    page = graph.read_list(kind, search=query, counted=memo.recall_list(session, kind, remembered_as), group_kind=group_kind,
+                           descending=descending)
     memo.remember_list(session, kind, remembered_as, [info.id for info in page.items])
     return page
 

@@ -53,6 +53,7 @@ class Query:
     count: bool  # include @odata.count (only with ConsistencyLevel: eventual)
     after: tuple[str, str] | None  # keyset position from $skiptoken: (display_name, id)
     by_name: bool = False  # $orderby=displayName was asked (and allowed); else the order is the ids'
+    descending: bool = False  # ... as "displayName desc"
 
 
 def parse_top(raw: str | None) -> int:
@@ -458,18 +459,21 @@ SORTED_BY_DEFAULT = {"User", "Group"}
 UNSORTABLE = "Sorting not supported for current query."
 
 
-def parse_orderby(raw: str | None, *, resource: str, advanced: bool, member_list: bool, filtered: bool) -> bool:
-    """Whether the list is sorted by displayName; a 400 for any other ``$orderby`` or one sent
-    without the advanced query parameters it needs. Other sortable properties and ``desc`` are
-    documented, but nothing here asks for them: refused, never answered in some other order [U text]."""
+def parse_orderby(raw: str | None, *, resource: str, advanced: bool, member_list: bool, filtered: bool) -> tuple[bool, bool]:
+    """Whether the list is sorted by displayName, and whether descending (``displayName desc``); a
+    400 for any other ``$orderby`` or one sent without the advanced query parameters it needs. Other
+    sortable properties are documented, but nothing here asks for them: refused, never answered in
+    some other order [U text]. A descending sort wants the same parameters as an ascending one:
+    aad-advanced-queries names no difference, and the stricter reading is that it needs them."""
     if not raw:
-        return False
+        return False, False
     prop, _, direction = raw.strip().partition(" ")
-    if prop != "displayName" or direction.strip().lower() not in ("", "asc"):
+    direction = direction.strip().lower()
+    if prop != "displayName" or direction not in ("", "asc", "desc"):
         raise errors.unsupported_query(UNSORTABLE)
-    if (member_list or filtered or resource not in SORTED_BY_DEFAULT) and not advanced:
+    if (member_list or filtered or direction == "desc" or resource not in SORTED_BY_DEFAULT) and not advanced:
         raise errors.unsupported_query(UNSORTABLE)
-    return True
+    return True, direction == "desc"
 
 
 # ---------------------------------------------------------------- the whole query
@@ -501,11 +505,11 @@ def parse_list_query(
     predicate = None
     if predicates:
         predicate = predicates[0] if len(predicates) == 1 else _both(predicates[0], predicates[1])
-    by_name = parse_orderby(query.get("$orderby"), resource=resource, advanced=advanced,
-                            member_list=filter_needs_advanced, filtered=bool(raw_filter))
+    by_name, descending = parse_orderby(query.get("$orderby"), resource=resource, advanced=advanced,
+                                        member_list=filter_needs_advanced, filtered=bool(raw_filter))
     select = [name.strip() for name in query.get("$select", "").split(",") if name.strip()] or None
     return Query(top=top, select=select, predicate=predicate, count=count and eventual,
-                 after=decode_skiptoken(query.get("$skiptoken")), by_name=by_name)
+                 after=decode_skiptoken(query.get("$skiptoken")), by_name=by_name, descending=descending)
 
 
 def _first_operator(raw_filter: str) -> str:

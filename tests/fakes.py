@@ -44,12 +44,12 @@ class FakeGraph:
             raise NOT_FOUND
         return self.containers[container.id]
 
-    def list_members(self, container: Container, *, search: str = "", top: int = 50) -> Page:
+    def list_members(self, container: Container, *, search: str = "", top: int = 50, descending: bool = False) -> Page:
         self.calls.append(("list_members", container.id, search))
         items = self.members.get(container.id, [])
         if search:
             items = [m for m in items if search.lower() in m.display_name.lower()]
-        return Page(items)
+        return Page(items[::-1] if descending else items)
 
     def count_members(self, container: Container) -> int:
         return len(self.members.get(container.id, []))
@@ -79,8 +79,9 @@ class FakeGraph:
             read = replace(read, group_units=self.units_of_group(container.id))
         return read
 
-    def read_list(self, kind: Kind, *, search: str = "", counted=(), top: int = 50, group_kind=None) -> Page:
+    def read_list(self, kind: Kind, *, search: str = "", counted=(), top: int = 50, group_kind=None, descending=False) -> Page:
         page = self.with_member_counts(self.list_containers(kind, search=search, top=top))
+        page = Page(page.items[::-1], page.next_link, page.count) if descending else page
         if group_kind is None:
             return page
         items = [c for c in page.items if group_kind in c.traits]

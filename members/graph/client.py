@@ -64,8 +64,9 @@ class GraphClient:
         return lists.list_containers(self.transport, kind, search=search, top=top)
 
     def read_list(self, kind: Kind, *, search: str = "", counted: Iterable[str] = (), top: int = LIST_PAGE_SIZE,
-                  group_kind: Trait | None = None) -> Page:
-        return lists.read_list(self.transport, kind, search=search, counted=counted, top=top, group_kind=group_kind)
+                  group_kind: Trait | None = None, descending: bool = False) -> Page:
+        return lists.read_list(self.transport, kind, search=search, counted=counted, top=top, group_kind=group_kind,
+                               descending=descending)
 
     def with_member_counts(self, page: Page) -> Page:
         return lists.with_member_counts(self.transport, page)
@@ -111,12 +112,14 @@ class GraphClient:
             read = replace(read, group_units=frozenset(item["id"] for item in answers["units"].get("value", [])))
         return read
 
-    def list_members(self, container: Container, *, search: str = "", top: int = PAGE_SIZE) -> Page:
-        """The first page of a container's members (never the whole of a large group; a role's all)."""
+    def list_members(self, container: Container, *, search: str = "", top: int = PAGE_SIZE, descending: bool = False) -> Page:
+        """The first page of a container's members in name order (never the whole of a large group;
+        a role's all, sorted here: a role's member list takes no ``$orderby``)."""
         if container.kind is Kind.ROLES:
             page = roles.all_members(self.transport, container)
-            return roles.searched(page, search) if search else page
-        params = odata.by_name({"$select": MEMBER_FIELDS, "$top": str(top)})
+            page = roles.searched(page, search) if search else page
+            return replace(page, items=page.items[::-1]) if descending else page
+        params = odata.by_name({"$select": MEMBER_FIELDS, "$top": str(top)}, descending=descending)
         if search:
             params["$search"] = odata.search_clause(search, ["displayName", "userPrincipalName", "mail"])
         return self._page(paths.members_path(container, self.base_url), params, EVENTUAL)

@@ -32,11 +32,11 @@ def list_containers(transport: Transport, kind: Kind, *, search: str = "", top: 
 
 
 def read_list(transport: Transport, kind: Kind, *, search: str = "", counted: Iterable[str] = (), top: int = LIST_PAGE_SIZE,
-              group_kind: Trait | None = None) -> Page:
+              group_kind: Trait | None = None, descending: bool = False) -> Page:
     """A list page with each row's member count: the page and the counts of ``counted`` (the ids
     the session saw on this page before) in one wave of $batch; rows not guessed are counted in a second."""
     kind = Kind(kind)
-    path, params, headers = _list_request(transport.base_url, kind, search, top, group_kind)
+    path, params, headers = _list_request(transport.base_url, kind, search, top, group_kind, descending)
     guessed = list(dict.fromkeys(counted))[:top]
     paths_ = {"page": odata.with_query(path, params), **{f"count-{i}": _count_path(transport.base_url, kind, i) for i in guessed}}
     answers = transport.batch_get(paths_, headers_for={"page": headers, **{f"count-{i}": EVENTUAL for i in guessed}})
@@ -45,6 +45,7 @@ def read_list(transport: Transport, kind: Kind, *, search: str = "", counted: It
     page = odata.page_of(answers["page"], lambda item: ContainerInfo.from_graph(kind, item))
     if kind is Kind.ROLES:
         page = _searched_roles(page, search)
+        page = replace(page, items=page.items[::-1]) if descending else page
     counts = {i: _count_of(kind, answers[f"count-{i}"]) for i in guessed}
     counted_page = Page([replace(info, member_count=counts[info.id]) for info in page.items if info.id in counts],
                         page.next_link, page.count)
@@ -53,14 +54,15 @@ def read_list(transport: Transport, kind: Kind, *, search: str = "", counted: It
     return Page([by_id[info.id] for info in page.items], page.next_link, page.count)
 
 
-def _list_request(base_url: str, kind: Kind, search: str, top: int, group_kind: Trait | None = None) -> tuple[str, dict, dict]:
+def _list_request(base_url: str, kind: Kind, search: str, top: int, group_kind: Trait | None = None,
+                  descending: bool = False) -> tuple[str, dict, dict]:
     """The path, query and headers of a list page (roles: all of them, searched here); groups of one
     kind only when ``group_kind`` is given."""
     params = {"$select": CONTAINER_FIELDS[kind]}
     if kind is Kind.ROLES:
         # /directoryRoles supports neither $top nor $search: a tenant has few activated roles.
         return paths.collection_path(kind, base_url), params, {}
-    params = odata.by_name({**params, "$top": str(top)})
+    params = odata.by_name({**params, "$top": str(top)}, descending=descending)
     if search:
         params["$search"] = odata.search_clause(search, ["displayName", "description"])
     if kind is Kind.GROUPS and group_kind in GROUP_KIND_FILTERS:

@@ -68,11 +68,12 @@ def advanced(params: dict | None = None) -> dict:
     return {**(params or {}), "$count": "true"}
 
 
-def by_name(params: dict | None = None) -> dict:
-    """A directory list in name order, asked as Microsoft documents it: Graph's order is unspecified
-    otherwise, and ``$orderby`` on a member or memberOf list is an advanced query (``$count=true``
-    with ``ConsistencyLevel: eventual``, ``EVENTUAL``), GRAPH.md §12. The page then carries its count."""
-    return {**(params or {}), "$orderby": "displayName", "$count": "true"}
+def by_name(params: dict | None = None, *, descending: bool = False) -> dict:
+    """A directory list in name order (Z to A when ``descending``), asked as Microsoft documents it:
+    Graph's order is unspecified otherwise, and ``$orderby`` on a member or memberOf list is an
+    advanced query (``$count=true`` with ``ConsistencyLevel: eventual``, ``EVENTUAL``), GRAPH.md §12.
+    The page then carries its count."""
+    return {**(params or {}), "$orderby": "displayName desc" if descending else "displayName", "$count": "true"}
 
 
 def counted(top: int = 1) -> dict:

@@ -66,6 +66,7 @@ def container_list(request: HttpRequest, kind: Kind) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     more = request.GET.get("more", "")
     group_kind = _group_kind(request, kind)
+    descending = is_descending(request)
     error = None
     page = None
     try:
@@ -73,13 +74,13 @@ def container_list(request: HttpRequest, kind: Kind) -> HttpResponse:
             page = graph.next_page(link, lambda item: ContainerInfo.from_graph(kind, item), eventual=True)
             page = graph.with_member_counts(page)
         else:
-            page = reads.read_list(request.session, graph, kind, query, group_kind)  # one wave of $batch when warm
+            page = reads.read_list(request.session, graph, kind, query, group_kind, descending)  # one wave of $batch when warm
     except GraphError as exc:
         error = explain.load_failed(exc, kind.plural_label.lower())
     shown, total = tally(request, page)
     noun, nouns = explain.list_nouns(kind, group_kind)
     context = {"kind": kind, "query": query, "page": page, "error": error, "shown": shown, "total": total,
-               "group_kind": group_kind, "count_nouns": nouns, "group_kinds": [(t.value, t.label_for(Kind.GROUPS)) for t in GROUP_KIND_FILTERS],
+               "group_kind": group_kind, "count_nouns": nouns, "descending": descending, "group_kinds": [(t.value, t.label_for(Kind.GROUPS)) for t in GROUP_KIND_FILTERS],
                "count": explain.count_line(shown, total, noun, nouns, query),
                "more": memo.remember_next(request.session, page.next_link if page else None), "next_page": bool(more)}
     template = LIST
@@ -124,15 +125,17 @@ def _role_verdict(verdict: Verdict, info: ContainerInfo, access: MyAccess, group
 
 
 def _members_context(request: HttpRequest, graph: GraphClient, container: Container, query: str = "",
-                     more: str = "", *, read: ContainerRead | None = None, member_count: int | None = None) -> dict:
-    """A page of members: the one ``read`` with the page, else searched or followed from ``more``."""
+                     more: str = "", *, read: ContainerRead | None = None, member_count: int | None = None,
+                     descending: bool = False) -> dict:
+    """A page of members: the one ``read`` with the page, else searched (or sorted Z to A) or followed
+    from ``more``."""
     page, failure = (read.members, read.members_error) if read is not None else (None, None)
     if read is None:
         try:
             if link := memo.recall_next(request.session, more):
-                page = graph.next_page(link, DirectoryItem.from_graph, eventual=bool(query))
+                page = graph.next_page(link, DirectoryItem.from_graph, eventual=bool(query) or descending)
             else:
-                page = graph.list_members(container, search=query)
+                page = graph.list_members(container, search=query, descending=descending)
         except GraphError as exc:
             failure = exc
     error = None
@@ -143,7 +146,13 @@ def _members_context(request: HttpRequest, graph: GraphClient, container: Contai
     shown, total = tally(request, page, None if query else member_count)
     return {"members": page.items if page else [], "members_error": error, "query": query,
             "shown": shown, "total": total, "count": explain.count_line(shown, total, "member", "members", query, say_all=False),
-            "more": memo.remember_next(request.session, page.next_link if page else None), "next_page": bool(more)}
+            "more": memo.remember_next(request.session, page.next_link if page else None), "next_page": bool(more),
+            "descending": descending}
+
+
+def is_descending(request: HttpRequest) -> bool:
+    """A list sorted Z to A (``?sort=desc``); anything else is A to Z, the lists' own order."""
+    return request.GET.get("sort") == "desc"
 
 
 def hidden_members(request: HttpRequest, graph: GraphClient, container: Container, error: GraphError):
@@ -227,7 +236,8 @@ def member_table(request: HttpRequest, kind: Kind, container_id: str) -> HttpRes
         error = explain.load_failed(exc, f"this {container.kind.label}")
         return render(request, MEMBERS + "#member-table", {"kind": container.kind, "address": container,
                                                            "verdict": ALLOWED, "members_error": error})
-    context.update(_members_context(request, graph, container, request.GET.get("q", "").strip(), more))
+    context.update(_members_context(request, graph, container, request.GET.get("q", "").strip(), more,
+                                    descending=is_descending(request)))
     return render(request, MEMBERS + ("#member-rows" if more else "#member-table"), context)
 
 

@@ -128,15 +128,17 @@ def unit_target(unit: DirectoryObject) -> authz.UnitTarget:
 
 def in_order(rows: QuerySet, query: odata.Query, name: str = "display_name", key: str = "id") -> QuerySet:
     """The rows after the page token's, in the list's order: by ``name`` then ``key`` when
-    ``$orderby=displayName`` was asked, else by ``key`` (Graph's order is unspecified;
-    odata.parse_orderby). Keyset paging: stable while the set changes."""
-    rows = rows.order_by(*((name, key) if query.by_name else (key,)))
+    ``$orderby=displayName`` was asked (both backwards for ``desc``), else by ``key`` (Graph's order
+    is unspecified; odata.parse_orderby). Keyset paging: stable while the set changes."""
+    if not query.by_name:
+        rows = rows.order_by(key)
+        return rows if query.after is None else rows.filter(**{f"{key}__gt": query.after[1]})
+    past = "lt" if query.descending else "gt"
+    rows = rows.order_by(*((f"-{name}", f"-{key}") if query.descending else (name, key)))
     if query.after is None:
         return rows
     after_name, after_key = query.after
-    if not query.by_name:
-        return rows.filter(**{f"{key}__gt": after_key})
-    return rows.filter(Q(**{f"{name}__gt": after_name}) | Q(**{name: after_name, f"{key}__gt": after_key}))
+    return rows.filter(Q(**{f"{name}__{past}": after_name}) | Q(**{name: after_name, f"{key}__{past}": after_key}))
 
 
 def narrowed(queryset: QuerySet, predicate, prefix: str = "") -> QuerySet:

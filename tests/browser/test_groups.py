@@ -239,3 +239,52 @@ def test_a_member_removed_then_added_again_leaves_one_row_and_no_dead_undo(page,
     expect(page.locator(f"#member-{member.id}")).to_have_count(1)
     expect(page.locator(f"#removed-{member.id}")).to_have_count(0)
     expect(page.get_by_role("button", name=f"Undo: add {member.display_name} back")).to_have_count(0)
+
+
+@pytest.mark.parametrize("where", ["members", "groups"])
+def test_a_list_sorts_z_to_a_and_back_and_keeps_its_order_through_a_search_and_load_more(page, tenant, where):
+    from sandbox.models import DirectoryObject, Link
+
+    group = tenant["big_group"]
+    if where == "members":
+        names = list(Link.objects.filter(container_id=group.id, relation="members").values_list("member__display_name", flat=True))
+        sign_in_as(page, "admin@contoso.example", start=f"/groups/{group.id}/")
+        rows = page.locator("#member-rows > tr[id^=member-] th[scope=row]")
+        header = page.get_by_role("columnheader", name="Name", exact=True)
+    else:
+        seed_more_groups()
+        names = list(DirectoryObject.objects.filter(kind="group").values_list("display_name", flat=True))
+        sign_in_as(page, "admin@contoso.example", start="/groups/")
+        rows = page.locator("table.containers tbody td.name")
+        header = page.get_by_role("columnheader", name="Name", exact=True)
+    backwards = sorted(names, reverse=True)
+    header.get_by_role("button", name="Name").click()
+    expect(header).to_have_attribute("aria-sort", "descending")
+    expect(rows.first).to_have_text(backwards[0])
+    assert [rows.nth(i).inner_text() for i in range(3)] == backwards[:3]
+    page.get_by_role("button", name="Load more").click()
+    expect(rows).to_have_count(100 if where == "members" else min(100, len(names)))
+    assert rows.nth(50).inner_text() == backwards[50]  # the next page goes on backwards
+    if where == "members":  # a search answers in the order chosen
+        with page.expect_response(lambda response: "q=an" in response.url and "sort=desc" in response.url):
+            page.get_by_label(f"Search members of {group.display_name}").fill("an")
+        expect(page.locator("#member-shown")).to_contain_text("“an”")  # the answer is in place
+        found = rows.all_inner_texts()
+        assert len(found) > 1 and found == sorted(found, reverse=True)
+        expect(header).to_have_attribute("aria-sort", "descending")
+    else:
+        page.get_by_label("Search groups by name").fill("seattle")
+        expect(rows).to_have_text(sorted((n for n in names if n.lower().startswith("seattle")), reverse=True))
+        assert "sort=desc" in page.url  # the address keeps the order
+    header.get_by_role("button", name="Name").click()  # back to A to Z, the search kept
+    expect(header).to_have_attribute("aria-sort", "ascending")
+    shown = rows.all_inner_texts()
+    assert len(shown) > 1 and shown == sorted(shown)
+
+
+def seed_more_groups():
+    from members.graph import LIST_PAGE_SIZE
+    from sandbox.seed import seed_tenant
+    from tests.conftest import SMALL_TENANT
+
+    seed_tenant(**{**SMALL_TENANT, "groups": 2 * LIST_PAGE_SIZE + 10})

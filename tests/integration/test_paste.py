@@ -111,7 +111,7 @@ def test_the_run_adds_what_the_dry_run_resolved_not_the_text_again(sign_in, tena
     assert {u.id for u in newcomers} <= members_of(group.id)
     assert [e.method for e in knobs.request_log()] == ["PATCH"], [(e.method, e.path, e.items) for e in knobs.request_log()]  # no look-up again: the plan's ids
     assert sorted(AuditEntry.objects.values_list("member_id", "outcome")) == sorted((u.id, "done") for u in newcomers)
-    assert run.headers.get("HX-Trigger") and "membersChanged" in run.headers["HX-Trigger"]
+    assert run.headers.get("HX-Trigger-After-Settle") and "membersChanged" in run.headers["HX-Trigger-After-Settle"]
 
 
 def test_a_plan_is_good_for_its_container_only_and_expires_with_the_session(sign_in, tenant):

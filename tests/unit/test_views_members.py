@@ -68,7 +68,7 @@ def test_remove_success_replaces_the_row_and_audits(signed_in, monkeypatch):
     assert response.status_code == 200
     assert html.lstrip().startswith(f'<tr id="removed-{USER}" class="removed"')
     assert "Removed." in html and "Undo" in html and 'aria-label="Remove Adele Vance"' not in html
-    assert json.loads(response.headers["HX-Trigger"]) == {"membersChanged": {}}
+    assert json.loads(response.headers["HX-Trigger-After-Settle"]) == {"membersChanged": {}}
     assert ("remove_member", GROUP, USER) in fake.calls
     entry = AuditEntry.objects.get()
     assert (entry.action, entry.outcome, entry.member_name, entry.container_name, entry.request_id) == (
@@ -269,7 +269,7 @@ def test_picker_add_prepends_the_added_rows_out_of_band(signed_in, monkeypatch):
     html = unescape(response.content.decode())
     oob = html[html.index('<template><tbody hx-swap-oob="afterbegin:#member-rows">'):]
     assert f'<tr id="member-{USER}"' in oob and f'<tr id="member-{USER2}"' not in oob
-    assert json.loads(response.headers["HX-Trigger"]) == {"membersChanged": {}}
+    assert json.loads(response.headers["HX-Trigger-After-Settle"]) == {"membersChanged": {}}
 
 
 @pytest.mark.parametrize("bad", ["nope", f"../../users/{USER}"])
