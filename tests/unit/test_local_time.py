@@ -1,0 +1,91 @@
+"""Times in the reader's zone: the browser's cookie names it, the middleware reads it strictly (anything
+else is UTC, never an error), and every page says a time one way ("2026-11-24 15:05 CET" in a <time>
+with the full ISO moment)."""
+
+from datetime import UTC, datetime
+from html import unescape
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.template import Context, Template
+from django.utils import timezone
+
+from members.models import AuditEntry
+from portal.localtime import COOKIE
+from tests.fakes import FakeGraph, replace_graph
+
+GROUP = "02bd9fd6-8f93-4758-87c3-1fb73740a315"
+ADELE = "5b0e6b4f-5a1e-4f0e-9c6a-0f1d2e3c4b5a"
+MOMENT = datetime(2026, 11, 24, 14, 5, 9, 123456, tzinfo=UTC)
+IN_UTC = '<time datetime="2026-11-24T14:05:09+00:00">2026-11-24 14:05 UTC</time>'
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reader(client, monkeypatch):
+    """A signed-in helpdesk user with one journal entry, made at ``MOMENT``."""
+    user = get_user_model().objects.create(username="oid-1", email="helpdesk@contoso.example")
+    entry = AuditEntry.objects.create(actor=user, actor_upn=user.email, action="remove", container_kind="groups",
+                                      container_id=GROUP, container_name="Helpdesk Tier 1", member_id=ADELE,
+                                      member_name="Adele Vance", outcome="done")
+    AuditEntry.objects.filter(pk=entry.pk).update(created_at=MOMENT)
+    replace_graph(monkeypatch, lambda request: FakeGraph())
+    client.force_login(user)
+    return client
+
+
+def activity(client, zone: str | None = None) -> tuple[int, str]:
+    if zone is None:
+        client.cookies.pop(COOKIE, None)
+    else:
+        client.cookies[COOKIE] = zone
+    response = client.get("/activity/")
+    return response.status_code, unescape(response.content.decode())
+
+
+def test_the_journal_says_a_time_in_the_readers_zone_with_the_zones_name(reader):
+    status, html = activity(reader, "Europe/Paris")
+    assert status == 200 and '<time datetime="2026-11-24T15:05:09+01:00">2026-11-24 15:05 CET</time>' in html
+    status, html = activity(reader, "America/New_York")
+    assert status == 200 and '<time datetime="2026-11-24T09:05:09-05:00">2026-11-24 09:05 EST</time>' in html
+
+
+def test_without_the_cookie_the_journal_says_utc(reader):
+    status, html = activity(reader)
+    assert status == 200 and IN_UTC in html
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("junk", [
+    "", "Europe/Nowhere", "Europe", "Etc/Unknown", "zone.tab", "tzdata.zi", "../../etc/passwd", "/etc/localtime",
+    "Europe//Paris", "Europe/Paris/", "Europe/Paris\\", "<script>alert(1)</script>", "Europe/Pärïs",
+    "Europe/Paris; Secure", "x" * 65, "Europe/" + "Paris" * 2_000, "%2e%2e%2fetc%2fpasswd",
+])
+def test_a_cookie_naming_no_zone_is_utc_never_an_error(reader, settings, junk, debug):
+    settings.DEBUG = debug
+    reader.raise_request_exception = False
+    status, html = activity(reader, junk)
+    assert status == 200 and IN_UTC in html
+
+
+def test_a_zone_is_never_kept_for_the_next_request(reader):
+    """Django keeps the active zone per thread: a request without a zone of its own is UTC again."""
+    activity(reader, "Asia/Tokyo")
+    status, html = activity(reader)
+    assert status == 200 and IN_UTC in html
+
+
+def render_when(moment) -> str:
+    return Template("{% load desk_power %}{{ moment|when }}").render(Context({"moment": moment}))
+
+
+def test_the_filter_says_summer_time_by_its_own_name():
+    with timezone.override(ZoneInfo("Europe/Paris")):
+        assert render_when(datetime(2026, 7, 1, 12, 0, tzinfo=UTC)) == (
+            '<time datetime="2026-07-01T14:00:00+02:00">2026-07-01 14:00 CEST</time>')
+
+
+def test_the_filter_says_nothing_of_no_time():
+    assert render_when(None) == ""
