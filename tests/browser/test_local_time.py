@@ -1,4 +1,4 @@
-"""In Chromium set to a time zone: the journal says times in that zone, by its name."""
+"""In Chromium set to a time zone: the journal and a Revert's words say times in that zone, by its name."""
 
 import re
 from zoneinfo import ZoneInfo
@@ -21,7 +21,7 @@ def as_read_in(entry: AuditEntry, zone: str) -> str:
 
 
 @pytest.mark.parametrize("timezone_id", list(ZONES), indirect=True)
-def test_the_journal_says_the_readers_own_time(page, tenant, timezone_id):
+def test_the_journal_and_a_reverts_words_say_the_readers_own_time(page, tenant, timezone_id):
     group = tenant["helpdesk_group"]
     member = user_members(group.id)[0]
     removal = removed_as_helpdesk(page, group, member)
@@ -36,4 +36,9 @@ def test_the_journal_says_the_readers_own_time(page, tenant, timezone_id):
     offset = revert.created_at.astimezone(ZoneInfo(timezone_id)).isoformat(timespec="seconds")
     expect(times.first).to_have_attribute("datetime", offset)
 
+    # The removal is reverted already: its Revert says by whom and when, in the same words.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name=f"Revert: add {member.display_name} back to {group.display_name}").click()
+    expect(page.locator(f"#revert-{removal.pk}")).to_contain_text(
+        f"Already reverted by helpdesk@contoso.example on {as_read_in(revert, timezone_id)}.")
     screenshot(page, f"journal-times-{timezone_id.replace('/', '-')}")

@@ -11,6 +11,8 @@ from django.contrib.auth import get_user_model
 from django.template import Context, Template
 from django.utils import timezone
 
+from members import explain
+from members.directory import Action
 from members.models import AuditEntry
 from portal.localtime import COOKIE
 from tests.fakes import FakeGraph, replace_graph
@@ -89,3 +91,18 @@ def test_the_filter_says_summer_time_by_its_own_name():
 
 def test_the_filter_says_nothing_of_no_time():
     assert render_when(None) == ""
+
+
+def test_the_undo_words_say_the_time_as_the_pages_do():
+    with timezone.override(ZoneInfo("Europe/Paris")):
+        assert explain.revert_already("admin@contoso.example", MOMENT).text == (
+            "Already reverted by admin@contoso.example on 2026-11-24 15:05 CET.")
+        assert "(removed by admin@contoso.example on 2026-11-24 15:05 CET)" in explain.revert_changed_since(
+            Action.REMOVE, "admin@contoso.example", MOMENT).text
+
+
+def test_words_kept_in_the_journal_say_utc_whoever_settled_them():
+    """An overtaken entry's message is written once and read later by anyone: in UTC, not the settler's zone."""
+    later = AuditEntry(pk=7, created_at=MOMENT)
+    with timezone.override(ZoneInfo("Europe/Paris")):
+        assert "(entry 7, 2026-11-24 14:05 UTC)" in explain.superseded(Action.ADD, later).text
