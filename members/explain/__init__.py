@@ -26,7 +26,7 @@ from members.permissions import (
     protected_reason,
 )
 from members.explain.message import NAMES_SHOWN, Message, Tone
-from members.explain.when import machine_time, said_time  # noqa: F401 (read as explain.<name>)
+from members.explain.when import file_stamp, file_time, machine_time, said_time  # noqa: F401 (read as explain.<name>)
 
 
 PROTECTED = {

@@ -1,7 +1,9 @@
 """Times in the reader's zone: the browser's cookie names it, the middleware reads it strictly (anything
 else is UTC, never an error), and every page says a time one way ("2026-11-24 15:05 CET" in a <time>
-with the full ISO moment)."""
+with the full ISO moment), while the journal's CSV stays ISO 8601 in UTC whoever downloads it."""
 
+import csv
+import io
 from datetime import UTC, datetime
 from html import unescape
 from zoneinfo import ZoneInfo
@@ -106,3 +108,13 @@ def test_words_kept_in_the_journal_say_utc_whoever_settled_them():
     later = AuditEntry(pk=7, created_at=MOMENT)
     with timezone.override(ZoneInfo("Europe/Paris")):
         assert "(entry 7, 2026-11-24 14:05 UTC)" in explain.superseded(Action.ADD, later).text
+
+
+def test_the_csv_says_times_in_utc_iso_8601_whatever_the_readers_zone(reader):
+    reader.cookies[COOKIE] = "Pacific/Auckland"
+    response = reader.get("/activity/?format=csv")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].endswith('Z.csv"')  # the file's name is stamped in UTC too
+    header, row = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert header[0] == "when_utc" and row[0] == "2026-11-24T14:05:09+00:00"
+    assert datetime.fromisoformat(row[0]) == MOMENT.replace(microsecond=0)
