@@ -118,3 +118,18 @@ def test_the_csv_says_times_in_utc_iso_8601_whatever_the_readers_zone(reader):
     header, row = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert header[0] == "when_utc" and row[0] == "2026-11-24T14:05:09+00:00"
     assert datetime.fromisoformat(row[0]) == MOMENT.replace(microsecond=0)
+
+
+def test_the_journals_days_are_the_readers_days(reader):
+    """"From 2026-11-25" in Paris begins at its midnight there, as the times the rows show do."""
+    AuditEntry.objects.update(created_at=datetime(2026, 11, 24, 23, 30, tzinfo=UTC))  # 00:30 on the 25th in Paris
+
+    def shown(query: str) -> bool:
+        html = unescape(reader.get(f"/activity/?{query}").content.decode())
+        assert ("Adele Vance" in html) != ("No change matches these filters." in html)
+        return "Adele Vance" in html
+
+    reader.cookies[COOKIE] = "Europe/Paris"
+    assert shown("since=2026-11-25") and not shown("until=2026-11-24")
+    reader.cookies.pop(COOKIE)
+    assert not shown("since=2026-11-25") and shown("until=2026-11-24")
