@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from django.contrib.sessions.backends.base import SessionBase
 from django.db.models import Q, QuerySet
 
-from members import memo
+from members import explain, memo
 from members.directory import Kind
 from members.graph import GraphClient
 from members.models import AuditEntry
 from members.directory import Container
 
 HIDDEN_MEMBER = "(hidden member)"
-CSV_HEADER = ["when", "who", "action", "container_kind", "container_id", "container", "member_id", "member",
+# Times in UTC whoever downloads the file (the page shows its reader's zone): the header says so.
+CSV_HEADER = ["when_utc", "who", "action", "container_kind", "container_id", "container", "member_id", "member",
               "outcome", "graph_status", "graph_code", "request_id", "client_request_id", "ticket", "reason",
               "message", "reverts_entry", "entry"]
 
@@ -124,7 +125,7 @@ def csv_rows(entries: QuerySet, hidden: set[str]) -> Iterator[list]:
     yield CSV_HEADER
     for e in entries.iterator(chunk_size=500):
         secret = e.container_id in hidden
-        yield [e.created_at.isoformat(), e.actor_upn, e.action, e.container_kind, e.container_id, e.container_name,
+        yield [explain.file_time(e.created_at), e.actor_upn, e.action, e.container_kind, e.container_id, e.container_name,
                "" if secret else e.member_id, HIDDEN_MEMBER if secret else e.member_name, e.outcome,
                e.graph_status or "", e.graph_code, e.request_id, e.client_request_id, e.ticket, e.reason,
                e.message, e.reverts_id or "", e.pk]

@@ -13,7 +13,6 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 
 from django.db.models import Q
-from django.utils import formats
 
 from members import changes, explain
 from members.directory import Action, ContainerInfo, Outcome
@@ -88,7 +87,7 @@ def revert(graph: GraphClient, actor, container: Container, entries: list[AuditE
                 rows.update((entry.pk, row) for entry, row in zip(group, done, strict=True))
             break
         else:
-            refused.update((entry.pk, explain.revert_in_progress("", "")) for entry in group)
+            refused.update((entry.pk, explain.revert_in_progress()) for entry in group)
     return info, [Reverted(entry, rows.get(entry.pk), refused.get(entry.pk)) for entry in entries]
 
 
@@ -106,13 +105,13 @@ def _changed_since(entries: list[AuditEntry]) -> dict[int, Message]:
         newer = next((e for e in later if e.member_id == entry.member_id and e.pk > entry.pk), None)
         if newer is None:
             continue
-        when = formats.date_format(newer.created_at, "DATETIME_FORMAT")
+        by, when = newer.actor_upn, newer.created_at
         if newer.reverts_id == entry.pk and Outcome(newer.outcome).settled:
-            refused[entry.pk] = explain.revert_already(newer.actor_upn, when)
+            refused[entry.pk] = explain.revert_already(by, when)
         elif newer.reverts_id == entry.pk:
-            refused[entry.pk] = explain.revert_in_progress(newer.actor_upn, when)
+            refused[entry.pk] = explain.revert_in_progress(by, when)
         else:
-            refused[entry.pk] = explain.revert_changed_since(Action(newer.action), newer.actor_upn, when)
+            refused[entry.pk] = explain.revert_changed_since(Action(newer.action), by, when)
     return refused
 
 

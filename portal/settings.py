@@ -213,6 +213,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.logs.RequestLogMiddleware",
     "portal.timing.ServerTimingMiddleware",
+    "portal.localtime.LocalTimeMiddleware",  # the reader's time zone, for every page and error page after it
     "accounts.sessions.SessionMiddleware",  # Django's, saving no older copy of the token state
     "portal.slash.AppendSlashForReadsMiddleware",  # CommonMiddleware, with the slash appended for reads only
     "django.middleware.csrf.CsrfViewMiddleware",

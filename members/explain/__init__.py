@@ -4,9 +4,10 @@ Views pass the Graph outcome and what the app knows (the container, the user's r
 granted scopes); this module decides the wording. Nothing else writes error text.
 """
 
+from datetime import UTC
+
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.defaultfilters import truncatechars
-from django.utils import timezone
 from django.utils.text import get_text_list
 
 from members.directory import Action, Container, ContainerInfo, Kind, Outcome, Trait
@@ -25,6 +26,7 @@ from members.permissions import (
     protected_reason,
 )
 from members.explain.message import NAMES_SHOWN, Message, Tone
+from members.explain.when import file_stamp, file_time, machine_time, said_time  # noqa: F401 (read as explain.<name>)
 
 
 PROTECTED = {
@@ -250,7 +252,8 @@ def settled_later(action: Action, done: bool, is_member: bool) -> Message:
 
 def superseded(action: Action, later) -> Message:
     """An open journal entry overtaken by a later attempt on the same membership before it was settled."""
-    when = timezone.localtime(later.created_at).strftime("%Y-%m-%d %H:%M:%S")
+    # Kept in the journal and read later, by anyone, anywhere: said in UTC, not in the zone of whoever's visit settled it.
+    when = said_time(later.created_at, UTC)
     return Message(Tone.ERROR, f"Interrupted before Graph's answer was recorded, and a later change of this membership "
                             f"(entry {later.pk}, {when}) came before it could be read back: it can't be told whether this "
                             f"attempt {action.past} the member.", "Look at the later entry for how the membership stands.")

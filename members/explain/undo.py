@@ -1,28 +1,31 @@
 """The words of Undo and Revert."""
 
+from datetime import datetime
 
 from members.directory import Action
 from members.explain.message import Message, Tone
+from members.explain.when import said_time
 
 
 def revert_nothing() -> Message:
     return Message(Tone.INFO, "Nothing to revert: this attempt changed nothing.")
 
 
-def revert_already(by: str, when: str) -> Message:
-    return Message(Tone.INFO, f"Already reverted by {by} on {when}.")
+def revert_already(by: str, when: datetime) -> Message:
+    return Message(Tone.INFO, f"Already reverted by {by} on {said_time(when)}.")
 
 
-def revert_in_progress(by: str, when: str) -> Message:
-    """Another Undo/Revert of the same change was sent and has no answer yet: this one sent nothing."""
-    who = f" by {by} (started {when})" if by else ""
+def revert_in_progress(by: str = "", when: datetime | None = None) -> Message:
+    """Another Undo/Revert of the same change was sent and has no answer yet: this one sent nothing
+    (``by`` and ``when``: who sent it, when, if the journal says)."""
+    who = f" by {by} (started {said_time(when)})" if by and when else ""
     return Message(Tone.INFO, f"Already being reverted{who}: nothing sent again.",
                    "Its result shows in the journal (Activity).")
 
 
-def revert_changed_since(action: Action, by: str, when: str) -> Message:
+def revert_changed_since(action: Action, by: str, when: datetime) -> Message:
     """A later change of the same membership is journaled: reverting would undo that one too."""
-    return Message(Tone.ERROR, f"Not reverted: this membership was changed again since ({action.past} by {by} on {when}).",
+    return Message(Tone.ERROR, f"Not reverted: this membership was changed again since ({action.past} by {by} on {said_time(when)}).",
                    "Look at the later change in the journal; make a new change if one is still wanted.")
 
 

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
@@ -37,7 +36,7 @@ def member_export(request: HttpRequest, kind, container_id: str) -> HttpResponse
         name = detail_context(request, graph, container, fresh=False)["container"].display_name
     except GraphError as exc:
         return _failed(request, container, exc, explain.load_failed(exc, f"the members of this {container.kind.label}"))
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    stamp = explain.file_stamp()
     try:
         return csvstream.built(_rows(first, pages), f"{slugify(name) or container.id}-members-{stamp}.csv")
     except IncompleteExport as incomplete:

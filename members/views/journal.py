@@ -8,7 +8,6 @@ not list the unit's members. The CSV streams from the database (``StreamingHttpR
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from members import changes, csvstream, explain, journal
@@ -43,7 +42,7 @@ def activity(request: HttpRequest) -> HttpResponse:
 def _csv(request: HttpRequest, entries) -> HttpResponse:
     units = entries.filter(container_kind=Kind.UNITS).values_list("container_id", flat=True).distinct()
     hidden = journal.hidden_containers(graph_for(request), request.session, units) if units.exists() else set()
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    stamp = explain.file_stamp()
     return csvstream.response(journal.csv_rows(entries, hidden), f"membership-journal-{stamp}.csv")
 
 

@@ -1,6 +1,23 @@
 // Membership Desk's only script: the small behaviours htmx attributes can't express.
 // Served from 'self' (no inline script, no eval: CSP). Every word it shows comes from the page.
 
+// The reader's time zone (an IANA name, "Europe/Paris"), for the server to show times in: a cookie sent
+// with every request after this one (portal/localtime.py reads it strictly; the page that first writes it
+// was rendered in UTC, and says "UTC").
+// Written again only when it changed (the laptop travelled).
+(() => {
+  let zone;
+  try {
+    zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  } catch {
+    return;
+  }
+  if (!zone || !/^[A-Za-z0-9_+\-/]{1,64}$/.test(zone)) return;
+  if (document.cookie.split("; ").includes(`desk_tz=${zone}`)) return;
+  const secure = window.location.protocol === "https:" ? "; Secure" : "";
+  document.cookie = `desk_tz=${zone}; Path=/; Max-Age=31536000; SameSite=Lax${secure}`;
+})();
+
 // "Select all" for the member table's checkboxes.
 document.addEventListener("change", (event) => {
   const box = event.target;

@@ -45,8 +45,16 @@ def viewport(request):
 
 
 @pytest.fixture
-def page(browser, live_server, tenant, color_scheme, viewport):
-    context = browser.new_context(base_url=live_server.url, color_scheme=color_scheme, viewport=viewport)
+def timezone_id(request):
+    """The browser's time zone: the machine's, or the IANA name a test asks for with
+    ``@pytest.mark.parametrize("timezone_id", ["Europe/Paris"], indirect=True)``."""
+    return getattr(request, "param", None)
+
+
+@pytest.fixture
+def page(browser, live_server, tenant, color_scheme, viewport, timezone_id):
+    context = browser.new_context(base_url=live_server.url, color_scheme=color_scheme, viewport=viewport,
+                                  timezone_id=timezone_id)
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page

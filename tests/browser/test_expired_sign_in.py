@@ -80,3 +80,35 @@ def test_an_add_clicked_after_the_session_was_gone_is_named_after_signing_in_and
     expect(page.locator(f"#member-rows > tr#member-{adele.id}")).to_be_visible()
     expect(notice).to_have_count(0)
     assert adele.id in members_of(group.id)
+
+
+def words_beside_sign_out(text: str) -> str:
+    """What a page says once the one wording true of both an expiry and a sign-out is taken out."""
+    return " ".join(text.split()).replace("(it expired, or you signed out)", "")
+
+
+def test_a_removal_clicked_after_signing_out_in_another_tab_is_never_called_an_expired_sign_in(page, tenant):
+    group = tenant["helpdesk_group"]
+    member = a_user_member(group.id)
+    sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+    other_tab = page.context.new_page()
+    other_tab.goto("/")
+    other_tab.get_by_role("button", name="Sign out").click()
+    expect(other_tab.get_by_role("heading", name="You're signed out")).to_be_visible()
+    other_tab.close()
+
+    remove(page, member.display_name)
+    sign_in_again(page, "helpdesk@contoso.example")
+
+    notice = page.locator("#not-sent")
+    expect(notice.get_by_role("heading")).to_have_text("Not made while you were not signed in")
+    expect(notice).to_contain_text(f"Not made: remove {member.display_name} from {group.display_name}.")
+    expect(notice).to_contain_text("(it expired, or you signed out)")
+    assert "expire" not in words_beside_sign_out(page.locator("main").inner_text()).lower()
+    assert str(member.id) in members_of(group.id)
+
+    page.goto("/activity/", wait_until="load")
+    row = page.locator("tr.outcome-sign_in")
+    expect(row.locator("td.outcome")).to_contain_text("Not sent: not signed in")
+    expect(row.locator("td.outcome")).to_contain_text("the sign-in had ended (it expired, or you signed out)")
+    assert "expire" not in words_beside_sign_out(page.locator("main").inner_text()).lower()
