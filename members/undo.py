@@ -9,6 +9,7 @@ others are changed back by ``changes.apply`` (journaled like any change), one ca
 each new entry pointing at the one it reverts. Never sees a request.
 """
 
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
@@ -51,7 +52,8 @@ def revert(graph: GraphClient, actor, container: Container, entries: list[AuditE
            note: changes.Note | None = None) -> tuple[ContainerInfo | None, list[Reverted]]:
     """Revert these entries of one container, in their order; see the module's docstring.
     ``note``: the ticket and reason the person gave with the revert."""
-    note = note or changes.Note()
+    # One change however many calls it takes (one per action, again after a concurrent Undo).
+    note = replace(note or changes.Note(), change=(note and note.change) or uuid.uuid4())
     refused: dict[int, Message] = {}
     candidates = []
     for entry in entries:
