@@ -126,7 +126,8 @@ def record_not_sent(actor, action: Action, container: Container, member_ids: Ite
     change = change or uuid.uuid4()
     AuditEntry.objects.bulk_create([
         _entry(actor, action, container, m, outcome=Outcome.SIGN_IN, message=text, settled_at=timezone.now(),
-               container_name=name, member_name=items[m].display_name if m in items else "", change_id=change)
+               container_name=name, member_name=items[m].display_name if m in items else "",
+               member_principal=items[m].principal if m in items else "", change_id=change)
         for m in ids])
 
 
@@ -141,6 +142,7 @@ def _open(actor, action: Action, container: Container, ids: list[str], known: Kn
     name = known.info.display_name if known.info else ""
     entries = [_entry(actor, action, container, m, container_name=name, outcome=Outcome.PENDING,
                       member_name=known.items[m].display_name if m in known.items else "",
+                      member_principal=known.items[m].principal if m in known.items else "",
                       ticket=note.ticket, reason=note.reason, reverts_id=note.reverts.get(m), change_id=change)
                for m in ids]
     try:
@@ -218,7 +220,8 @@ def _explain(graph: GraphClient, action: Action, container: Container, ids: list
     refused = info is not None and any(r.error is not None and r.error.is_permission_denied for r in results.values())
     verdicts = explain.judged(info, known.access, known.scopes, group_units) if refused else None
     rows = []
-    written = {entry.pk: (entry.outcome, entry.message, entry.member_name, entry.container_name) for entry in entries.values()}
+    written = {entry.pk: (entry.outcome, entry.message, entry.member_name, entry.container_name, entry.member_principal)
+               for entry in entries.values()}
     for member_id in ids:
         member = items.get(member_id) or DirectoryItem.unknown(member_id)
         result = results[member_id]
@@ -230,8 +233,10 @@ def _explain(graph: GraphClient, action: Action, container: Container, ids: list
         entry = entries[member_id]
         entry.outcome, entry.message = result.outcome.value, message.text
         entry.member_name, entry.container_name = member.display_name, info.display_name if info else entry.container_name
+        entry.member_principal = member.principal or entry.member_principal
         rows.append(Row(member, result, message, entry))
-    _save([row.entry for row in rows], ["outcome", "message", "member_name", "container_name"], before=written)
+    _save([row.entry for row in rows], ["outcome", "message", "member_name", "container_name", "member_principal"],
+          before=written)
     return info, rows
 
 

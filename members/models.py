@@ -57,6 +57,9 @@ class AuditEntry(models.Model):
     container_name = models.CharField(max_length=256, blank=True)
     member_id = models.CharField(max_length=36, db_index=True)
     member_name = models.CharField(max_length=256, blank=True)
+    # The member's sign-in name (or mail), when the page or Graph's answer gave it: "what happened
+    # to diego@…" is asked by the address a helpdesk has in front of them.
+    member_principal = models.CharField(max_length=256, blank=True)
     outcome = models.CharField(max_length=16, choices=[(o.value, o.label) for o in Outcome], db_index=True)
     settled_at = models.DateTimeField(null=True, blank=True)
     graph_status = models.PositiveSmallIntegerField(null=True, blank=True)

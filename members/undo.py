@@ -10,7 +10,7 @@ each new entry pointing at the one it reverts. Never sees a request.
 """
 
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 
 from django.db.models import Q
@@ -46,6 +46,21 @@ class Reverted:
     @property
     def done_text(self) -> str:
         return explain.reverted(Action(self.entry.action))
+
+    @property
+    def undid(self) -> str:
+        """Which entry this line undid: said when the same name is listed more than once."""
+        return explain.undid(Action(self.entry.action), self.entry.container_name or self.entry.container_id, self.entry.pk)
+
+    @property
+    def name(self) -> str:
+        return self.row.member.display_name if self.row else (self.entry.member_name or self.entry.member_id)
+
+
+def named_more_than_once(reverted: list[Reverted]) -> set[str]:
+    """The names that more than one line of these shows (the same person twice, or two people of one name)."""
+    names = Counter(r.name for r in reverted)
+    return {name for name, n in names.items() if n > 1}
 
 
 def revert(graph: GraphClient, actor, container: Container, entries: list[AuditEntry], known: changes.Known,

@@ -17,6 +17,11 @@ class Migration(migrations.Migration):
             name='change_id',
             field=models.UUIDField(blank=True, null=True),
         ),
+        migrations.AddField(
+            model_name='auditentry',
+            name='member_principal',
+            field=models.CharField(blank=True, max_length=256),
+        ),
         migrations.AddIndex(
             model_name='auditentry',
             index=models.Index(fields=['change_id', '-created_at', '-id'], name='journal_change_newest'),
