@@ -48,7 +48,7 @@ def activity(request: HttpRequest) -> HttpResponse:
 def _without_hidden_members(request: HttpRequest, entries):
     """Filtered by member, the entries of units whose members the viewer may not list go: that they
     match would say who was in them."""
-    units = entries.filter(container_kind=Kind.UNITS).values_list("container_id", flat=True).distinct()
+    units = entries.filter(container_kind=Kind.UNITS).order_by().values_list("container_id", flat=True).distinct()
     hidden = journal.hidden_containers(graph_for(request), request.session, units) if units.exists() else set()
     return entries.exclude(container_id__in=hidden) if hidden else entries
 

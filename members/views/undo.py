@@ -71,11 +71,19 @@ def member_undo(request: HttpRequest, kind, container_id: str) -> HttpResponse:
     return response
 
 
+def _unless_hidden(request: HttpRequest, container: Container) -> None:
+    """A unit whose members Graph won't list to the viewer: the journal hides its members from
+    them, and so a Revert of them is no more there than their names (the button isn't shown either)."""
+    if container.kind is Kind.UNITS and journal.hidden_containers(graph_for(request), request.session, [container.id]):
+        raise Http404("No such entry.")
+
+
 @require_POST
 def entry_revert(request: HttpRequest, entry_id: int) -> HttpResponse:
     """Revert one journal entry the viewer may read, unless its membership has moved on since."""
     entry = get_object_or_404(AuditEntry.objects.visible_to(request.user), pk=entry_id)
     container = Container(entry.container_kind, entry.container_id)
+    _unless_hidden(request, container)
     _, [reverted] = _revert(request, container, [entry])
     if not request.htmx:
         _as_messages(request, [reverted])
@@ -92,8 +100,7 @@ def change_revert(request: HttpRequest, change_id: uuid.UUID) -> HttpResponse:
     if first is None:
         raise Http404("No such change.")
     container = Container(first.container_kind, first.container_id)
-    if container.kind is Kind.UNITS and journal.hidden_containers(graph_for(request), request.session, [container.id]):
-        raise Http404("No such change.")  # its members are hidden from the viewer: so is reverting them
+    _unless_hidden(request, container)
     entries = list(visible.filter(change_id=change_id, outcome=Outcome.DONE).order_by("pk"))
     together = replace(note(request), change=uuid.uuid4())
     reverted = []

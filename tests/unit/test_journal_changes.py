@@ -290,3 +290,14 @@ def test_an_undo_listing_one_name_more_than_once_says_which_entry_each_line_undi
     assert [f"(entry #{pk}: removed from Helpdesk Tier 1)" in line for pk, line in zip(ids, lines)] == [True] * 4
     bea = next(line for line in answer.split("<li") if "Bea Chan" in line)
     assert "(entry #" not in bea  # a name listed once needs no more
+
+
+@pytest.mark.parametrize("revert", ["entry", "change"])
+def test_a_revert_of_a_units_entry_whose_members_are_hidden_is_not_found(actor, reader, revert):
+    change = uuid.uuid4()
+    [hidden, _] = written(actor, 2, change=change, name="Secret {}", container=UNIT, kind="units")
+    path = f"/activity/{hidden.pk}/revert/" if revert == "entry" else f"/activity/change/{change}/revert/"
+    assert reader.post(path, headers={"HX-Request": "true"}).status_code == 404
+    assert AuditEntry.objects.count() == 2  # nothing journaled, nothing sent
+    page = activity(reader, "")
+    assert "(hidden member)" in page and 'aria-label="Revert' not in page and "Secret" not in page
