@@ -68,7 +68,8 @@ def revert(graph: GraphClient, actor, container: Container, entries: list[AuditE
     """Revert these entries of one container, in their order; see the module's docstring.
     ``note``: the ticket and reason the person gave with the revert."""
     # One change however many calls it takes (one per action, again after a concurrent Undo).
-    note = replace(note or changes.Note(), change=(note and note.change) or uuid.uuid4())
+    note = note or changes.Note()
+    note = replace(note, change=note.change or uuid.uuid4())
     refused: dict[int, Message] = {}
     candidates = []
     for entry in entries:

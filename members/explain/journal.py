@@ -28,6 +28,11 @@ def undid(action: Action, container_name: str, entry_id: int) -> str:
     return f"(entry #{entry_id}: {action.past} {where} {container_name})"
 
 
+def revert_all_narrowed() -> str:
+    """Why a change's row shows no Revert all while the filters show only some of its members."""
+    return "Showing some of its members: clear the Member and Outcome filters to revert the whole change."
+
+
 def revert_all_outcome(done: int, asked: int) -> Message:
     """What a change's Revert all came to, over its members (each member's line says its own)."""
     if asked == 0:

@@ -42,7 +42,9 @@ def activity(request: HttpRequest) -> HttpResponse:
         "page": page, "changes": page.changes, "entries": shown, "on_page": {entry.pk for entry in shown},
         "form": form, "everything": everything,
         "container": container, "named": shown[0] if container and shown else None,
-        "hidden_reason": explain.journal_hidden(), "filtered": any(form.cleaned_data.values())})
+        "hidden_reason": explain.journal_hidden(), "filtered": any(form.cleaned_data.values()),
+        # Filters that keep only some entries of a change: its row's Revert all would do more than it shows.
+        "narrowed": explain.revert_all_narrowed() if form.cleaned_data["member"] or form.cleaned_data["outcome"] else ""})
 
 
 def _without_hidden_members(request: HttpRequest, entries):

@@ -301,3 +301,14 @@ def test_a_revert_of_a_units_entry_whose_members_are_hidden_is_not_found(actor, 
     assert AuditEntry.objects.count() == 2  # nothing journaled, nothing sent
     page = activity(reader, "")
     assert "(hidden member)" in page and 'aria-label="Revert' not in page and "Secret" not in page
+
+
+@pytest.mark.parametrize("query", ["?member=member 1", "?outcome=done"])
+def test_a_change_shown_in_part_by_the_filters_offers_no_revert_all(actor, reader, query):
+    change = uuid.uuid4()
+    written(actor, 12, change=change)
+    written(actor, 3, change=change, outcome="refused", name="Other {}")
+    whole, part = activity(reader, ""), activity(reader, query)
+    assert "Revert all: add 12 members back to Helpdesk Tier 1" in whole
+    assert "15 members: 12 done, 3 refused" in whole
+    assert "Revert all" not in part and "clear the Member and Outcome filters to revert the whole change" in part
