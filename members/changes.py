@@ -11,6 +11,7 @@ and if one ever did, its members would be journaled "unknown" and read back late
 """
 
 import logging
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -60,6 +61,9 @@ class Note:
     ticket: str = ""  # a ticket reference, as the helpdesk writes it
     reason: str = ""
     reverts: Mapping[str, int] = field(default_factory=dict)  # member id -> the entry an Undo/Revert inverts
+    # The change these attempts belong to, when it spans several calls (a paste's run, slice by
+    # slice; an Undo of adds and removes); otherwise each call is a change of its own.
+    change: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,8 @@ def apply(graph: GraphClient, actor, action: Action, container: Container, membe
     ids = object_ids(member_ids)
     if len(ids) > MAX_MEMBERS_PER_CHANGE:  # the views check first; a caller that doesn't sends nothing
         raise TooManyMembers(f"At most {MAX_MEMBERS_PER_CHANGE:,} members per change ({len(ids):,} were sent).")
-    entries = _open(actor, action, container, ids, known, note or Note())
+    note = note or Note()
+    entries = _open(actor, action, container, ids, known, note, note.change or uuid.uuid4())
     results: dict[str, Result] = {}
     described = None
     for start in range(0, len(ids), CHANGE_CHUNK):
@@ -111,16 +116,18 @@ def _describe(graph: GraphClient, container: Container, ids: list[str] | bool, w
 
 
 def record_not_sent(actor, action: Action, container: Container, member_ids: Iterable[str],
-                    known: Known | None = None) -> None:
+                    known: Known | None = None, change: uuid.UUID | None = None) -> None:
     """The sign-in had expired before anything was sent: each attempt journaled as not sent (with the
     names the pages had shown, so the journal and the notice after signing in can say who)."""
     ids = object_ids(member_ids)
     text = explain.not_sent().text
     items = known.items if known else {}
     name = known.info.display_name if known and known.info else ""
+    change = change or uuid.uuid4()
     AuditEntry.objects.bulk_create([
         _entry(actor, action, container, m, outcome=Outcome.SIGN_IN, message=text, settled_at=timezone.now(),
-               container_name=name, member_name=items[m].display_name if m in items else "")
+               container_name=name, member_name=items[m].display_name if m in items else "",
+               member_principal=items[m].principal if m in items else "", change_id=change)
         for m in ids])
 
 
@@ -129,12 +136,15 @@ def _entry(actor, action: Action, container: Container, member_id: str, **fields
                       container_kind=container.kind.value, container_id=container.id, member_id=member_id, **fields)
 
 
-def _open(actor, action: Action, container: Container, ids: list[str], known: Known, note: Note) -> dict[str, AuditEntry]:
+def _open(actor, action: Action, container: Container, ids: list[str], known: Known, note: Note,
+          change: uuid.UUID) -> dict[str, AuditEntry]:
     """Write-ahead: one pending entry per member, in one statement, before any call is sent."""
     name = known.info.display_name if known.info else ""
     entries = [_entry(actor, action, container, m, container_name=name, outcome=Outcome.PENDING,
                       member_name=known.items[m].display_name if m in known.items else "",
-                      ticket=note.ticket, reason=note.reason, reverts_id=note.reverts.get(m)) for m in ids]
+                      member_principal=known.items[m].principal if m in known.items else "",
+                      ticket=note.ticket, reason=note.reason, reverts_id=note.reverts.get(m), change_id=change)
+               for m in ids]
     try:
         with transaction.atomic():  # one statement: all of them or none
             AuditEntry.objects.bulk_create(entries)
@@ -210,7 +220,8 @@ def _explain(graph: GraphClient, action: Action, container: Container, ids: list
     refused = info is not None and any(r.error is not None and r.error.is_permission_denied for r in results.values())
     verdicts = explain.judged(info, known.access, known.scopes, group_units) if refused else None
     rows = []
-    written = {entry.pk: (entry.outcome, entry.message, entry.member_name, entry.container_name) for entry in entries.values()}
+    written = {entry.pk: (entry.outcome, entry.message, entry.member_name, entry.container_name, entry.member_principal)
+               for entry in entries.values()}
     for member_id in ids:
         member = items.get(member_id) or DirectoryItem.unknown(member_id)
         result = results[member_id]
@@ -222,8 +233,10 @@ def _explain(graph: GraphClient, action: Action, container: Container, ids: list
         entry = entries[member_id]
         entry.outcome, entry.message = result.outcome.value, message.text
         entry.member_name, entry.container_name = member.display_name, info.display_name if info else entry.container_name
+        entry.member_principal = member.principal or entry.member_principal
         rows.append(Row(member, result, message, entry))
-    _save([row.entry for row in rows], ["outcome", "message", "member_name", "container_name"], before=written)
+    _save([row.entry for row in rows], ["outcome", "message", "member_name", "container_name", "member_principal"],
+          before=written)
     return info, rows
 
 

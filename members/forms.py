@@ -105,9 +105,13 @@ class PasteForm(forms.Form):
 
 
 class JournalFilter(forms.Form):
-    """The journal's filters (all optional): person, container, outcome, date range."""
+    """The journal's filters (all optional): person, member, container, outcome, date range; and the
+    links the journal itself makes (one change's entries, one entry)."""
 
     who = forms.CharField(required=False, max_length=254, label="Person")
+    member = forms.CharField(required=False, max_length=256, label="Member")
+    change = forms.UUIDField(required=False)
+    entry = forms.IntegerField(required=False, min_value=1, max_value=10**18 - 1)
     container = forms.CharField(required=False, max_length=36)  # an object id (the container page links here)
     where = forms.CharField(required=False, max_length=256, label="Container")
     outcome = forms.ChoiceField(required=False, choices=[("", "Any outcome")] + [(o.value, o.label) for o in Outcome])
@@ -128,8 +132,14 @@ class JournalFilter(forms.Form):
         data = self.cleaned_data
         if data["who"]:
             entries = entries.filter(actor_upn__icontains=data["who"].strip())
+        if data["member"]:
+            entries = entries.filter(affecting(data["member"]))
         if data["container"]:
             entries = entries.filter(container_id=data["container"])
+        if data["change"]:
+            entries = entries.filter(change_id=data["change"])
+        if data["entry"]:
+            entries = entries.filter(pk=data["entry"])
         if data["where"]:
             needle = data["where"].strip()
             entries = entries.filter(Q(container_name__icontains=needle) | Q(container_id=needle.lower()))
@@ -142,6 +152,12 @@ class JournalFilter(forms.Form):
         if data["mine"]:
             entries = entries.filter(actor=user)
         return entries
+
+
+def affecting(member: str) -> Q:
+    """Entries whose member is called so (part of the name), or has this exact id or sign-in name."""
+    needle = member.strip()
+    return Q(member_name__icontains=needle) | Q(member_id=needle.lower()) | Q(member_principal__iexact=needle)
 
 
 def _start_of(day) -> datetime:

@@ -57,6 +57,9 @@ class AuditEntry(models.Model):
     container_name = models.CharField(max_length=256, blank=True)
     member_id = models.CharField(max_length=36, db_index=True)
     member_name = models.CharField(max_length=256, blank=True)
+    # The member's sign-in name (or mail), when the page or Graph's answer gave it: "what happened
+    # to diego@…" is asked by the address a helpdesk has in front of them.
+    member_principal = models.CharField(max_length=256, blank=True)
     outcome = models.CharField(max_length=16, choices=[(o.value, o.label) for o in Outcome], db_index=True)
     settled_at = models.DateTimeField(null=True, blank=True)
     graph_status = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -72,6 +75,10 @@ class AuditEntry(models.Model):
     # A later attempt on the same membership that overtook this open one before it was settled
     # (outcome SUPERSEDED): what this attempt did is then not told by today's membership.
     superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The change a person asked for, of which this attempt is one member (one call of
+    # ``changes.apply``, a paste's whole run, an Undo): the journal shows a change as one row.
+    # Entries written before changes were grouped have none and stand alone.
+    change_id = models.UUIDField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -87,6 +94,9 @@ class AuditEntry(models.Model):
             # a scan of everything they ever did. They are taken in the order written (by id): ordered
             # by created_at, SQLite would rather walk the newest-first index than sort a few rows.
             models.Index(fields=["actor", "outcome", "created_at"], name="journal_actor_outcome"),
+            # A change's entries, newest first: its members when its row opens, and where it stands
+            # among the changes of a page (members.journal.page_of).
+            models.Index(fields=["change_id", "-created_at", "-id"], name="journal_change_newest"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["reverts"], condition=models.Q(outcome__in=[o.value for o in REVERT_CLAIMS]),

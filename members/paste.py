@@ -10,6 +10,7 @@ ids the preview resolved (kept server-side as a plan, ``members.memo``), through
 """
 
 import re
+import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -194,8 +195,14 @@ def _not_allowed(action: Action, info: ContainerInfo, verdict, scopes: frozenset
 def plan_of(container: Container, action: Action, lines: list[Line]) -> dict:
     items = {line.member.id: line.member.to_json() for line in lines if line.member}
     queue = list(dict.fromkeys(line.member.id for line in lines if line.status is Status.CHANGE))
-    return {"kind": container.kind.value, "id": container.id, "action": action.value,
+    # Its run is one change in the journal, however many requests its slices take.
+    return {"kind": container.kind.value, "id": container.id, "action": action.value, "change": str(uuid.uuid4()),
             "lines": [line.to_json() for line in lines], "items": items, "queue": queue, "done": 0, "results": {}}
+
+
+def change_of(plan: dict) -> uuid.UUID | None:
+    """The journal's change id of the run (a plan kept from before runs had one: none)."""
+    return uuid.UUID(plan["change"]) if plan.get("change") else None
 
 
 def plan_items(plan: dict) -> dict[str, DirectoryItem]:

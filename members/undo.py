@@ -9,7 +9,8 @@ others are changed back by ``changes.apply`` (journaled like any change), one ca
 each new entry pointing at the one it reverts. Never sees a request.
 """
 
-from collections import defaultdict
+import uuid
+from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 
 from django.db.models import Q
@@ -45,12 +46,29 @@ class Reverted:
     def done_text(self) -> str:
         return explain.reverted(Action(self.entry.action))
 
+    @property
+    def undid(self) -> str:
+        """Which entry this line undid: said when the same name is listed more than once."""
+        return explain.undid(Action(self.entry.action), self.entry.container_name or self.entry.container_id, self.entry.pk)
+
+    @property
+    def name(self) -> str:
+        return self.row.member.display_name if self.row else (self.entry.member_name or self.entry.member_id)
+
+
+def named_more_than_once(reverted: list[Reverted]) -> set[str]:
+    """The names that more than one line of these shows (the same person twice, or two people of one name)."""
+    names = Counter(r.name for r in reverted)
+    return {name for name, n in names.items() if n > 1}
+
 
 def revert(graph: GraphClient, actor, container: Container, entries: list[AuditEntry], known: changes.Known,
            note: changes.Note | None = None) -> tuple[ContainerInfo | None, list[Reverted]]:
     """Revert these entries of one container, in their order; see the module's docstring.
     ``note``: the ticket and reason the person gave with the revert."""
+    # One change however many calls it takes (one per action, again after a concurrent Undo).
     note = note or changes.Note()
+    note = replace(note, change=note.change or uuid.uuid4())
     refused: dict[int, Message] = {}
     candidates = []
     for entry in entries:

@@ -38,6 +38,7 @@ urlpatterns = [
     path("", containers.home, name="home"),
     path("activity/", journal.activity, name="activity"),
     path("activity/<int:entry_id>/revert/", undo.entry_revert, name="entry-revert"),
+    path("activity/change/<uuid:change_id>/revert/", undo.change_revert, name="change-revert"),
     path("roles/template/<guid:template_id>/", containers.role_by_template, name="role-by-template"),
     path("people/<guid:person_id>/", people.person_detail, name="person"),
     path("people/<guid:person_id>/remove/", people.person_remove, name="person-remove"),

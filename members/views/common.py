@@ -1,6 +1,7 @@
 """What every view shares: the Graph seam, fragment or page, the change made through the journal
 and its answer without htmx, and the counts a list shows."""
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -68,21 +69,24 @@ def count_param(request: HttpRequest, name: str) -> int | None:
 
 
 def change(request: HttpRequest, action: Action, container: Container, member_ids: list[str], *,
-            items: Mapping[str, DirectoryItem] | None = None) -> tuple[ContainerInfo | None, list[changes.Row]]:
+            items: Mapping[str, DirectoryItem] | None = None, change_id: uuid.UUID | None = None,
+            ) -> tuple[ContainerInfo | None, list[changes.Row]]:
     """Make the change through the journal; if the sign-in has expired, journal it as not sent, then re-login.
 
     ``items``: names the caller already holds (a pasted list's plan), beside those the pages showed.
+    ``change_id``: the journal's change these attempts belong to, when it spans requests (a paste's run).
     """
     try:
         graph = graph_for(request)
     except ReauthenticationRequired:
         changes.record_not_sent(request.user, action, container, member_ids,
-                                reads.known_for(request.session, container, member_ids))
+                                reads.known_for(request.session, container, member_ids), change_id)
         raise
     known = reads.known_for(request.session, container, member_ids, graph=graph, scopes=granted_scopes(request))
     if items:
         known = replace(known, items={**items, **known.items})
-    info, rows = changes.apply(graph, request.user, action, container, member_ids, known, note(request))
+    info, rows = changes.apply(graph, request.user, action, container, member_ids, known,
+                               replace(note(request), change=change_id))
     reads.forget_contradicted(request.session, container, known, rows)
     return info, rows
 

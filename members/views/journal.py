@@ -28,15 +28,30 @@ def activity(request: HttpRequest) -> HttpResponse:
         return render(request, "members/activity.html", {"bad_container": message}, status=400)
     everything = reads_everything(request.user)
     entries = form.apply(AuditEntry.objects.visible_to(request.user), request.user)
+    if form.cleaned_data["member"]:
+        entries = _without_hidden_members(request, entries)
     if request.GET.get("format") == "csv":
         return _csv(request, entries)
-    page = journal.page_of(entries, before=request.GET.get("before"), after=request.GET.get("after"))
+    # One change's entries (its row's "all N members" link) or one entry are listed one by one.
+    grouped = not (form.cleaned_data["change"] or form.cleaned_data["entry"])
+    page = journal.page_of(entries, before=request.GET.get("before"), after=request.GET.get("after"), grouped=grouped)
     shown = journal.redact(lambda: graph_for(request), request.session, page.entries)
     container = form.cleaned_data["container"]
     return render(request, "members/activity.html", {
-        "page": page, "entries": shown, "form": form, "everything": everything,
+        "page": page, "changes": page.changes, "entries": shown, "on_page": {entry.pk for entry in shown},
+        "form": form, "everything": everything,
         "container": container, "named": shown[0] if container and shown else None,
-        "hidden_reason": explain.journal_hidden(), "filtered": any(form.cleaned_data.values())})
+        "hidden_reason": explain.journal_hidden(), "filtered": any(form.cleaned_data.values()),
+        # Filters that keep only some entries of a change: its row's Revert all would do more than it shows.
+        "narrowed": explain.revert_all_narrowed() if form.cleaned_data["member"] or form.cleaned_data["outcome"] else ""})
+
+
+def _without_hidden_members(request: HttpRequest, entries):
+    """Filtered by member, the entries of units whose members the viewer may not list go: that they
+    match would say who was in them."""
+    units = entries.filter(container_kind=Kind.UNITS).order_by().values_list("container_id", flat=True).distinct()
+    hidden = journal.hidden_containers(graph_for(request), request.session, units) if units.exists() else set()
+    return entries.exclude(container_id__in=hidden) if hidden else entries
 
 
 def _csv(request: HttpRequest, entries) -> HttpResponse:

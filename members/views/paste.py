@@ -99,7 +99,8 @@ def member_paste_run(request: HttpRequest, kind, container_id: str) -> HttpRespo
     todo = plan["queue"][plan["done"]:end]
     info, rows = None, []
     if todo:
-        info, rows = change(request, action, container, todo, items=paste.plan_items(plan))
+        info, rows = change(request, action, container, todo, items=paste.plan_items(plan),
+                            change_id=paste.change_of(plan))
         paste.record(plan, rows)
         memo.remember_items(request.session, [row.member for row in rows])  # an Undo needs no second read
     plan["done"] += len(todo)

@@ -171,3 +171,24 @@ def test_the_members_fragment_of_a_missing_container_says_so_inline(sign_in, ten
     answer = desk.htmx("GET", f"/groups/{missing}/members/?q=ab", current=f"/groups/{missing}/")
     assert answer.status_code == 200
     assert "doesn't exist" in unescape(answer.text) and 'role="alert"' in answer.text
+
+
+def test_a_paste_run_over_several_requests_is_one_change_on_activity(sign_in, tenant):
+    from sandbox.models import DirectoryObject
+    group = tenant["helpdesk_group"]
+    inside = {str(m) for m in Link.objects.filter(container_id=group.id, relation="members").values_list("member_id", flat=True)}
+    devices = [d for d in DirectoryObject.objects.filter(kind="device").order_by("display_name") if str(d.id) not in inside][:130]
+    desk = sign_in("helpdesk@contoso.example")
+    dry = desk.htmx("POST", f"/groups/{group.id}/members/paste/", data={"action": "add", "lines": " ".join(str(d.id) for d in devices)})
+    key = dry.text.split('name="plan" value="')[1].split('"')[0]
+    assert "100 of 130 done" in unescape(desk.htmx("POST", f"/groups/{group.id}/members/paste/run/", data={"plan": key}).text)
+    assert "130 added." in unescape(desk.htmx("POST", f"/groups/{group.id}/members/paste/run/", data={"plan": key}).text)
+    assert AuditEntry.objects.count() == 130 and AuditEntry.objects.values("change_id").distinct().count() == 1
+
+    page = " ".join(unescape(desk.get(f"{desk.base_url}/activity/").text).split())
+    assert "Showing 1 of 1 change, newest first" in page
+    assert "Add <strong>130 members</strong> to" in page and "130 members: 130 done" in page
+    assert "All 130 members of this change, one by one" in page  # 100 listed in the row
+    change = AuditEntry.objects.first().change_id
+    listed = " ".join(unescape(desk.get(f"{desk.base_url}/activity/?change={change}").text).split())
+    assert "Showing 50 of 130 entries, newest first" in listed and listed.count('class="entry-no"') == 50

@@ -466,11 +466,14 @@ def test_the_urlconf_walk_finds_every_page_and_fragment():
 
 # --- every view reached: a valid request to each route of the app ------------------------------
 
+CHANGE = "5b0c2a4e-3f1d-4c6b-9a8e-2d7f1e0c9b3a"  # the journal entry's change
+
+
 def filled_route(chain, entry_id: int) -> str:
     """A route of the app with values that name real things of the wire's tenant (a group, a member,
     a journal entry), so the view itself runs instead of a 404 or a converter's refusal."""
     values = {"kind": "groups", "container_id": w.GROUP, "template_id": w.ROLE_TEMPLATE, "person_id": w.MEMBERS[0],
-              "member_id": w.MEMBERS[0], "entry_id": str(entry_id)}
+              "member_id": w.MEMBERS[0], "entry_id": str(entry_id), "change_id": CHANGE}
     route = "".join(str(pattern) for pattern in chain)
     return "/" + PART.sub(lambda match: values[match.group("name")], route)
 
@@ -484,7 +487,7 @@ def test_every_view_of_the_app_is_reached_by_a_valid_request_and_answers_without
     tenant has: at least one method reaches the view (resolved, not refused as a method it doesn't
     take), and none is a 5xx. A view that raises fails here the day it lands, whatever its route."""
     entry = AuditEntry.objects.create(actor=user, actor_upn=user.email, action="remove", container_kind="groups",
-                                      container_id=w.GROUP, member_id=w.MEMBERS[0], outcome="done")
+                                      container_id=w.GROUP, member_id=w.MEMBERS[0], outcome="done", change_id=CHANGE)
     unreached, answers = [], {}
     for chain in url_routes():
         if str(chain[0]).startswith("sandbox/"):

@@ -194,7 +194,7 @@ def test_paging_walks_the_whole_journal_older_then_newer_with_no_entry_twice_or_
     expected = [e.member_name for e in AuditEntry.objects.filter(actor=people["me"])]  # newest first
     pages, html = [], page_of(client)
     assert link(html, "Newer") is None and link(html, "Newest") is None
-    assert "Showing 50 of 120 entries, newest first" in html
+    assert "Showing 50 of 120 changes, newest first" in html
     while True:
         pages.append(names_on(html))
         if not (older := link(html, "Older")):
@@ -223,7 +223,7 @@ def test_a_long_journal_is_counted_up_to_a_bound(client, people, graph, monkeypa
     for n in range(60):
         entry(people["me"], name=f"Member {n}")
     client.force_login(people["me"])
-    assert "Showing 50 of 60 entries, newest first" in page_of(client)
+    assert "Showing 50 of 60 changes, newest first" in page_of(client)
     entry(people["me"], name="Member 60", container_name="Payroll")
-    assert "Showing 50 of more than 60 entries, newest first" in page_of(client)
-    assert "Showing 1 of 1 entry, newest first" in page_of(client, "?where=Payroll")
+    assert "Showing 50 of more than 60 changes, newest first" in page_of(client)
+    assert "Showing 1 of 1 change, newest first" in page_of(client, "?where=Payroll")
