@@ -165,3 +165,18 @@ def test_a_very_long_search_is_not_echoed_in_full(page, tenant):
     said = page.get_by_text("No match for")
     expect(said).to_be_visible()
     assert len(said.inner_text()) < 100 and said.inner_text().endswith("…”.")
+
+
+def test_the_picker_marks_a_disabled_account_and_a_guest(page, tenant):
+    from sandbox.models import DirectoryObject
+
+    group = tenant["helpdesk_group"]
+    users = list(DirectoryObject.objects.filter(kind="user"))
+    guest = next(u for u in users if u.data.get("userType") == "Guest")
+    disabled = next(u for u in users if u.data.get("accountEnabled") is False and u.data.get("userType") != "Guest")
+    sign_in_as(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+    pick(page, guest.display_name)
+    expect(result(page, guest.display_name)).to_contain_text("· Guest")
+    expect(result(page, guest.display_name)).not_to_contain_text("Account disabled")
+    pick(page, disabled.display_name)
+    expect(result(page, disabled.display_name).locator(".account.disabled")).to_have_text("Account disabled")
