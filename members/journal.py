@@ -151,18 +151,25 @@ def _heads_older(entries: QuerySet, cursor: tuple | None, wanted: int, grouped: 
         if not rows:
             break
         position = _position(rows[-1])
-        new = []
-        for row in rows:
-            if row.change_id is None or not grouped:
-                heads.append(row)
-            elif row.change_id not in met:
-                met.add(row.change_id)
-                new.append(row)
+        new = _meet(rows, met, grouped, heads)
         # A change with entries on both sides of the cursor stands where its newest is: on a page before.
         above = set() if cursor is None else _reaching(entries, [row.change_id for row in new], cursor)
         heads += [row for row in new if row.change_id not in above]
         heads.sort(key=_position, reverse=True)
     return heads[:wanted]
+
+
+def _meet(rows: list[AuditEntry], met: set, grouped: bool, heads: list[AuditEntry]) -> list[AuditEntry]:
+    """Walking the index: an entry of no change (or any, ungrouped) is a head of its own, added to
+    ``heads``; the first entry met of each change not yet ``met`` is returned, and the change met."""
+    new = []
+    for row in rows:
+        if row.change_id is None or not grouped:
+            heads.append(row)
+        elif row.change_id not in met:
+            met.add(row.change_id)
+            new.append(row)
+    return new
 
 
 def _heads_newer(entries: QuerySet, cursor: tuple, wanted: int, grouped: bool) -> list[AuditEntry]:
@@ -179,14 +186,7 @@ def _heads_newer(entries: QuerySet, cursor: tuple, wanted: int, grouped: bool) -
         if not rows:
             break
         position = _position(rows[-1])
-        new = []
-        for row in rows:
-            if row.change_id is None or not grouped:
-                heads.append(row)
-            elif row.change_id not in met:
-                met.add(row.change_id)
-                new.append(row.change_id)
-        heads += _newest_of(entries, new)
+        heads += _newest_of(entries, [row.change_id for row in _meet(rows, met, grouped, heads)])
         heads.sort(key=_position)
         if len(heads) >= wanted and _position(heads[wanted - 1]) <= position:
             break  # any change not met yet has all its entries above ``position``
