@@ -175,3 +175,30 @@ def test_the_picker_marks_groups_joined_or_out_of_reach_and_an_add_clears_the_ti
     expect(busy).to_have_accessible_description(re.compile("Graph is busy"))
     expect(page.locator(f"#failed-{second}").get_by_role("alert")).to_contain_text("Graph is busy")
     assert first in groups_of(person.id) and second not in groups_of(person.id)
+
+
+@pytest.mark.parametrize("color_scheme", ["light", "dark"], indirect=True)
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_on_a_phone_the_memberships_fit_without_sideways_scroll(page, tenant, color_scheme):
+    person, inside, outside = a_person_in_and_outside_seattle(tenant)
+    sign_in(page, "unitadmin@contoso.example", start=f"/people/{person.id}/")
+    rows = page.locator("#memberships tbody tr")
+    expect(rows).to_have_count(3)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the person page is {width} px wide at 390 px"
+    page.get_by_label(FIND_GROUPS).fill("Seattle")  # the picker's lines, with their reasons and marks, too
+    expect(candidate(page, "Seattle Printers")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the person page with the picker's results is {width} px wide at 390 px"
+    expect(page.get_by_role("checkbox", name="Select all")).to_be_visible()
+    for n in range(rows.count()):
+        row = rows.nth(n)
+        for what, control in {"name": row.locator("th"), "box": row.get_by_role("checkbox"),
+                              "Remove": row.get_by_role("button")}.items():
+            expect(control).to_be_visible()
+            expect_within_width(page, control, f"row {n}'s {what}")
+        name, button = row.locator("th").bounding_box(), row.get_by_role("button").bounding_box()
+        assert button["y"] < name["y"] + name["height"] and name["y"] < button["y"] + button["height"], "Remove is not beside its name"
+    expect_within_width(page, page.locator(f"#membership-{outside.id} .why"), "the reason")
+    expect_within_width(page, page.get_by_role("button", name="Add to selected groups"), "Add to selected groups")
+    screenshot(page, f"person-unitadmin-390-{color_scheme}")
