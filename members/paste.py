@@ -163,9 +163,11 @@ def _decide(graph: GraphClient, action: Action, container: Container, info: Cont
     decided = {}
     for entry, member in pending:
         is_member = state.get(member.id)
-        if is_member is not None and is_member == (action is Action.ADD):
+        if not verdict.allowed:  # said before "already so": this reader can't change it, however it stands
+            status, reason = Status.NOT_ALLOWED, explain.disabled_reason(verdict, info.kind)
+        elif is_member is not None and is_member == (action is Action.ADD):
             status, reason = Status.ALREADY, explain.paste_already(action)
-        elif refusal := _not_allowed(action, info, verdict, scopes, member):
+        elif refusal := _not_allowed(action, info, scopes, member):
             status, reason = Status.NOT_ALLOWED, refusal
         else:
             status, reason = Status.CHANGE, explain.paste_will_change(action, unread=is_member is None)
@@ -173,12 +175,10 @@ def _decide(graph: GraphClient, action: Action, container: Container, info: Cont
     return decided
 
 
-def _not_allowed(action: Action, info: ContainerInfo, verdict, scopes: frozenset[str], member: DirectoryItem) -> str:
-    """Why this change would be refused, when the app can tell before sending it ('' otherwise)."""
+def _not_allowed(action: Action, info: ContainerInfo, scopes: frozenset[str], member: DirectoryItem) -> str:
+    """Why this member's change would be refused, when the app can tell before sending it ('' otherwise)."""
     if member.id == info.id:
         return explain.paste_itself(info.kind)
-    if not verdict.allowed:
-        return explain.disabled_reason(verdict, info.kind)
     if action is not Action.ADD:
         return ""
     if member.type not in accepted_member_types(info):

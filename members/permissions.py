@@ -128,6 +128,14 @@ def change_verdict(container: ContainerInfo, access: MyAccess, scopes: frozenset
     return _privileged_verdict(access, Reason.ROLE_MISSING)
 
 
+def turns_on_units(container: ContainerInfo, access: MyAccess, scopes: frozenset[str]) -> bool:
+    """Whether the verdict on ``container`` depends on the units holding it (a group, judged for a
+    unit-scoped admin): only then are they worth reading before its buttons are drawn."""
+    if container.kind is not Kind.GROUPS or not access.scoped:
+        return False
+    return change_verdict(container, access, scopes, None) != change_verdict(container, access, scopes, frozenset())
+
+
 def _needed_scope(container: ContainerInfo, scopes: frozenset[str]) -> str:
     if not scopes:
         return ""  # unknown grant: let Graph decide

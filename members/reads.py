@@ -19,9 +19,9 @@ from django.contrib.sessions.backends.base import SessionBase
 
 from members import memo
 from members.changes import Known, Row
-from members.directory import Container, Kind, MyAccess, Outcome, Page, Trait
+from members.directory import Container, ContainerInfo, Kind, MyAccess, Outcome, Page, Trait
 from members.graph import ContainerRead, GraphClient, GraphError
-from members.permissions import change_verdict
+from members.permissions import change_verdict, turns_on_units
 
 
 def access_for(session: SessionBase, graph: GraphClient) -> MyAccess:
@@ -74,6 +74,27 @@ def read_container(session: SessionBase, graph: GraphClient, container: Containe
     if read.info is not None:
         memo.remember_container(session, container, read.info, read.group_units)
     return replace(read, access=access)
+
+
+def units_of_groups(session: SessionBase, graph: GraphClient, containers: Iterable[ContainerInfo], access: MyAccess,
+                    scopes: frozenset[str]) -> dict[str, frozenset[str] | None]:
+    """The units holding each of ``containers`` whose verdict turns on them (a unit-scoped admin's
+    groups; none for anyone else): remembered from a page that read them, the others read in one
+    $batch. A group left out, or whose read failed, stays unknown (None): its buttons stay enabled
+    and Graph decides, as on the container page."""
+    wanted = [info for info in containers if turns_on_units(info, access, scopes)]
+    units: dict[str, frozenset[str] | None] = {}
+    for info in wanted:
+        remembered = memo.recall_container(session, Container(Kind.GROUPS, info.id))
+        if remembered is not None and remembered[1] is not None:
+            units[info.id] = remembered[1]
+    unread = [info.id for info in wanted if info.id not in units]
+    if unread:
+        try:
+            units.update(graph.units_holding(unread))
+        except GraphError:  # the $batch itself failed: judged as if unknown
+            pass
+    return units
 
 
 def read_list(session: SessionBase, graph: GraphClient, kind: Kind, query: str, group_kind: Trait | None = None,

@@ -389,7 +389,8 @@ def nested_member() -> str:
 # The words of the helpdesk tools, read as explain.<name> like the rest.
 from members.explain.paste import (  # noqa: E402
     PASTE_STATUS_LABELS, TYPE_NAMES, member_type_needs_scope, member_type_refused, paste_already,
-    paste_ambiguous, paste_entries_from_lines, paste_expired, paste_invalid, paste_itself, paste_not_found, paste_nothing, paste_nul,
+    paste_ambiguous, paste_entries_from_lines, paste_expired, paste_invalid, paste_itself, paste_not_allowed, paste_not_found,
+    paste_nothing, paste_nul,
     paste_repeated, paste_run_summary, paste_too_long, paste_too_many, paste_unchecked, paste_will_change,
 )
 from members.explain.undo import (  # noqa: E402

@@ -82,6 +82,12 @@ def member_type_needs_scope(member_type: str, needed: str) -> str:
             "which this app was not granted.")
 
 
+def paste_not_allowed(kind: Kind, reason: str) -> Message:
+    """A dry run asked by a reader who can't change the container: said first, and instead of any entry's verdict."""
+    return Message(Tone.ERROR, f"You can't change the members of this {kind.label}, so the list was not checked "
+                   "and nothing was changed.", reason)
+
+
 def paste_too_many(count: int, limit: int) -> str:
     return f"Too many entries: at most {limit:,} at once, and {count:,} were pasted. Nothing was checked or changed."
 

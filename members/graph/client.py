@@ -299,6 +299,9 @@ class GraphClient:
     def member_lists_readable(self, containers: list[Container]) -> dict[str, bool | None]:
         return lookups.member_lists_readable(self.transport, containers)
 
+    def units_holding(self, group_ids: Iterable[str]) -> dict[str, frozenset[str] | None]:
+        return lookups.units_holding(self.transport, group_ids)
+
     def person_memberships(self, person_id: str) -> tuple[DirectoryItem | None, list[ContainerInfo]]:
         return lookups.person_memberships(self.transport, person_id)
 

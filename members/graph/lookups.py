@@ -155,6 +155,17 @@ def member_lists_readable(transport: Transport, containers: list[Container]) -> 
             if isinstance(answers[c.id], GraphError) else True for c in containers}
 
 
+def units_holding(transport: Transport, group_ids: Iterable[str]) -> dict[str, frozenset[str] | None]:
+    """The administrative units each group is a direct member of (they decide a unit-scoped admin's
+    reach), in one $batch round trip for up to 160 groups; None where a group's read failed."""
+    groups = [Container(Kind.GROUPS, group_id) for group_id in dict.fromkeys(group_ids)]
+    asked = {group.id: odata.get(paths.units_holding_path(group, transport.base_url),
+                                 odata.advanced({"$select": "id"}), EVENTUAL, encoded=False) for group in groups}
+    answers = transport.batch_requests(asked) if asked else {}
+    return {group_id: None if isinstance(answer, GraphError) else frozenset(item["id"] for item in answer.get("value", []))
+            for group_id, answer in answers.items()}
+
+
 def person_memberships(transport: Transport, person_id: str) -> tuple[DirectoryItem | None, list[ContainerInfo]]:
     """A user, group or device and the groups, units and roles it is a direct member of.
 

@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from members import changes, explain, memo
-from members.reads import access_for
+from members.explain import Message
+from members.reads import access_for, units_of_groups
 from members.directory import PICKED_TYPES, Action, ContainerInfo, DirectoryItem, Kind
 from members.graph import GraphClient, GraphError
 from members.permissions import Verdict, change_verdict
@@ -46,6 +47,22 @@ class Membership:
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """A group the picker offers: tickable unless the person is in it already or this user may not
+    change it; ``failure``: what an add to it just met (it stays ticked, to be tried again)."""
+
+    container: ContainerInfo
+    verdict: Verdict
+    reason: str
+    already: bool = False
+    failure: Message | None = None
+
+    @property
+    def tickable(self) -> bool:
+        return self.verdict.allowed and not self.already
+
+
+@dataclass(frozen=True)
 class Change:
     """What became of the person in one container."""
 
@@ -69,12 +86,17 @@ def _memberships(request: HttpRequest, graph: GraphClient, person_id: str) -> tu
 
 
 def _judged(request: HttpRequest, graph: GraphClient, containers: list[ContainerInfo]) -> list[Membership]:
-    """Each container with whether this user may change its members (and remembered for the click)."""
+    """Each container with whether this user may change its members (and remembered for the click).
+
+    A unit-scoped admin's groups are judged by the units holding them, as the container page judges
+    its group: remembered, or read for all of them in one $batch."""
     access, scopes = access_for(request.session, graph), granted_scopes(request)
+    units = units_of_groups(request.session, graph, containers, access, scopes)
     rows = []
     for info in containers:
-        memo.remember_container(request.session, Container(info.kind, info.id), info, None)
-        verdict = change_verdict(info, access, scopes)
+        group_units = units.get(info.id)
+        memo.remember_container(request.session, Container(info.kind, info.id), info, group_units)
+        verdict = change_verdict(info, access, scopes, group_units)
         rows.append(Membership(info, verdict, explain.disabled_reason(verdict, info.kind)))
     return rows
 
@@ -129,27 +151,68 @@ def _change_all(request: HttpRequest, person_id: str, action: Action, targets: l
             messages.add_message(request, level, f"{name}: {made.row.message.text} {made.row.message.fix}".strip())
         return redirect(reverse("members:person", args=[person_id]))
     context = {"action": action, "changes": done, "nothing_selected": not targets, "oob": True}
+    graph = graph_for(request)
     try:
-        person, rows = _memberships(request, graph_for(request), person_id)
+        person, rows = _memberships(request, graph, person_id)
         if person is None:  # no such object (any more): nothing to list, nor a link to its page
             context["memberships_error"] = explain.person_missing()
         else:
             context.update({"person": person, "memberships": rows, "supported": True})
     except GraphError as exc:
         context["memberships_error"] = explain.load_failed(exc, "the memberships as they are now")
+    if action is Action.ADD and targets and "person" in context:
+        context["picker"] = _picker_after_add(request, graph, person_id, done, context["memberships"])
     return render(request, PAGE + "#results", context)
+
+
+def _picker_after_add(request: HttpRequest, graph: GraphClient, person_id: str, done: list[Change],
+                      rows: list[Membership]) -> dict:
+    """The picker as the add left it: the groups added now marked as memberships (their ticks gone),
+    those that failed still ticked with their error, so a second click retries only them."""
+    failed = {made.address.id: made.row.message for made in done if not made.row.result.outcome.took_effect}
+    already = frozenset(row.container.id for row in rows if row.container.kind is Kind.GROUPS)
+    return _picker(request, graph, person_id, request.POST.get("q", "").strip(), already=already, failed=failed)
 
 
 @require_GET
 def person_groups(request: HttpRequest, person_id: str) -> HttpResponse:
     """The group picker of "add to several groups": groups whose name matches (two letters at least)."""
     query = request.GET.get("q", "").strip()
-    groups, error = [], None
-    if len(query) >= 2:
-        graph = graph_for(request)
-        try:
-            found = graph.list_containers(Kind.GROUPS, search=query, top=GROUP_PICKER_SIZE).items
-            groups = _judged(request, graph, [g for g in found if g.id != person_id])
-        except GraphError as exc:
-            error = explain.load_failed(exc, "groups")
-    return render(request, PAGE + "#group-candidates", {"groups": groups, "query": query, "error": error})
+    return render(request, PAGE + "#group-candidates", _picker(request, graph_for(request), person_id, query))
+
+
+def _picker(request: HttpRequest, graph: GraphClient, person_id: str, query: str, *,
+            already: frozenset[str] | None = None, failed: dict[str, Message] | None = None) -> dict:
+    """The picker's groups for ``query``, each judged, those the person is in already marked (read
+    beside the search, in the same round trip, unless the caller just read them), and ``failed``:
+    the groups an add just failed for, which stay ticked with what went wrong."""
+    context = {"groups": [], "query": query, "error": None}
+    if len(query) < 2:
+        return context
+    failed = failed or {}
+    try:
+        if already is None:
+            found, already = graph.together(lambda: _search_groups(graph, query), lambda: _direct_groups(graph, person_id))
+        else:
+            found = _search_groups(graph, query)
+        judged = _judged(request, graph, [g for g in found if g.id != person_id])
+    except GraphError as exc:
+        context["error"] = explain.load_failed(exc, "groups")
+        return context
+    context["groups"] = [Candidate(row.container, row.verdict, row.reason, row.container.id in already,
+                                   failed.get(row.container.id)) for row in judged]
+    return context
+
+
+def _search_groups(graph: GraphClient, query: str) -> list[ContainerInfo]:
+    return graph.list_containers(Kind.GROUPS, search=query, top=GROUP_PICKER_SIZE).items
+
+
+def _direct_groups(graph: GraphClient, person_id: str) -> frozenset[str]:
+    """The groups the person is a direct member of; none when they can't be read (every group then
+    stays tickable, and an add to one they are in says "Already a member")."""
+    try:
+        _, containers = graph.person_memberships(person_id)
+    except GraphError:
+        return frozenset()
+    return frozenset(c.id for c in containers if c.kind is Kind.GROUPS)

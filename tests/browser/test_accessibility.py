@@ -8,6 +8,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from members.models import AuditEntry
+from sandbox.models import Link
 from tests.browser.look import DESKTOP, PHONE, close, person_page, sign_in, sign_out, visit
 from tests.browser.steps import (ENABLE_EVERYTHING, PICKER, a_user_member, check_sign_in_page_then_sign_in_as_admin, every_page, open_panel,
                                  outcome, pick, remove)
@@ -124,3 +125,17 @@ def test_a_button_you_cannot_use_takes_the_focus_says_why_and_does_nothing(perso
     # key's click handler, so either would have been seen before press() returned.
     assert dialogs == [] and sent == [] and AuditEntry.objects.count() == 0
     expect(page.locator("#add-results, #bulk-results")).to_have_text(["", ""])
+
+
+@pytest.mark.parametrize("person", [("light", DESKTOP), ("dark", DESKTOP), ("light", PHONE), ("dark", PHONE)],
+                         ids=["light", "dark", "phone-light", "phone-dark"], indirect=True)
+def test_a_person_page_with_rows_and_picks_a_unit_admin_cant_change_has_no_violations(person, tenant):
+    page = person
+    member, inside = tenant["user"], tenant["group_in_unit"]
+    Link.objects.create(container_id=inside.id, member_id=member.id, relation="members")
+    sign_in(page, "unitadmin@contoso.example", start=f"/people/{member.id}/")
+    expect(page.locator("#memberships .why").first).to_be_visible()
+    expect_accessible(page, "a person's memberships, some disabled with the reason")
+    page.get_by_label("Find groups").fill("Helpdesk")
+    expect(page.locator("#group-candidates label.candidate.already")).not_to_have_count(0)
+    expect_accessible(page, "the group picker with groups joined already and out of reach")

@@ -134,3 +134,35 @@ def test_a_pasted_removal_and_its_undo_keep_the_table_the_count_and_the_message_
         expect(page.get_by_role("button", name=f"Remove {member.display_name}", exact=True)).to_be_visible()
         expect(page.locator(f"#removed-{member.id}")).to_have_count(0)
     assert members_of(group.id) == before
+
+
+def test_a_reader_who_cant_change_the_group_finds_the_paste_box_disabled_and_a_stale_one_told_so_first(page, tenant):
+    group = tenant["helpdesk_group"]
+    member = user_members(group.id)[0]
+    sign_in(page, "user@contoso.example", start=f"/groups/{group.id}/")
+    reason = page.locator("#why-disabled").inner_text()
+    assert "You need the Groups Administrator role" in reason
+    open_panel(page, "Paste a list")
+    expect(page.locator("#paste-why")).to_have_text(reason)
+    box, check = page.get_by_label("Sign-in names, mail addresses or object ids"), page.get_by_role("button", name="Check the list")
+    expect(box).to_be_disabled()
+    expect(box).to_have_accessible_description(reason)
+    expect(page.get_by_role("radio", name=f"add them to {group.display_name}")).to_be_disabled()
+    expect(check).to_be_disabled()  # aria-disabled: focusable, says why, does nothing
+    expect(check).to_have_accessible_description(reason)
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url) if request.method != "GET" else None)
+    check.focus()
+    page.keyboard.press("Enter")
+    assert sent == []
+
+    # A page left open from before the rights went (here: its controls enabled again) still hears it first.
+    page.evaluate("document.querySelectorAll('#paste textarea, #paste fieldset, #paste button')"
+                  ".forEach(e => { e.disabled = false; e.removeAttribute('aria-disabled'); })")
+    box.fill(member.principal_name)
+    check.click()
+    first = page.locator("#paste-results > *").first
+    expect(first).to_have_attribute("role", "alert")
+    expect(first).to_contain_text("You can't change the members of this group")
+    expect(page.locator("#paste-results")).not_to_contain_text("Already so")
+    assert AuditEntry.objects.count() == 0 and str(member.id) in members_of(group.id)

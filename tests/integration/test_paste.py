@@ -244,3 +244,20 @@ def test_under_faults_a_pasted_run_puts_in_the_table_only_what_its_journal_says_
     not_made = {m for m, e in entries.items() if e.outcome in {"busy", "failed", "refused", "interrupted"}}
     assert done <= shown and not (shown & not_made)  # never a row for an add that wasn't made
     assert done <= members_of(group.id) and not (not_made & members_of(group.id))
+
+
+def test_a_reader_who_cant_change_the_group_is_told_so_before_anything_about_the_entries(sign_in, tenant):
+    group = tenant["helpdesk_group"]
+    member = Link.objects.filter(container_id=group.id, relation="members", member__kind="user").select_related("member").first().member
+    reader = sign_in("user@contoso.example")
+    page = unescape(reader.get(f"{reader.base_url}/groups/{group.id}/").text)
+    box = re.search(r"<textarea[^>]*>", page).group(0)
+    assert " disabled" in box and 'aria-describedby="paste-why"' in box
+    assert re.search(r'<p class="why" id="paste-why">You need the Groups Administrator role', page)
+    knobs.clear_request_log()
+    answer = unescape(reader.htmx("POST", f"/groups/{group.id}/members/paste/",
+                                  data={"action": "add", "lines": member.principal_name}).text)
+    assert answer.lstrip().startswith('<div class="message error" role="alert">')
+    assert "You can't change the members of this group" in answer and "You need the Groups Administrator role" in answer
+    assert "Already so" not in answer and "Already a member" not in answer
+    assert knobs.request_log() == []  # the page's facts and standing are remembered: nothing looked up

@@ -81,3 +81,47 @@ def test_a_devices_memberships_and_the_group_picker(sign_in, tenant):
     assert "Helpdesk Tier 1" in page and "SEA-LAPTOP-0042" in page
     picked = unescape(desk.htmx("GET", f"/people/{device.id}/groups/?q=Project Falcon").text)
     assert f'value="{tenant["owned_group"].id}"' in picked
+
+
+OUTSIDE_UNITS = "Your administrator role is scoped to administrative units, and this group is in none of them."
+
+
+def candidate(html: str, group_id: str) -> str:
+    match = re.search(rf'<label class="candidate[^"]*">\s*<input type="checkbox" name="group" value="{group_id}".*?</label>', html, re.S)
+    return unescape(match.group(0)) if match else ""
+
+
+def test_a_unit_admins_groups_are_judged_by_their_units_read_in_one_more_round_trip_then_remembered(sign_in, tenant):
+    person, inside, outside = tenant["user"], tenant["group_in_unit"], tenant["helpdesk_group"]
+    Link.objects.create(container_id=inside.id, member_id=person.id, relation="members")
+    uma = sign_in("unitadmin@contoso.example")
+    knobs.clear_request_log()
+    page = uma.get(f"{uma.base_url}/people/{person.id}/")
+    assert page.status_code == 200 and len(knobs.request_log()) == 2  # the memberships, then the units of their groups
+    mine, theirs = row(page.text, inside.id), row(page.text, outside.id)
+    assert " disabled" not in mine and "aria-disabled" not in mine
+    assert 'disabled aria-describedby="why-' in theirs and 'aria-disabled="true"' in theirs and OUTSIDE_UNITS in theirs
+    knobs.clear_request_log()
+    uma.get(f"{uma.base_url}/people/{person.id}/")
+    assert len(knobs.request_log()) == 1  # the units are what the session already knows
+
+
+def test_the_group_picker_marks_memberships_and_groups_out_of_reach_and_an_add_redraws_it(sign_in, tenant):
+    person, inside = tenant["user"], tenant["group_in_unit"]
+    printers, paris = tenant["seattle_printers_group"], tenant["group_outside_unit"]
+    Link.objects.create(container_id=inside.id, member_id=person.id, relation="members")
+    uma = sign_in("unitadmin@contoso.example")
+    uma.get(f"{uma.base_url}/people/{person.id}/")
+    searched = uma.htmx("GET", f"/people/{person.id}/groups/?q=Seattle")
+    # the search and the person's memberships at once, then the units of the groups the page had not shown
+    assert searched.headers["Server-Timing"].split(", ")[0].endswith('"2 Graph round trips"')
+    picked = searched.text
+    assert "Already a member" in candidate(picked, inside.id) and " disabled" in candidate(picked, inside.id)
+    assert " disabled" not in candidate(picked, printers.id) and "Already a member" not in candidate(picked, printers.id)
+    outside = candidate(uma.htmx("GET", f"/people/{person.id}/groups/?q=Paris Helpdesk").text, paris.id)
+    assert " disabled" in outside and OUTSIDE_UNITS in outside
+
+    answer = uma.htmx("POST", f"/people/{person.id}/add/", data={"group": [printers.id], "q": "Seattle"}).text
+    assert '<fieldset id="group-candidates" class="candidates" hx-swap-oob="true">' in answer
+    assert "Already a member" in candidate(answer, printers.id) and " checked" not in candidate(answer, printers.id)
+    assert Link.objects.filter(container_id=printers.id, member_id=person.id).exists()

@@ -3,6 +3,7 @@
 import pytest
 
 from members import paste
+from members.directory import Action, Container, ContainerInfo, DirectoryItem, Kind, MyAccess
 
 ID = "4562bcc8-c436-4f95-b7c0-4f8ce89dca5e"
 
@@ -50,3 +51,27 @@ def test_a_memo_entry_changed_in_place_after_reading_is_still_saved():
     assert memo.get("plan")["done"] == 0
     memo.put("plan", plan)
     assert session.modified and memo.get("plan")["done"] == 1
+
+
+class MembersAlready:
+    """Resolves every address to one user who is a member already."""
+
+    def __init__(self, user: DirectoryItem):
+        self.user = user
+
+    def resolve_entries(self, addresses, ids, *, groups_by_mail=False):
+        return {address: [self.user] for address in addresses}
+
+    def members_among(self, container, member_ids):
+        return dict.fromkeys(member_ids, True)
+
+
+def test_a_reader_who_cant_change_the_group_hears_that_before_already_so():
+    group = ContainerInfo.from_graph(Kind.GROUPS, {"id": "02bd9fd6-8f93-4758-87c3-1fb73740a315", "displayName": "Desk",
+                                                   "securityEnabled": True})
+    user = DirectoryItem.from_graph({"@odata.type": "#microsoft.graph.user", "id": "4562bcc8-c436-4f95-b7c0-4f8ce89dca5e",
+                                     "displayName": "Ada", "userPrincipalName": "ada@contoso.example"})
+    reader = MyAccess(roles=frozenset(), owned_groups=frozenset())
+    [line] = paste.preview(MembersAlready(user), Action.ADD, Container(Kind.GROUPS, group.id), group, reader, frozenset(),
+                           None, "ada@contoso.example")
+    assert line.status is paste.Status.NOT_ALLOWED and "You need the Groups Administrator role" in line.reason
