@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
@@ -28,6 +29,11 @@ from accounts.interrupted import take_interrupted_change
 # The change URLs (members.urls names) and the action each asks for.
 CHANGE_URLS = {("member-remove", "DELETE"): Action.REMOVE, ("member-remove", "POST"): Action.REMOVE,
                ("member-bulk-remove", "POST"): Action.REMOVE, ("member-collection", "POST"): Action.ADD}
+# The other changes a click may ask for: what each is called when it was not made. They name no
+# members the journal could keep (a paste's plan was in the session that ended), so they are said.
+OTHER_CHANGES = {"member-paste-run": "running a pasted list", "member-paste": "checking a pasted list",
+                 "member-undo": "an Undo", "entry-revert": "a Revert", "change-revert": "a Revert all",
+                 "person-remove": "a removal from a person's page", "person-add": "an add from a person's page"}
 
 
 @dataclass(frozen=True)
@@ -48,8 +54,12 @@ def journal_interrupted(request: HttpRequest) -> None:
         match = resolve(asked["path"])
     except Resolver404:
         return
-    action = CHANGE_URLS.get((match.url_name, asked["method"])) if match.app_name == "members" else None
+    if match.app_name != "members":
+        return
+    action = CHANGE_URLS.get((match.url_name, asked["method"]))
     if action is None:
+        if match.url_name in OTHER_CHANGES:
+            messages.error(request, explain.not_made_signed_out(OTHER_CHANGES[match.url_name]))
         return
     container = Container(match.kwargs["kind"], match.kwargs["container_id"])
     raw = [match.kwargs["member_id"]] if "member_id" in match.kwargs else asked["fields"].get("member", [])
@@ -110,3 +120,17 @@ def _names(request: HttpRequest, graph: GraphClient, container: Container,
         except GraphError:
             pass  # the notice says "(unknown object)" and still offers the change
     return names
+
+
+class InterruptedChangeMiddleware:
+    """The first page after signing in again, whichever it is, says what the login gate kept unsent:
+    an add or remove journaled as not sent (the container's page offers it again), anything else in
+    a line at the top. Nothing is re-sent."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "GET" and request.user.is_authenticated and not getattr(request, "htmx", False):
+            journal_interrupted(request)
+        return self.get_response(request)

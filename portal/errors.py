@@ -1,8 +1,11 @@
 """Error answers that htmx can act on (htmx 2 swaps no 4xx/5xx: a bare error page would be silent)."""
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.views import debug
 from django.views.csrf import csrf_failure as django_csrf_failure
+
+from members import explain
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
@@ -11,6 +14,8 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     response = django_csrf_failure(request, reason=reason)
     if request.headers.get("HX-Request") == "true":
         response["HX-Refresh"] = "true"
+        if hasattr(request, "_messages"):  # the refreshed page says why the click did nothing
+            messages.error(request, explain.stale_page_not_sent())
     return response
 
 

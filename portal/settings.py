@@ -224,6 +224,7 @@ MIDDLEWARE = [
     "portal.oversize.OversizedBodyMiddleware",  # before any view or CSRF check reads a body too large
     "accounts.middleware.HtmxLoginRequiredMiddleware",
     "accounts.middleware.ReauthenticationMiddleware",
+    "members.notsent.InterruptedChangeMiddleware",  # a click kept unsent while signed out, said on the next page
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]

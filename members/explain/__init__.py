@@ -224,6 +224,18 @@ def not_sent() -> Message:
                    "Sign in again and repeat the change.")
 
 
+def not_made_signed_out(what: str) -> str:
+    """A change asked for while not signed in that the journal cannot name by its members."""
+    return (f"Not done: {what}, asked for while you were not signed in (you had signed out, or the sign-in had "
+            "expired). Nothing was sent to Graph; do it again now.")
+
+
+def stale_page_not_sent() -> str:
+    """A click from a page of an earlier sign-in (its CSRF token is no longer this session's)."""
+    return ("Your last click was not sent: that page was from an earlier sign-in, so nothing was changed. "
+            "This is the page as it is now; do it again if you still want it.")
+
+
 def not_sent_change(action: Action, names: list[str], container_name: str) -> Message:
     """A change the journal holds as not sent (the sign-in had ended), named on the page the user
     signed back in to, next to a button that makes it now."""

@@ -210,7 +210,6 @@ def _render_detail(request: HttpRequest, container: Container) -> HttpResponse:
         status = 404 if exc.is_not_found else 200
         return render(request, DETAIL, {"kind": container.kind, "load_error": explain.container_load_failed(exc, container)},
                       status=status)
-    notsent.journal_interrupted(request)  # a click made while the session was gone, before signing in
     context["not_sent"] = notsent.to_offer(request, graph, context["address"], context["container"].display_name)
     context["recent"] = _recent(request, context["address"], hide_members=bool(context["members_error"]))
     return render(request, DETAIL, context)

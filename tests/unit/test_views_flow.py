@@ -238,3 +238,32 @@ def test_a_kept_request_that_is_no_change_is_dropped(signed_in, monkeypatch, ask
     html = signed_in.get(PAGE).content.decode()
     assert 'id="not-sent"' not in html and AuditEntry.objects.count() == 0
     assert "auth_interrupted" not in signed_in.session
+
+
+@pytest.mark.parametrize(("asked", "said"), [
+    ({"method": "POST", "path": f"/groups/{GROUP}/members/paste/run/", "fields": {"plan": ["p1"]}}, "running a pasted list"),
+    ({"method": "POST", "path": "/activity/7/revert/", "fields": {}}, "a Revert"),
+    ({"method": "POST", "path": f"/people/{USER}/remove/", "fields": {"group": [GROUP]}}, "a removal from a person's page"),
+])
+def test_a_kept_change_the_journal_cannot_name_is_said_on_whichever_page_comes_next(signed_in, monkeypatch, asked, said):
+    fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]}))
+    session = signed_in.session
+    session["auth_interrupted"] = asked
+    session.save()
+    html = unescape(signed_in.get("/activity/").content.decode())  # not the container's page
+    assert f"Not done: {said}, asked for while you were not signed in" in html and "Nothing was sent to Graph" in html
+    assert AuditEntry.objects.count() == 0 and not [c for c in fake.calls if "remove" in c[0] or "add" in c[0]]
+    assert "Not done:" not in signed_in.get("/activity/").content.decode()  # said once
+
+
+def test_a_click_from_a_page_of_an_earlier_sign_in_reloads_and_says_it_was_not_sent(user, monkeypatch):
+    from django.test import Client
+
+    fake = use_graph(monkeypatch, FakeGraph(containers={GROUP: a_group()}, members={GROUP: [ADELE]}))
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    refused = browser.delete(reverse("members:member-remove", args=["groups", GROUP, USER]),
+                             headers={**HX, "X-CSRFToken": "a" * 32})
+    assert refused.status_code == 403 and refused["HX-Refresh"] == "true" and fake.calls == []
+    page = unescape(browser.get(PAGE).content.decode())
+    assert "Your last click was not sent: that page was from an earlier sign-in, so nothing was changed." in page
