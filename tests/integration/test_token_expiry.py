@@ -103,7 +103,7 @@ def test_a_remove_clicked_after_revocation_is_visibly_not_done_and_audited(sign_
     assert page.url == f"{desk.base_url}/groups/{group.id}/"
     assert 'aria-label="Remove' in row_html(page.text, member)
     activity = unescape(desk.get(f"{desk.base_url}/activity/").text)
-    row = re.search(r'<tr class="outcome-sign_in">.*?</tr>', activity, re.S).group(0)
+    row = re.search(r'<tr id="entry-\d+" class="outcome-sign_in">.*?</tr>', activity, re.S).group(0)
     assert member in row and "Not sent: not signed in" in row
     # The cause beside the outcome, not the outcome said twice.
     assert "the sign-in had ended (it expired, or you signed out)" in row and row.count("Not sent") == 1
