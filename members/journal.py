@@ -130,8 +130,8 @@ def count_changes(entries: QuerySet, grouped: bool = True) -> int:
     if not grouped:
         return entries[:COUNT_UP_TO + 1].count()
     alone = entries.filter(change_id__isnull=True)[:COUNT_UP_TO + 1].count()
-    grouped = entries.exclude(change_id__isnull=True).values("change_id").distinct()[:COUNT_UP_TO + 1].count()
-    return alone + grouped
+    together = entries.exclude(change_id__isnull=True).values("change_id").distinct()[:COUNT_UP_TO + 1].count()
+    return alone + together
 
 
 def _position(entry) -> tuple:
@@ -213,10 +213,10 @@ def _changes(entries: QuerySet, heads: list[AuditEntry], grouped: bool = True) -
     tallies: dict = defaultdict(dict)
     listed: dict = defaultdict(list)
     if ids:
-        grouped = entries.filter(change_id__in=ids).order_by()
-        for change_id, outcome, n in grouped.values_list("change_id", "outcome").annotate(n=Count("id")):
+        of_changes = entries.filter(change_id__in=ids).order_by()
+        for change_id, outcome, n in of_changes.values_list("change_id", "outcome").annotate(n=Count("id")):
             tallies[change_id][outcome] = n
-        numbered = grouped.annotate(n=Window(RowNumber(), partition_by=[F("change_id")], order_by=[F("created_at"), F("id")]))
+        numbered = of_changes.annotate(n=Window(RowNumber(), partition_by=[F("change_id")], order_by=[F("created_at"), F("id")]))
         for entry in numbered.filter(n__lte=CHANGE_SHOWN).order_by("created_at", "id"):
             listed[entry.change_id].append(entry)
     changes = []
