@@ -49,14 +49,18 @@ def activity(request: HttpRequest) -> HttpResponse:
 def _without_hidden_members(request: HttpRequest, entries):
     """Filtered by member, the entries of units whose members the viewer may not list go: that they
     match would say who was in them."""
-    units = entries.filter(container_kind=Kind.UNITS).order_by().values_list("container_id", flat=True).distinct()
-    hidden = journal.hidden_containers(graph_for(request), request.session, units) if units.exists() else set()
+    hidden = _hidden_units(request, entries)
     return entries.exclude(container_id__in=hidden) if hidden else entries
 
 
+def _hidden_units(request: HttpRequest, entries) -> set[str]:
+    """The units among these entries' containers whose members Graph won't list to the viewer."""
+    units = entries.filter(container_kind=Kind.UNITS).order_by().values_list("container_id", flat=True).distinct()
+    return journal.hidden_containers(graph_for(request), request.session, units) if units.exists() else set()
+
+
 def _csv(request: HttpRequest, entries) -> HttpResponse:
-    units = entries.filter(container_kind=Kind.UNITS).values_list("container_id", flat=True).distinct()
-    hidden = journal.hidden_containers(graph_for(request), request.session, units) if units.exists() else set()
+    hidden = _hidden_units(request, entries)
     stamp = explain.file_stamp()
     return csvstream.response(journal.csv_rows(entries, hidden), f"membership-journal-{stamp}.csv")
 
