@@ -63,10 +63,14 @@ def member_paste(request: HttpRequest, kind, container_id: str) -> HttpResponse:
     except paste.TooManyEntries as exc:
         return _failed(request, container, Message(Tone.ERROR, str(exc)))
     graph = graph_for(request)
-    if refusal := _cannot_change(request, graph, container):
-        return refusal
     try:
         context = detail_context(request, graph, container, fresh=False)
+    except GraphError as exc:
+        return _failed(request, container, explain.load_failed(exc, "the pasted entries"))
+    if not context["verdict"].allowed:  # said before anything about the entries
+        return _answer(request, {"kind": container.kind, "address": container,
+                                 "failure": explain.paste_not_allowed(context["kind"], context["disabled_reason"])})
+    try:
         remembered = memo.recall_container(request.session, context["address"])
         lines = paste.preview(graph, action, context["address"], context["container"], context["access"],
                               granted_scopes(request), remembered[1] if remembered else None,
@@ -78,20 +82,6 @@ def member_paste(request: HttpRequest, kind, container_id: str) -> HttpResponse:
     context.update({"action": action, "lines": lines, "counts": _counts(lines), "to_change": len(plan["queue"]), "split": split,
                     "plan": memo.remember_plan(request.session, plan), "dry_run": True})
     return _answer(request, context)
-
-
-def _cannot_change(request: HttpRequest, graph, container: Container) -> HttpResponse | None:
-    """A reader who can't change the container is told so before anything about the entries (the page
-    knows it already: its facts and the reader's standing are remembered); None when they may, or
-    when it can't be read (the dry run then says why)."""
-    try:
-        context = detail_context(request, graph, container, fresh=False)
-    except GraphError:
-        return None
-    if context["verdict"].allowed:
-        return None
-    return _answer(request, {"kind": container.kind, "address": container,
-                             "failure": explain.paste_not_allowed(context["kind"], context["disabled_reason"])})
 
 
 def _counts(lines: list[paste.Line]) -> list[tuple[str, str, int]]:
