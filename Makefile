@@ -26,7 +26,8 @@ $(VENV)/dev: $(VENV)/runtime requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# The development server and, on the next port, the sandbox tenant's own server (Procfile).
+# The development server, on the next port the sandbox tenant's own server, and the task worker and
+# scheduler (Procfile).
 demo: export HOST := $(HOST)
 demo: export PORT := $(PORT)
 demo: export SANDBOX_PORT := $(SANDBOX_PORT)
@@ -36,7 +37,7 @@ demo: $(VENV)/runtime
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py sandbox seed --if-empty
 	@echo "Membership Desk on the sandbox tenant: http://$(HOST):$(PORT)/ (the sandbox's own server on port $(SANDBOX_PORT))"
-	exec $(VENV)/bin/honcho --no-colour start demo sandbox
+	exec $(VENV)/bin/honcho --no-colour start demo sandbox worker scheduler
 
 # gunicorn (gunicorn.conf.py: HOST, PORT, WEB_CONCURRENCY, THREADS) with DEBUG off, whitenoise
 # serving the collected static files, and a JSON log line per request. With ENTRA_CLIENT_ID set it
@@ -60,9 +61,9 @@ serve: $(VENV)/runtime
 ifeq ($(ENTRA_CLIENT_ID),)
 	$(PY) manage.py sandbox seed --if-empty
 	@echo "Membership Desk demo server on the sandbox tenant (DEBUG off): http://$(HOST):$(PORT)/ (the sandbox's own server on port $(SANDBOX_PORT))"
-	exec $(VENV)/bin/honcho --no-colour start web sandbox
+	exec $(VENV)/bin/honcho --no-colour start web sandbox worker scheduler
 else
-	exec $(VENV)/bin/gunicorn
+	exec $(VENV)/bin/honcho --no-colour start web worker scheduler
 endif
 
 # Browser tests drive Debian's Chromium (/usr/bin/chromium); install it when missing and root.

@@ -32,6 +32,10 @@ class TokenStateSafeSave:
         """These token keys are in the store as this session has them (``accounts.tokens`` wrote them)."""
         self.__dict__.setdefault("_token_state_set", set()).difference_update(keys)
 
+    def token_state_forgotten(self, key) -> None:
+        """This request dropped a token key itself: its save removes it from the store too."""
+        self.__dict__.setdefault("_token_state_set", set()).add(key)
+
     def save(self, must_create=False):
         if must_create or not self.session_key or ACCOUNT_KEY not in self._session:
             return super().save(must_create)
@@ -53,6 +57,8 @@ class TokenStateSafeSave:
                 for key in theirs:
                     if key in data:
                         self._session[key] = data[key]
+                    else:  # gone from the store (the cache moved to a kept sign-in, or back)
+                        self._session.pop(key, None)
         return super().save(must_create)
 
 

@@ -34,6 +34,9 @@ NEXT_KEY = "auth_next"
 CACHE_KEY = "token_cache"
 ACCOUNT_KEY = "home_account_id"
 SCOPES_KEY = "granted_scopes"
+# Set (to the user's pk) while this session's sign-in is kept for scheduled work: its token cache
+# then lives in ``accounts.models.KeptSignIn``, not in the session (``accounts.kept``).
+KEPT_KEY = "token_cache_kept"
 OIDC_SCOPES = {"openid", "profile", "offline_access", "email"}
 MICROSOFT_LOGIN_HOSTS = {"login.microsoftonline.com", "login.microsoftonline.us", "login.partner.microsoftonline.cn"}
 
@@ -44,6 +47,10 @@ _sessions: dict[bool, requests.Session] = {}  # by sandbox mode (fixed in produc
 
 class ReauthenticationRequired(Exception):
     """No usable token for this session: the user must sign in again."""
+
+
+class SignInNotKept(ReauthenticationRequired):
+    """The person's kept sign-in is gone (revoked, signed out, its work done) or can't be read."""
 
 
 class AuthorityUnreachable(ReauthenticationRequired):
@@ -92,12 +99,17 @@ def _new_msal_app(cache: msal.SerializableTokenCache | None) -> msal.Confidentia
 
 @sensitive_variables()
 def _load_cache(session: SessionBase) -> msal.SerializableTokenCache:
+    return unseal_cache(session.get(CACHE_KEY))
+
+
+@sensitive_variables()
+def unseal_cache(blob: str | None) -> msal.SerializableTokenCache:
     cache = msal.SerializableTokenCache()
-    if blob := session.get(CACHE_KEY):
+    if blob:
         try:
             cache.deserialize(tokencrypt.unseal(blob))
         except tokencrypt.Unreadable:  # its key was rotated away, or it was tampered with
-            log.warning("a session's token cache can't be decrypted (was TOKEN_CACHE_KEY changed?): signing in again")
+            log.warning("a token cache can't be decrypted (was TOKEN_CACHE_KEY changed?): signing in again")
             raise ReauthenticationRequired("the token cache can't be decrypted") from None
     return cache
 
@@ -143,6 +155,17 @@ def session_token(session: SessionBase) -> str:
     account_id = session.get(ACCOUNT_KEY)
     if not account_id:
         raise ReauthenticationRequired("no account in this session")
+    if session.get(KEPT_KEY):
+        from accounts import kept
+
+        try:
+            return kept.token(session[KEPT_KEY])
+        except SignInNotKept:
+            # Moved back into the session since this request loaded it (its work is done), or revoked.
+            with tokenlock.held(session.session_key or account_id, wait=REFRESH_WAIT):
+                _reload_token_state(session)
+            if session.get(KEPT_KEY) or not session.get(CACHE_KEY):
+                raise
     # Ask for what was granted, not what was requested: asking for an ungranted scope would
     # miss the cache and refresh on every call.
     scopes = sorted(session.get(SCOPES_KEY, [])) or settings.GRAPH_SCOPES
@@ -175,6 +198,19 @@ def _cached_token(cache: msal.SerializableTokenCache, account_id: str, scopes: l
 
 @sensitive_variables()
 def _refresh(session: SessionBase, cache: msal.SerializableTokenCache, account_id: str, scopes: list[str]) -> str:
+    try:
+        token, granted = redeem(cache, account_id, scopes)
+    finally:
+        _save_cache(session, cache)
+    if granted is not None:
+        session[SCOPES_KEY] = granted
+    return token
+
+
+@sensitive_variables()
+def redeem(cache: msal.SerializableTokenCache, account_id: str, scopes: list[str]) -> tuple[str, list[str] | None]:
+    """An access token refreshed through msal (the caller saves ``cache`` back, whatever happens), and
+    the scopes granted if Entra said; ``ReauthenticationRequired`` when none can be had."""
     app = msal_app(cache)
     account = next((a for a in app.get_accounts() if a["home_account_id"] == account_id), None)
     if account is None:
@@ -184,17 +220,14 @@ def _refresh(session: SessionBase, cache: msal.SerializableTokenCache, account_i
     except requests.RequestException as exc:  # the refresh could not reach the token endpoint
         log.warning("the token endpoint can't be reached: %s", type(exc).__name__)
         raise AuthorityUnreachable(type(exc).__name__) from None
-    _save_cache(session, cache)
     if not result or "access_token" not in result:
         reason = (result or {}).get("error", "no token")
         log.info("silent token acquisition failed: %s", reason)
         raise ReauthenticationRequired(reason)
-    if "scope" in result:
-        session[SCOPES_KEY] = resource_scopes(result["scope"])
-    return result["access_token"]
+    return result["access_token"], resource_scopes(result["scope"]) if "scope" in result else None
 
 
-TOKEN_STATE = (CACHE_KEY, SCOPES_KEY)  # what a refresh changes in the session
+TOKEN_STATE = (CACHE_KEY, SCOPES_KEY, KEPT_KEY)  # what a refresh (or keeping the sign-in) changes in the session
 
 
 def _stored(session: SessionBase) -> dict | None:
@@ -215,8 +248,18 @@ def _reload_token_state(session: SessionBase) -> bool:
     for key in TOKEN_STATE:
         if key in stored:
             session[key] = stored[key]
+        else:
+            session.pop(key, None)
     _mark_stored(session)
     return True
+
+
+def _forget(session: SessionBase, key: str) -> None:
+    """Drop a token key, so that saving removes it from the store (``accounts.sessions`` keeps the
+    store's copy of any token key this request did not set itself)."""
+    session.pop(key, None)
+    if hasattr(session, "token_state_forgotten"):
+        session.token_state_forgotten(key)
 
 
 def _mark_stored(session: SessionBase) -> None:
@@ -238,6 +281,8 @@ def _write_token_state(session: SessionBase) -> None:
     for key in TOKEN_STATE:
         if key in session:
             stored[key] = session[key]  # set here: this save keeps them
+        else:
+            _forget(stored, key)
     stored.save()
     _mark_stored(session)
 

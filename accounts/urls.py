@@ -8,4 +8,5 @@ urlpatterns = [
     path("callback/", views.callback, name="callback"),
     path("sign-out/", views.sign_out, name="sign-out"),
     path("signed-out/", views.signed_out, name="signed-out"),
+    path("kept/revoke/", views.kept_revoke, name="kept-revoke"),
 ]

@@ -5,6 +5,7 @@ from urllib.parse import urlencode, urlsplit
 import msal
 import requests
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -113,6 +114,17 @@ def sign_out(request: HttpRequest) -> HttpResponse:
         return redirect(signed_out)
     query = urlencode({"post_logout_redirect_uri": signed_out})
     return redirect(f"{settings.ENTRA_AUTHORITY}/oauth2/v2.0/logout?{query}")
+
+
+@require_POST
+def kept_revoke(request: HttpRequest) -> HttpResponse:
+    """Stop scheduled work from using this person's sign-in (it moves back into its session, if live)."""
+    from accounts import kept
+
+    kept.release(request.user)
+    messages.success(request, "Your sign-in is no longer kept: scheduled removals will wait, shown as overdue, "
+                              "for someone who can make them.")
+    return redirect("/")
 
 
 @require_GET

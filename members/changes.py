@@ -15,13 +15,13 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from members import explain
+from members import explain, schedule
 from members.directory import Action, Container, ContainerInfo, DirectoryItem, Kind, MyAccess, Outcome, object_ids
 from members.explain import Message
 from members.graph import CHANGE_CHUNK, GraphClient, GraphError, Result
@@ -64,6 +64,10 @@ class Note:
     # The change these attempts belong to, when it spans several calls (a paste's run, slice by
     # slice; an Undo of adds and removes); otherwise each call is a change of its own.
     change: uuid.UUID | None = None
+    # An add until this time: the sweep removes the membership then (``members.schedule``).
+    until: datetime | None = None
+    # A removal because a membership's time was up (the sweep's, on the granter's authority).
+    expired: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,9 @@ def apply(graph: GraphClient, actor, action: Action, container: Container, membe
             sent = _send(graph, action, container, chunk)
         _settle(entries, sent)
         results.update((result.member_id, result) for result in sent)
-    return _explain(graph, action, container, ids, results, entries, known, described)
+    explained = _explain(graph, action, container, ids, results, entries, known, described)
+    schedule.after_change(action, entries, expired=note.expired)
+    return explained
 
 
 def _lacks(ids: list[str], known: Known) -> list[str] | bool:
@@ -143,11 +149,14 @@ def _open(actor, action: Action, container: Container, ids: list[str], known: Kn
     entries = [_entry(actor, action, container, m, container_name=name, outcome=Outcome.PENDING,
                       member_name=known.items[m].display_name if m in known.items else "",
                       member_principal=known.items[m].principal if m in known.items else "",
-                      ticket=note.ticket, reason=note.reason, reverts_id=note.reverts.get(m), change_id=change)
+                      ticket=note.ticket, reason=note.reason, reverts_id=note.reverts.get(m), change_id=change,
+                      until=note.until if action is Action.ADD else None, expired=note.expired)
                for m in ids]
     try:
-        with transaction.atomic():  # one statement: all of them or none
+        with transaction.atomic():  # one statement: all of them or none (and, for an add until, their ends)
             AuditEntry.objects.bulk_create(entries)
+            if note.until is not None and action is Action.ADD:
+                schedule.write_ahead(entries, note.until, actor)
     except IntegrityError:
         if not note.reverts:
             raise

@@ -34,3 +34,11 @@ def graph_for(request: HttpRequest) -> GraphClient:
 def graph_for_session(session: SessionBase) -> GraphClient:
     """A GraphClient from a stored session (the journal resolver); ReauthenticationRequired if none."""
     return _client(session_token(session))
+
+
+def graph_for_kept(user) -> GraphClient:
+    """A GraphClient from the person's kept sign-in (work done later on their behalf);
+    ReauthenticationRequired (SignInNotKept) when none gives a token."""
+    from accounts import kept
+
+    return _client(kept.token(user.pk))

@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from members import paste
+from members.schedule import BadEnd, check_end
 from members.directory import Action, Container, InvalidId, Outcome, object_id, object_ids
 from members.models import AuditEntry
 
@@ -162,3 +163,43 @@ def affecting(member: str) -> Q:
 
 def _start_of(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+END_PRESETS = {"today": "End of today", "1d": "In 1 day", "7d": "In 7 days", "30d": "In 30 days", "date": "On a date…"}
+
+
+class EndForm(forms.Form):
+    """When the memberships an add makes end (field ``ends``: a preset, or ``date`` with ``ends_at``, a
+    local date and time in the reader's zone). Empty: they don't end. A bad end is the form's error:
+    the add is then not sent."""
+
+    ends = forms.ChoiceField(required=False, choices=[("", "Never")] + list(END_PRESETS.items()))
+    ends_at = forms.DateTimeField(required=False, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M",
+                                                                 "%Y-%m-%d"])
+
+    error_messages = {"ends_at": "that end date isn't one this page can read (use the date picker, or 2026-12-31 17:00)."}
+
+    def clean(self):
+        data = super().clean()
+        if "ends_at" in self.errors:
+            raise forms.ValidationError(self.error_messages["ends_at"])
+        if "ends" in self.errors:
+            raise forms.ValidationError("that end isn't one of the choices.")
+        return data
+
+    def until(self, now: datetime | None = None) -> datetime | None:
+        """The end asked for, checked (``members.expiry.check_end``); None: no end."""
+        now = now or timezone.now()
+        preset = self.cleaned_data.get("ends") or ""
+        if not preset:
+            return None
+        if preset == "today":
+            local = timezone.localtime(now)
+            until = local.replace(hour=23, minute=59, second=0, microsecond=0)
+        elif preset == "date":
+            until = self.cleaned_data.get("ends_at")
+            if until is None:
+                raise BadEnd("choose the date (and time) the access ends.")
+        else:
+            until = (now + timedelta(days=int(preset.removesuffix("d")))).replace(second=0, microsecond=0)
+        return check_end(until, now)

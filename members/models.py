@@ -79,6 +79,10 @@ class AuditEntry(models.Model):
     # ``changes.apply``, a paste's whole run, an Undo): the journal shows a change as one row.
     # Entries written before changes were grouped have none and stand alone.
     change_id = models.UUIDField(null=True, blank=True)
+    # An add with an end: when the membership is to be removed (``Expiry`` carries it from there).
+    until = models.DateTimeField(null=True, blank=True)
+    # A removal made because a membership's time was up (by the sweep, on the granter's authority).
+    expired = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -105,3 +109,75 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_upn} {self.action} {self.member_id} {self.container_kind}/{self.container_id}: {self.outcome}"
+
+
+class ExpiryState(models.TextChoices):
+    # Waiting for its time; the sweep removes it then, with the granter's kept sign-in.
+    SCHEDULED = "scheduled", "Scheduled"
+    # Its time came and the granter's sign-in could not remove it: waits, shown, for someone who can.
+    DUE = "due", "Overdue"
+    REMOVED = "removed", "Removed on time"
+    # Ended without a removal of its own: made permanent, removed by someone, re-added since, never added.
+    ENDED = "ended", "Ended"
+
+
+OPEN_EXPIRY = [ExpiryState.SCHEDULED, ExpiryState.DUE]
+
+
+class ExpiryQuerySet(models.QuerySet):
+    def open(self) -> "ExpiryQuerySet":
+        return self.filter(state__in=OPEN_EXPIRY)
+
+    def of(self, container_id: str, member_ids=None) -> "ExpiryQuerySet":
+        found = self.filter(container_id=container_id)
+        return found.filter(member_id__in=member_ids) if member_ids is not None else found
+
+
+class Expiry(models.Model):
+    """A membership granted until a time: removed then by the sweep (``members.expiry``), journaled."""
+
+    objects = ExpiryQuerySet.as_manager()
+
+    container_kind = models.CharField(max_length=8)
+    container_id = models.CharField(max_length=36)
+    container_name = models.CharField(max_length=256, blank=True)
+    member_id = models.CharField(max_length=36)
+    member_name = models.CharField(max_length=256, blank=True)
+    member_principal = models.CharField(max_length=256, blank=True)
+    expires_at = models.DateTimeField()
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    granted_by_name = models.CharField(max_length=254, blank=True)
+    # The add that granted it (written pending with it, before the add was sent).
+    grant = models.ForeignKey(AuditEntry, null=True, on_delete=models.SET_NULL, related_name="+")
+    # The removal that ended it, when one did (the sweep's, or a person's).
+    removal = models.ForeignKey(AuditEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    state = models.CharField(max_length=10, choices=ExpiryState.choices, default=ExpiryState.SCHEDULED)
+    # Why it is due, or how it ended, in the words a person reads.
+    note = models.CharField(max_length=500, blank=True)
+    # Who last moved its end (extended, shortened, made permanent).
+    changed_by_name = models.CharField(max_length=254, blank=True)
+    # A sweep working on it: taken by another sweep only after EXPIRY_CLAIM_TIMEOUT (its worker died).
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["expires_at", "id"]
+        verbose_name_plural = "expiries"
+        indexes = [
+            models.Index(fields=["state", "expires_at"], name="expiry_due"),
+            models.Index(fields=["container_id", "member_id"], name="expiry_membership"),
+            models.Index(fields=["granted_by", "state", "expires_at"], name="expiry_granter"),
+        ]
+        constraints = [
+            # One open end per membership: a second "until" moves it.
+            models.UniqueConstraint(fields=["container_id", "member_id"], condition=models.Q(state__in=OPEN_EXPIRY),
+                                    name="one_open_expiry_per_membership"),
+        ]
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_EXPIRY
+
+    def __str__(self) -> str:
+        return f"{self.member_id} in {self.container_kind}/{self.container_id} until {self.expires_at:%Y-%m-%d %H:%M}: {self.state}"

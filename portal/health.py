@@ -1,18 +1,21 @@
 """``/healthz``: what a load balancer probes. It checks the database and, when ``REDIS_URL`` is
 set, Redis; never Graph (an Entra or Graph outage must not take every app server out of the pool).
 
-200 ``{"status": "ok", ...}`` when all answer; 503 naming the one that failed otherwise. The check
+200 ``{"status": "ok", ...}`` when all answer; 503 naming the one that failed otherwise. It also says
+whether a task worker was seen recently (``worker``), without failing for it. The check
 runs in ``HealthCheckMiddleware``, first in the chain: a probe addresses the server by its own
 address over plain HTTP, so it must be answered before host validation (``ALLOWED_HOSTS``), the
 HTTPS redirect and the login gate see it. Probes are not written to the request log either.
 """
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 
 PATH = "/healthz"
 log = logging.getLogger("portal.health")
@@ -35,6 +38,23 @@ def checks() -> dict:
     return found
 
 
+def worker_seen() -> dict:
+    """When a task worker last finished a task (the periodic sweep runs every SWEEP_EVERY seconds), and
+    whether that is recent. Said, not failed on: a web server without a worker still serves pages."""
+    from django_tasks_db.models import DBTaskResult
+
+    try:
+        last = DBTaskResult.objects.exclude(finished_at=None).order_by("-finished_at").values_list(
+            "finished_at", flat=True).first()
+    except Exception as exc:  # the tasks' table not there yet (before migrate): not seen
+        log.warning("health check of the task worker failed: %s", type(exc).__name__)
+        last = None
+    if last is None:
+        return {"worker": "not seen"}
+    recent = timezone.now() - last <= timedelta(seconds=settings.WORKER_SEEN_WITHIN)
+    return {"worker": "seen" if recent else "not seen recently", "worker_seen_at": last.isoformat(timespec="seconds")}
+
+
 def healthz(request: HttpRequest) -> JsonResponse:
     results = {}
     for name, check in checks().items():
@@ -46,7 +66,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
         else:
             results[name] = "ok"
     healthy = all(result == "ok" for result in results.values())
-    response = JsonResponse({"status": "ok" if healthy else "failing", **results}, status=200 if healthy else 503)
+    worker = worker_seen() if results.get("database") == "ok" else {}
+    response = JsonResponse({"status": "ok" if healthy else "failing", **results, **worker},
+                            status=200 if healthy else 503)
     response["Cache-Control"] = "no-store"
     if request.method == "HEAD":
         response.content = b""  # the status is the answer (this answer skips the handlers that would drop it)

@@ -200,6 +200,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "django_tasks_db",
+    "crontask",
     "accounts",
     "members",
 ]
@@ -279,6 +281,21 @@ if REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# Work that happens later (expiring access, background changes): Django's task API on the database
+# (django-tasks-db): any number of `manage.py db_worker` processes, on any servers, claim tasks under
+# row locks. `manage.py crontask` enqueues the periodic ones; with REDIS_URL set it holds a Redis lock,
+# so of several schedulers on several servers one runs and the others wait.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+CRONTASK = {"REDIS_URL": REDIS_URL or None}
+# How often the sweep runs (removes what expired, settles open journal entries), in seconds.
+SWEEP_EVERY = float(os.environ.get("SWEEP_EVERY", "30"))
+# A worker seen (a task finished) within this many seconds is "recent" for /healthz and the pages.
+WORKER_SEEN_WITHIN = float(os.environ.get("WORKER_SEEN_WITHIN", str(max(120.0, 4 * SWEEP_EVERY))))
+# How far ahead an end date may be set: a year unless a deployment allows more.
+EXPIRY_MAX_DAYS = int(os.environ.get("EXPIRY_MAX_DAYS", "365"))
+# A sweep that claimed an expiry and did not finish (its worker was killed) is taken over this long after.
+EXPIRY_CLAIM_TIMEOUT = timedelta(seconds=float(os.environ.get("EXPIRY_CLAIM_TIMEOUT", "300")))
 
 # Tokens live only in the server-side session (DESIGN.md invariant 3); the cookie holds its key.
 SESSION_COOKIE_HTTPONLY = True

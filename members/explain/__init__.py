@@ -409,4 +409,5 @@ from members.explain.undo import (  # noqa: E402
     revert_already, revert_changed_since, revert_in_progress, revert_moved_on, revert_nothing,
     revert_unreadable, reverted,
 )
+from members.explain import expiry  # noqa: E402,F401 (read as explain.expiry)
 from members.explain.journal import change_summary, revert_all_narrowed, revert_all_outcome, undid  # noqa: E402

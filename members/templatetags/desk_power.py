@@ -110,3 +110,25 @@ def _render_badge(member_type: str) -> str:
 
 
 _badge = lru_cache(maxsize=32)(_render_badge)
+
+
+@register.simple_tag
+def end_presets() -> dict[str, str]:
+    """The ends an add may carry (``EndForm``), by value, as the select offers them."""
+    from members.forms import END_PRESETS
+
+    return END_PRESETS
+
+
+@register.filter
+def until_line(moment) -> str:
+    """"until 2026-12-05 17:00 CET (in 2 days)" (or "was due ..."): a membership's end, in the reader's zone."""
+    return explain.expiry.until_line(moment) if moment else ""
+
+
+@register.simple_tag(takes_context=True)
+def end_of(context, member_id: str) -> object:
+    """The open end of this member's membership among the page's ``ends`` (``expiry.ends_of``), if any
+    (a row drawn where no end was read has none to show)."""
+    ends = context.get("ends")
+    return ends.get(member_id) if ends else None

@@ -4,6 +4,7 @@ and its answer without htmx, and the counts a list shows."""
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import datetime
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -12,9 +13,11 @@ from django.urls import reverse
 from django_htmx.http import trigger_client_event
 
 from members import changes, client, explain, reads
-from members.forms import NoteForm
+from members.forms import EndForm, NoteForm
+from members.schedule import BadEnd
 from members.directory import Action, Container, ContainerInfo, DirectoryItem, Kind, Page
 from members.graph import GraphClient
+from accounts import kept
 from accounts.tokens import ReauthenticationRequired, granted_scopes
 
 
@@ -70,11 +73,12 @@ def count_param(request: HttpRequest, name: str) -> int | None:
 
 def change(request: HttpRequest, action: Action, container: Container, member_ids: list[str], *,
             items: Mapping[str, DirectoryItem] | None = None, change_id: uuid.UUID | None = None,
-            ) -> tuple[ContainerInfo | None, list[changes.Row]]:
+            until: datetime | None = None) -> tuple[ContainerInfo | None, list[changes.Row]]:
     """Make the change through the journal; if the sign-in has expired, journal it as not sent, then re-login.
 
     ``items``: names the caller already holds (a pasted list's plan), beside those the pages showed.
     ``change_id``: the journal's change these attempts belong to, when it spans requests (a paste's run).
+    ``until``: an add's end (``asked_end``); the person's sign-in is kept for its removal first.
     """
     try:
         graph = graph_for(request)
@@ -85,8 +89,10 @@ def change(request: HttpRequest, action: Action, container: Container, member_id
     known = reads.known_for(request.session, container, member_ids, graph=graph, scopes=granted_scopes(request))
     if items:
         known = replace(known, items={**items, **known.items})
+    if until is not None:
+        kept.keep(request.session, request.user, until)
     info, rows = changes.apply(graph, request.user, action, container, member_ids, known,
-                               replace(note(request), change=change_id))
+                               replace(note(request), change=change_id, until=until))
     reads.forget_contradicted(request.session, container, known, rows)
     return info, rows
 
@@ -97,6 +103,19 @@ def note(request: HttpRequest) -> changes.Note:
     form = NoteForm(request.POST if request.method == "POST" else request.GET)
     form.is_valid()  # never invalid: each field is trimmed to what the journal keeps
     return changes.Note(ticket=form.cleaned_data["ticket"], reason=form.cleaned_data["reason"])
+
+
+def asked_end(request: HttpRequest) -> datetime | None:
+    """The end an add asked for (fields ``ends``, ``ends_at``), checked; None: the access doesn't end.
+    ``schedule.BadEnd`` (its message says why) when it can't be taken: nothing is to be sent then."""
+    form = EndForm(request.POST)
+    if not form.is_valid():
+        raise BadEnd(form.non_field_errors()[0])
+    return form.until()
+
+
+def bad_end(problem: BadEnd) -> explain.Message:
+    return explain.expiry.bad_until(str(problem))
 
 
 def back_to_page(request: HttpRequest, container: Container, rows: list[changes.Row]) -> HttpResponse:

@@ -9,7 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from members import explain, journal, memo, notsent, reads
+from members import expiry, explain, journal, memo, notsent, reads
+from accounts import kept
 from members.reads import access_for
 from members.directory import Container, ContainerInfo, DirectoryItem, Kind, MyAccess, Trait
 from members.graph import ContainerRead, GraphClient, GraphError
@@ -38,7 +39,19 @@ def home(request: HttpRequest) -> HttpResponse:
     recent = journal.redact(lambda: graph, request.session, AuditEntry.objects.filter(actor=request.user)[:HOME_ACTIVITY])
     return render(request, "members/home.html", {"access": access, "role_names": role_names(access), "units": units,
                                                   "owned": owned, "recent": recent, "error": error,
-                                                  "standing": explain.standing(access, granted_scopes(request))})
+                                                  "standing": explain.standing(access, granted_scopes(request)),
+                                                  **_scheduled(request, access, units, owned)})
+
+
+def _scheduled(request: HttpRequest, access: MyAccess, units: list[dict], owned) -> dict:
+    """What is overdue that this person may be able to remove, what they granted that ends soon, and
+    until when their sign-in is kept for it."""
+    managed = {unit["id"] for unit in units} | {g.id for unit in units for g in unit["groups"]} | {g.id for g in owned}
+    kept_until = kept.kept_until(request.user)
+    return {"overdue": expiry.overdue_for(request.user, everywhere=not access.known or bool(access.roles),
+                                          containers=managed),
+            "soon": expiry.granted_soon(request.user),
+            "kept_note": explain.expiry.kept_sign_in(kept_until) if kept_until else ""}
 
 HOME_ACTIVITY = 8  # my latest changes on the home page
 RECENT_CHANGES = 5  # a container's latest changes on its page
@@ -145,6 +158,7 @@ def _members_context(request: HttpRequest, graph: GraphClient, container: Contai
     memo.remember_items(request.session, page.items if page else [])
     shown, total = tally(request, page, None if query else member_count)
     return {"members": page.items if page else [], "members_error": error, "query": query,
+            "ends": expiry.ends_of(container.id, [m.id for m in page.items] if page else []),
             "shown": shown, "total": total, "count": explain.count_line(shown, total, "member", "members", query, say_all=False),
             "more": memo.remember_next(request.session, page.next_link if page else None), "next_page": bool(more),
             "descending": descending}

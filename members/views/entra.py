@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from members import explain, memo
+from members import expiry, explain, memo
 from members.directory import PICKED_TYPES, DirectoryItem, Kind
 from members.graph import GraphClient, GraphError
 from members.permissions import ALLOWED, accepted_member_types
@@ -57,6 +57,7 @@ def member_view(request: HttpRequest, kind, container_id: str) -> HttpResponse:
             exc, f"the members of this {container.kind.label}")
     memo.remember_items(request.session, [row.member for row in rows])
     context.update({"view_rows": rows, "show": show, "member_type": member_type, "members_error": error,
+                    "ends": expiry.ends_of(context["address"].id, [row.member.id for row in rows if row.direct]),
                     "more": memo.remember_next(request.session, next_link), "explain_nested": explain.nested_member()})
     return render(request, MEMBERS + ("#view-rows" if more else "#member-table"), context)
 

@@ -10,11 +10,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from members import changes
+from members import changes, expiry
 from members.directory import Action, Container, Kind
 from members.forms import MemberIdsForm, first_error
 from members.permissions import ALLOWED
-from members.views.common import DETAIL, MEMBERS, back_to_page, change, members_changed, no_way_back, row_context
+from members.schedule import BadEnd
+from members.views.common import (DETAIL, MEMBERS, asked_end, back_to_page, bad_end, change, members_changed, no_way_back,
+                                  row_context)
 
 
 @require_http_methods(["DELETE", "POST"])
@@ -57,7 +59,13 @@ def _picked_change(request: HttpRequest, action: Action, kind: Kind, container_i
             return HttpResponseBadRequest(f"At most {changes.MAX_MEMBERS_PER_CHANGE:,} members per change.")
         return render(request, DETAIL + results_fragment, {**context, "too_many": len(member_ids),
                                                            "limit": changes.MAX_MEMBERS_PER_CHANGE})
-    info, rows = change(request, action, container, member_ids)
+    try:
+        until = asked_end(request) if action is Action.ADD and not _is_undo(request) else None
+    except BadEnd as problem:
+        if not request.htmx:
+            return HttpResponseBadRequest(bad_end(problem).text)
+        return render(request, DETAIL + results_fragment, {**context, "bad_end": bad_end(problem)})
+    info, rows = change(request, action, container, member_ids, until=until)
     if not request.htmx:
         return back_to_page(request, container, rows)
     return {**context, "container": info}, rows
@@ -84,14 +92,20 @@ def member_add(request: HttpRequest, kind: Kind, container_id: str) -> HttpRespo
     if isinstance(applied, HttpResponse):
         return applied
     context, rows = applied
-    if (request.htmx.target or "").startswith("removed-") and len(rows) == 1:
+    if _is_undo(request) and len(rows) == 1:
         return _undo_answer(request, context, rows[0])
     context["rows"] = rows
     context["added"] = [row.member for row in rows if row.result.outcome.may_have_changed]
+    context["ends"] = expiry.ends_of(container_id, [member.id for member in context["added"]])
     response = render(request, DETAIL + "#add-results", context)
     if context["added"]:
         members_changed(response)
     return response
+
+
+def _is_undo(request: HttpRequest) -> bool:
+    """The Undo of a removal (it targets the removed row): it puts back what was, with no new end."""
+    return bool(request.htmx) and (request.htmx.target or "").startswith("removed-")
 
 
 def _undo_answer(request: HttpRequest, context: dict, row: changes.Row) -> HttpResponse:

@@ -8,11 +8,13 @@ the progress and asks for the next slice itself, the last one shows every entry'
 htmx each answer is a whole page (and the run goes in one request).
 """
 
+from datetime import datetime
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from members import changes, explain, memo, paste
+from members import changes, expiry, explain, memo, paste
 from members.directory import Action, Outcome
 from members.explain import Message, Tone
 from members.forms import PasteForm
@@ -21,7 +23,9 @@ from members.directory import Container
 from accounts.tokens import granted_scopes
 from portal.oversize import answers_too_big
 from members.permissions import ALLOWED
-from members.views.common import change, graph_for, is_fragment, members_changed, no_way_back, row_context
+from members.schedule import BadEnd
+from members.views.common import (asked_end, bad_end, change, graph_for, is_fragment, members_changed, no_way_back,
+                                  row_context)
 from members.views.containers import detail_context
 
 RESULTS = "members/_paste_results.html"
@@ -102,12 +106,19 @@ def member_paste_run(request: HttpRequest, kind, container_id: str) -> HttpRespo
     if request.POST.get("retry") == "busy":
         paste.retry_busy(plan)
     action = Action(plan["action"])
+    if "until" not in plan:  # the end chosen when the run starts is the whole run's
+        try:
+            until = asked_end(request) if action is Action.ADD else None
+        except BadEnd as problem:
+            return _failed(request, container, bad_end(problem))
+        plan["until"] = until.isoformat() if until else None
+    until = datetime.fromisoformat(plan["until"]) if plan["until"] else None
     end = plan["done"] + SLICE if request.htmx else len(plan["queue"])
     todo = plan["queue"][plan["done"]:end]
     info, rows = None, []
     if todo:
         info, rows = change(request, action, container, todo, items=paste.plan_items(plan),
-                            change_id=paste.change_of(plan))
+                            change_id=paste.change_of(plan), until=until)
         paste.record(plan, rows)
         memo.remember_items(request.session, [row.member for row in rows])  # an Undo needs no second read
     plan["done"] += len(todo)
@@ -133,6 +144,7 @@ def _table_follows(request: HttpRequest, container: Container, action: Action, r
     the members added, the rows of those removed (or gone already)."""
     if action is Action.ADD:
         changed = {"added": [row.member for row in rows if row.result.outcome.may_have_changed]}
+        changed["ends"] = expiry.ends_of(container.id, [member.id for member in changed["added"]])
     else:
         changed = {"gone": [row_context(row) for row in rows if row.result.outcome.took_effect]}
     return {**changed, "verdict": ALLOWED, "no_way_back": no_way_back(request, container.kind)}

@@ -24,7 +24,8 @@ from members.permissions import Verdict, change_verdict
 from members.directory import Container
 from accounts.tokens import granted_scopes
 from members.forms import ContainersForm, GroupIdsForm, first_error
-from members.views.common import change, graph_for, is_fragment
+from members.schedule import BadEnd
+from members.views.common import asked_end, bad_end, change, graph_for, is_fragment
 
 PAGE = "members/person.html"
 PERSON_TYPES = PICKED_TYPES
@@ -138,11 +139,17 @@ def person_add(request: HttpRequest, person_id: str) -> HttpResponse:
 def _change_all(request: HttpRequest, person_id: str, action: Action, targets: list[Container]) -> HttpResponse:
     if len(targets) > changes.MAX_MEMBERS_PER_CHANGE:
         return HttpResponseBadRequest("Too many containers at once.")
+    try:
+        until = asked_end(request) if action is Action.ADD else None
+    except BadEnd as problem:
+        if not request.htmx:
+            return HttpResponseBadRequest(bad_end(problem).text)
+        return render(request, PAGE + "#results", {"bad_end": bad_end(problem)})
     person = memo.recall_items(request.session, [person_id]).get(person_id)
     items = {person_id: person} if person else None
     done = []
     for address in targets:
-        info, [row] = change(request, action, address, [person_id], items=items)
+        info, [row] = change(request, action, address, [person_id], items=items, until=until)
         done.append(Change(info or address, address, row))
     if not request.htmx:
         for made in done:

@@ -1,13 +1,16 @@
 // The helpdesk tools' small behaviours (served from 'self': the CSP forbids inline script).
 // 1. The ticket reference and reason typed in #change-note go with every change a page sends
-//    (htmx POSTs and DELETEs), so the journal keeps them with each entry.
+//    (htmx POSTs and DELETEs), so the journal keeps them with each entry; so does the end chosen
+//    for what an add gives (the server reads it for adds only).
 document.addEventListener("htmx:configRequest", (event) => {
   const note = document.getElementById("change-note");
   if (!note || event.detail.verb === "get") return;
-  for (const name of ["ticket", "reason"]) {
+  for (const name of ["ticket", "reason", "ends", "ends_at"]) {
     const field = note.querySelector(`[name="${name}"]`);
     const value = field ? field.value.trim() : "";
-    if (value && !event.detail.parameters[name]) event.detail.parameters[name] = value;
+    if (value && !event.detail.parameters[name] && !(name.startsWith("ends") && event.detail.parameters[name] !== undefined)) {
+      event.detail.parameters[name] = value;  // a form with an end of its own (changing one) keeps it, even "never"
+    }
   }
 });
 

@@ -14,13 +14,15 @@ import re
 import uuid
 from html import unescape
 from urllib.parse import quote, quote_from_bytes
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from members.models import AuditEntry
+from members.models import AuditEntry, Expiry
 from tests import wire as w
 from tests.fakes import replace_graph
 
@@ -469,11 +471,11 @@ def test_the_urlconf_walk_finds_every_page_and_fragment():
 CHANGE = "5b0c2a4e-3f1d-4c6b-9a8e-2d7f1e0c9b3a"  # the journal entry's change
 
 
-def filled_route(chain, entry_id: int) -> str:
+def filled_route(chain, entry_id: int, end_id: int = 1) -> str:
     """A route of the app with values that name real things of the wire's tenant (a group, a member,
     a journal entry), so the view itself runs instead of a 404 or a converter's refusal."""
     values = {"kind": "groups", "container_id": w.GROUP, "template_id": w.ROLE_TEMPLATE, "person_id": w.MEMBERS[0],
-              "member_id": w.MEMBERS[0], "entry_id": str(entry_id), "change_id": CHANGE}
+              "member_id": w.MEMBERS[0], "entry_id": str(entry_id), "change_id": CHANGE, "end_id": str(end_id)}
     route = "".join(str(pattern) for pattern in chain)
     return "/" + PART.sub(lambda match: values[match.group("name")], route)
 
@@ -488,11 +490,13 @@ def test_every_view_of_the_app_is_reached_by_a_valid_request_and_answers_without
     take), and none is a 5xx. A view that raises fails here the day it lands, whatever its route."""
     entry = AuditEntry.objects.create(actor=user, actor_upn=user.email, action="remove", container_kind="groups",
                                       container_id=w.GROUP, member_id=w.MEMBERS[0], outcome="done", change_id=CHANGE)
+    end = Expiry.objects.create(container_kind="groups", container_id=w.GROUP, member_id=w.MEMBERS[0], granted_by=user,
+                                expires_at=timezone.now() + timedelta(days=1))
     unreached, answers = [], {}
     for chain in url_routes():
         if str(chain[0]).startswith("sandbox/"):
             continue  # the sandbox's own routes: tests/sandbox
-        path = filled_route(chain, entry.pk)
+        path = filled_route(chain, entry.pk, end.pk)
         statuses = []
         for method in ("GET", "POST", "DELETE"):
             response = send(clients["signed-in"], method, path, body=VALID_BODY,
