@@ -58,6 +58,7 @@ def sweep(now: datetime | None = None) -> Swept:
             break
     for granter in total.granters:
         let_go_if_idle(granter)
+    let_go_idle()
     return total
 
 
@@ -180,6 +181,15 @@ def let_go_if_idle(granter_id) -> None:
     user = _user(granter_id)
     if user is not None and not Expiry.objects.filter(granted_by=user, state=ExpiryState.SCHEDULED).exists():
         kept.release(user)
+
+
+def let_go_idle() -> None:
+    """Every kept sign-in whose person has no scheduled work left (their adds failed, their ends were
+    moved or made permanent by others): let go."""
+    from accounts.models import KeptSignIn
+
+    for user_id in KeptSignIn.objects.values_list("user_id", flat=True):
+        let_go_if_idle(user_id)
 
 
 # --- moving an end ---------------------------------------------------------------------------------

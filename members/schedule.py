@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from members.directory import Action, Outcome
@@ -37,16 +38,24 @@ def write_ahead(entries: Iterable[AuditEntry], until: datetime, actor) -> None:
     first = entries[0]
     ids = [entry.member_id for entry in entries]
     name = (actor.email or actor.username) if actor else ""
-    moved = set(Expiry.objects.open().of(first.container_id, ids).values_list("member_id", flat=True))
-    if moved:
-        Expiry.objects.open().of(first.container_id, moved).update(
-            expires_at=until, state=ExpiryState.SCHEDULED, note="", changed_by_name=name, claimed_at=None,
-            updated_at=timezone.now())
-    Expiry.objects.bulk_create([
-        Expiry(container_kind=entry.container_kind, container_id=entry.container_id, container_name=entry.container_name,
-               member_id=entry.member_id, member_name=entry.member_name, member_principal=entry.member_principal,
-               expires_at=until, granted_by=actor, granted_by_name=name, grant=entry)
-        for entry in entries if entry.member_id not in moved])
+    for attempt in range(2):  # a second add of the same membership may write its end meanwhile: then it moves
+        moved = set(Expiry.objects.open().of(first.container_id, ids).values_list("member_id", flat=True))
+        if moved:
+            Expiry.objects.open().of(first.container_id, moved).update(
+                expires_at=until, state=ExpiryState.SCHEDULED, note="", changed_by_name=name, granted_by=actor,
+                granted_by_name=name, claimed_at=None, updated_at=timezone.now())
+        try:
+            with transaction.atomic():
+                Expiry.objects.bulk_create([
+                    Expiry(container_kind=entry.container_kind, container_id=entry.container_id,
+                           container_name=entry.container_name, member_id=entry.member_id, member_name=entry.member_name,
+                           member_principal=entry.member_principal, expires_at=until, granted_by=actor,
+                           granted_by_name=name, grant=entry)
+                    for entry in entries if entry.member_id not in moved])
+            return
+        except IntegrityError:
+            if attempt:
+                raise
 
 
 def after_change(action: Action, entries: Mapping[str, AuditEntry], *, expired: bool = False) -> None:

@@ -287,7 +287,9 @@ else:
 # row locks. `manage.py crontask` enqueues the periodic ones; with REDIS_URL set it holds a Redis lock,
 # so of several schedulers on several servers one runs and the others wait.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
-CRONTASK = {"REDIS_URL": REDIS_URL or None}
+CRONTASK = {"REDIS_URL": REDIS_URL or None,
+            # How long a scheduler waits for the lock before standing by (manage.py scheduler tries again).
+            "LOCK_BLOCKING_TIMEOUT": float(os.environ.get("SCHEDULER_LOCK_WAIT", "15"))}
 # How often the sweep runs (removes what expired, settles open journal entries), in seconds.
 SWEEP_EVERY = float(os.environ.get("SWEEP_EVERY", "30"))
 # A worker seen (a task finished) within this many seconds is "recent" for /healthz and the pages.

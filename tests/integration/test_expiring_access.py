@@ -79,11 +79,18 @@ def test_an_add_until_is_removed_by_the_sweep_and_journaled_as_expired(sign_in, 
     assert not row_html(page, newcomers[0]) and row_html(page, newcomers[2])
 
 
-def test_the_kept_sign_in_is_let_go_when_its_work_is_done_and_the_session_keeps_working(sign_in, tenant):
+@pytest.mark.parametrize("lifetime", [3600, 120], ids=["tokens-last", "every-call-refreshes"])
+def test_the_kept_sign_in_is_let_go_when_its_work_is_done_and_the_session_keeps_working(sign_in, tenant, settings,
+                                                                                         lifetime):
+    # With short tokens the session's pages and the sweep refresh one rotating chain in turn: a token
+    # redeemed twice would revoke it (sandbox.authority), and the session would be signed out.
+    settings.SANDBOX_TOKEN_LIFETIME = lifetime
     group = tenant["helpdesk_group"].id
     newcomer = tenant["spare_users"][0].id
     desk = sign_in("helpdesk@contoso.example")
     add_until(desk, group, [newcomer])
+    for path in ["/", f"/groups/{group}/"]:  # pages while the sign-in is kept
+        assert desk.get(f"{desk.base_url}{path}", allow_redirects=False).status_code == 200
     make_due(*Expiry.objects.all())
     run_worker()
     assert not is_member(group, newcomer) and not KeptSignIn.objects.exists()
@@ -177,3 +184,75 @@ def test_sweeping_twice_removes_once(tenant, sign_in):
     first, second = expiry.sweep(), expiry.sweep()
     assert (first.removed, second.removed) == (4, 0)
     assert AuditEntry.objects.filter(action="remove").count() == 4
+
+
+def kept_secrets() -> list[str]:
+    """The refresh and access tokens in the kept sign-in, decrypted (what must never be found in clear)."""
+    import json
+
+    from accounts import tokencrypt
+
+    cache = json.loads(tokencrypt.unseal(KeptSignIn.objects.get().sealed_cache))
+    found = [item["secret"] for kind in ("RefreshToken", "AccessToken") for item in cache.get(kind, {}).values()]
+    assert found
+    return found
+
+
+def test_the_kept_sign_in_is_sealed_in_the_database_and_never_logged(sign_in, tenant, caplog):
+    from django.db import connection
+
+    group = tenant["helpdesk_group"].id
+    desk = sign_in("helpdesk@contoso.example")
+    with caplog.at_level("DEBUG"):
+        add_until(desk, group, [tenant["spare_users"][0].id])
+        secrets = kept_secrets()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM accounts_keptsignin")
+            raw = " ".join(str(value) for row in cursor.fetchall() for value in row)
+        make_due(*Expiry.objects.all())
+        run_worker()  # the sweep refreshes nothing here, but uses the kept tokens
+    assert raw and not any(secret in raw for secret in secrets)
+    assert not any(secret in caplog.text for secret in secrets)
+    assert "sealed_cache" not in repr(KeptSignIn.objects.first())
+
+
+def test_signing_out_deletes_the_kept_sign_in_and_the_end_waits_as_overdue(sign_in, tenant):
+    group = tenant["helpdesk_group"].id
+    newcomer = tenant["spare_users"][0].id
+    desk = sign_in("helpdesk@contoso.example")
+    add_until(desk, group, [newcomer])
+    assert KeptSignIn.objects.exists()
+    desk.post(f"{desk.base_url}/accounts/sign-out/", headers={"X-CSRFToken": desk.cookies.get("csrftoken", "")})
+    assert not KeptSignIn.objects.exists()
+    make_due(*Expiry.objects.all())
+    run_worker()
+    assert Expiry.objects.get().state == ExpiryState.DUE and is_member(group, newcomer)
+
+
+def test_revoking_the_kept_sign_in_keeps_the_session_signed_in(sign_in, tenant, settings):
+    settings.SANDBOX_TOKEN_LIFETIME = 120  # each page refreshes: the chain must have moved back whole
+    group = tenant["helpdesk_group"].id
+    newcomer, other = tenant["spare_users"][0].id, tenant["spare_users"][1].id
+    desk = sign_in("helpdesk@contoso.example")
+    add_until(desk, group, [newcomer])
+    home = unescape(desk.get(f"{desk.base_url}/").text)
+    assert "Scheduled removals use your sign-in until" in home and "Expiring soon" in home
+    revoked = desk.post(f"{desk.base_url}/accounts/kept/revoke/", headers={"X-CSRFToken": desk.cookies.get("csrftoken", "")})
+    assert revoked.status_code == 200 and "no longer kept" in unescape(revoked.text)
+    assert not KeptSignIn.objects.exists()
+    again = desk.htmx("POST", f"/groups/{group}/members/", data={"member": [other]}, headers={"HX-Target": "add-results"})
+    assert "Added." in unescape(again.text) and is_member(group, other)
+    make_due(*Expiry.objects.all())
+    run_worker()
+    assert Expiry.objects.get().state == ExpiryState.DUE and is_member(group, newcomer)
+
+
+def test_a_refused_add_until_leaves_no_end_and_lets_the_sign_in_go(sign_in, tenant):
+    group = tenant["helpdesk_group"].id
+    newcomer = tenant["spare_users"][0].id
+    reader = sign_in("user@contoso.example")
+    answer = add_until(reader, group, [newcomer])
+    assert 'role="alert"' in answer.text and not is_member(group, newcomer)
+    assert Expiry.objects.get().state == ExpiryState.ENDED
+    run_worker()
+    assert not KeptSignIn.objects.exists()
