@@ -256,3 +256,52 @@ def test_a_refused_add_until_leaves_no_end_and_lets_the_sign_in_go(sign_in, tena
     assert Expiry.objects.get().state == ExpiryState.ENDED
     run_worker()
     assert not KeptSignIn.objects.exists()
+
+
+def test_a_pasted_list_and_a_persons_groups_can_be_added_until_a_time(sign_in, tenant):
+    from sandbox.models import DirectoryObject
+
+    group = tenant["helpdesk_group"].id
+    newcomers = tenant["spare_users"][:3]
+    desk = sign_in("helpdesk@contoso.example")
+    pasted = " ".join(DirectoryObject.objects.get(id=u.id).principal_name for u in newcomers)
+    dry = desk.htmx("POST", f"/groups/{group}/members/paste/", data={"action": "add", "lines": pasted})
+    plan = re.search(r'name="plan" value="([^"]+)"', dry.text).group(1)
+    run = desk.htmx("POST", f"/groups/{group}/members/paste/run/", data={"plan": plan, "ends": "30d"})
+    assert "3 added." in unescape(run.text)
+    ends = Expiry.objects.filter(container_id=group)
+    assert {e.member_id for e in ends} == {u.id for u in newcomers}
+    assert {e.expires_at for e in ends} == {AuditEntry.objects.filter(action="add").first().until}
+
+    person = tenant["user"]
+    answer = unescape(desk.htmx("POST", f"/people/{person.id}/add/", data={
+        "group": [tenant["owned_group"].id], "ends": "today"}).text)
+    assert "Added." in answer
+    end = Expiry.objects.get(member_id=person.id)
+    assert end.container_id == tenant["owned_group"].id and end.expires_at.minute == 59
+    bad = unescape(desk.htmx("POST", f"/people/{person.id}/add/", data={
+        "group": [tenant["helpdesk_group"].id], "ends": "date", "ends_at": "1999-01-01T00:00"}).text)
+    assert 'role="alert"' in bad and "in the past" in bad
+    assert not AuditEntry.objects.filter(container_id=tenant["helpdesk_group"].id, member_id=person.id).exists()
+
+
+def test_adding_again_until_a_later_time_moves_the_end_and_undo_of_a_removal_sets_none(sign_in, tenant):
+    group = tenant["helpdesk_group"].id
+    newcomer = tenant["spare_users"][0].id
+    desk = sign_in("helpdesk@contoso.example")
+    add_until(desk, group, [newcomer], ends="1d")
+    again = add_until(desk, group, [newcomer], ends="7d")
+    assert "Already a member." in unescape(again.text)
+    end = Expiry.objects.get()  # one open end per membership: moved, not a second
+    assert end.state == ExpiryState.SCHEDULED and end.expires_at - timezone.now() > timedelta(days=6)
+    # A permanent member added "until" keeps their permanent membership: no end is set on it.
+    member = next(iter(Link.objects.filter(container_id=group, relation="members", member__kind="user")
+                       .exclude(member_id=newcomer).values_list("member_id", flat=True)))
+    add_until(desk, group, [str(member)], ends="1d")
+    assert not Expiry.objects.open().filter(member_id=str(member)).exists()
+    # Removed by hand, then put back by the removed row's Undo: back as it was, with no new end.
+    desk.htmx("DELETE", f"/groups/{group}/members/{newcomer}/", current=f"/groups/{group}/")
+    undo = desk.htmx("POST", f"/groups/{group}/members/", data={"member": [newcomer], "ends": "1d"},
+                     headers={"HX-Target": f"removed-{newcomer}"})
+    assert undo.status_code == 200 and is_member(group, newcomer)
+    assert not Expiry.objects.open().exists()
