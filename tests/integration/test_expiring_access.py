@@ -305,3 +305,29 @@ def test_adding_again_until_a_later_time_moves_the_end_and_undo_of_a_removal_set
                      headers={"HX-Target": f"removed-{newcomer}"})
     assert undo.status_code == 200 and is_member(group, newcomer)
     assert not Expiry.objects.open().exists()
+
+
+def test_a_granter_who_lost_the_right_leaves_the_end_overdue_with_graphs_refusal_journaled(sign_in, tenant):
+    group = tenant["owned_group"].id
+    newcomer = tenant["spare_users"][0].id
+    owner = sign_in("owner@contoso.example")
+    add_until(owner, group, [newcomer])
+    assert is_member(group, newcomer)
+    Link.objects.filter(container_id=group, relation="owners").delete()  # no longer an owner
+    make_due(*Expiry.objects.all())
+    run_worker()
+    end = Expiry.objects.get()
+    assert end.state == ExpiryState.DUE and "refused the removal" in end.note and is_member(group, newcomer)
+    assert end.removal.outcome == "refused" and end.removal.graph_status == 403 and end.removal.request_id
+    assert end.removal.expired and end.removal.actor_upn == "owner@contoso.example"
+
+
+def test_healthz_says_when_a_worker_was_last_seen(live_server, tenant, settings):
+    import requests
+
+    assert requests.get(f"{live_server.url}/healthz", timeout=10).json()["worker"] == "not seen"
+    run_worker()
+    seen = requests.get(f"{live_server.url}/healthz", timeout=10).json()
+    assert seen["status"] == "ok" and seen["worker"] == "seen" and seen["worker_seen_at"]
+    settings.WORKER_SEEN_WITHIN = 0
+    assert requests.get(f"{live_server.url}/healthz", timeout=10).json()["worker"] == "not seen recently"
