@@ -67,6 +67,7 @@ def after_change(action: Action, entries: Mapping[str, AuditEntry], *, expired: 
 
 
 def _after_add(entries: Iterable[AuditEntry]) -> None:
+    entries = list(entries)
     now = timezone.now()
     ended_new, made_without_end = [], []
     for entry in entries:
@@ -78,9 +79,21 @@ def _after_add(entries: Iterable[AuditEntry]) -> None:
     if ended_new:
         Expiry.objects.filter(grant_id__in=ended_new, state=ExpiryState.SCHEDULED).update(
             state=ExpiryState.ENDED, note="Not added, so there is nothing to remove.", updated_at=now)
+    _name_ends([entry for entry in entries if entry.until is not None and entry.pk not in ended_new])
     for expiry, entry in _open_ends(made_without_end):
         Expiry.objects.filter(pk=expiry).update(state=ExpiryState.ENDED, updated_at=now,
                                                 note=f"Added again without an end by {entry.actor_upn}.")
+
+
+def _name_ends(entries: list[AuditEntry]) -> None:
+    """The names the add learnt (its entries were written before Graph named anyone), on its ends."""
+    by_grant = {entry.pk: entry for entry in entries}
+    ends = list(Expiry.objects.filter(grant_id__in=by_grant))
+    for end in ends:
+        entry = by_grant[end.grant_id]
+        end.member_name, end.member_principal = entry.member_name, entry.member_principal
+        end.container_name = entry.container_name
+    Expiry.objects.bulk_update(ends, ["member_name", "member_principal", "container_name"], batch_size=200)
 
 
 def _after_removal(entries: Iterable[AuditEntry]) -> None:

@@ -1,6 +1,6 @@
 """The words of expiring access: when a membership ends, why one is overdue, what a bad end date was."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 from django.utils.timesince import timesince, timeuntil
@@ -18,8 +18,10 @@ def until_line(expires_at: datetime, now: datetime | None = None) -> str:
     """"until 2026-12-05 17:00 CET (in 2 days)", or "was due 2026-12-03 09:00 CET (1 hour ago)"."""
     now = now or timezone.now()
     if expires_at > now:
-        return f"until {said_time(expires_at)} (in {_first_part(timeuntil(expires_at, now))})"
-    return f"was due {said_time(expires_at)} ({_first_part(timesince(expires_at, now))} ago)"
+        left = "in under a minute" if expires_at - now < timedelta(minutes=1) else f"in {_first_part(timeuntil(expires_at, now))}"
+        return f"until {said_time(expires_at)} ({left})"
+    ago = "just now" if now - expires_at < timedelta(minutes=1) else f"{_first_part(timesince(expires_at, now))} ago"
+    return f"was due {said_time(expires_at)} ({ago})"
 
 
 def expired_reason(expires_at: datetime, granted_by: str) -> str:

@@ -61,3 +61,16 @@ def test_unreadable_ends_are_the_forms_error(data):
 def test_a_longer_horizon_is_a_setting(settings):
     settings.EXPIRY_MAX_DAYS = 800
     assert until({"ends": "date", "ends_at": "2028-01-05T10:00"}) == datetime(2028, 1, 5, 10, 0, tzinfo=BERLIN)
+
+
+@pytest.mark.parametrize("offset, said", [
+    (timedelta(days=2, hours=3), "until 2026-12-07 01:30 CET (in 2 days)"),
+    (timedelta(seconds=40), "until 2026-12-04 22:30 CET (in under a minute)"),
+    (timedelta(seconds=-20), "was due 2026-12-04 22:29 CET (just now)"),
+    (timedelta(hours=-5), "was due 2026-12-04 17:30 CET (5 hours ago)"),
+])
+def test_an_end_reads_in_the_readers_zone_with_how_far_off_it_is(offset, said):
+    from members.explain.expiry import until_line
+
+    with timezone.override(BERLIN):
+        assert until_line(NOW + offset, NOW) == said
