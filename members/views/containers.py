@@ -40,16 +40,18 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "members/home.html", {"access": access, "role_names": role_names(access), "units": units,
                                                   "owned": owned, "recent": recent, "error": error,
                                                   "standing": explain.standing(access, granted_scopes(request)),
-                                                  **_scheduled(request, access, units, owned)})
+                                                  **_scheduled(request, graph, access, units, owned)})
 
 
-def _scheduled(request: HttpRequest, access: MyAccess, units: list[dict], owned) -> dict:
-    """What is overdue that this person may be able to remove, what they granted that ends soon, and
-    until when their sign-in is kept for it."""
+def _scheduled(request: HttpRequest, graph: GraphClient, access: MyAccess, units: list[dict], owned) -> dict:
+    """What is overdue that this person may be able to remove (never a member of a unit whose members
+    Graph hides from them), what they granted that ends soon, and until when their sign-in is kept."""
     managed = {unit["id"] for unit in units} | {g.id for unit in units for g in unit["groups"]} | {g.id for g in owned}
+    overdue = expiry.overdue_for(request.user, everywhere=bool(access.roles), containers=managed)
+    in_units = {end.container_id for end in overdue if end.container_kind == Kind.UNITS}
+    hidden = journal.hidden_containers(graph, request.session, in_units) if in_units else set()
     kept_until = kept.kept_until(request.user)
-    return {"overdue": expiry.overdue_for(request.user, everywhere=not access.known or bool(access.roles),
-                                          containers=managed),
+    return {"overdue": [end for end in overdue if end.container_id not in hidden or end.granted_by_id == request.user.pk],
             "soon": expiry.granted_soon(request.user),
             "kept_note": explain.expiry.kept_sign_in(kept_until) if kept_until else ""}
 
