@@ -259,15 +259,14 @@ def test_a_refused_add_until_leaves_no_end_and_lets_the_sign_in_go(sign_in, tena
 
 
 def test_a_pasted_list_and_a_persons_groups_can_be_added_until_a_time(sign_in, tenant):
-    from sandbox.models import DirectoryObject
+    from tests.integration.test_paste import plan_key, upn
 
     group = tenant["helpdesk_group"].id
     newcomers = tenant["spare_users"][:3]
     desk = sign_in("helpdesk@contoso.example")
-    pasted = " ".join(DirectoryObject.objects.get(id=u.id).principal_name for u in newcomers)
-    dry = desk.htmx("POST", f"/groups/{group}/members/paste/", data={"action": "add", "lines": pasted})
-    plan = re.search(r'name="plan" value="([^"]+)"', dry.text).group(1)
-    run = desk.htmx("POST", f"/groups/{group}/members/paste/run/", data={"plan": plan, "ends": "30d"})
+    dry = desk.htmx("POST", f"/groups/{group}/members/paste/",
+                    data={"action": "add", "lines": " ".join(upn(u.id) for u in newcomers)})
+    run = desk.htmx("POST", f"/groups/{group}/members/paste/run/", data={"plan": plan_key(dry.text), "ends": "30d"})
     assert "3 added." in unescape(run.text)
     ends = Expiry.objects.filter(container_id=group)
     assert {e.member_id for e in ends} == {u.id for u in newcomers}
