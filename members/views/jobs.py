@@ -14,8 +14,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts import kept
-from members import background, changes, explain, paste
-from members.directory import Action, Container, Kind
+from accounts.tokens import granted_scopes
+from members import background, changes, expiry, explain, paste
+from members.directory import Action, Container, DirectoryItem, Kind
+from members.graph import Result
+from members.permissions import ALLOWED
 from members.explain import jobs as words
 from members.models import BackgroundChange, JobKind, JobState
 from members.views.common import is_fragment, members_changed, note
@@ -105,7 +108,27 @@ def job_detail(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
     context = context_of(job, compact=bool(request.GET.get("compact")))
     if not is_fragment(request):
         return render(request, "members/job_page.html", context)
-    response = render(request, f"{JOB}#job-progress", context)
+    if not job.unfinished and not context["compact"]:
+        context.update(_table_follows(request, job, context))
+    response = render(request, f"{JOB}#job-finished" if not job.unfinished else f"{JOB}#job-progress", context)
     if not job.unfinished:
         members_changed(response)  # the count and recent changes follow what the job did
     return response
+
+
+def _table_follows(request: HttpRequest, job: BackgroundChange, context: dict) -> dict:
+    """The member table follows a finished change as it follows one made in the request: the members
+    added, the rows of those removed (an Undo's job leaves that to the count and a reload)."""
+    if job.job_kind == JobKind.REVERT:
+        return {}
+    items = background.items_of(job)
+    action = Action(job.action)
+    follows = {"verdict": ALLOWED, "no_way_back": explain.no_way_back(context["kind"], granted_scopes(request))}
+    if action is Action.ADD:
+        added = [items.get(line.member_id) or DirectoryItem.unknown(line.member_id)
+                 for line in context["lines"] if line.outcome is not None and line.outcome.may_have_changed]
+        return {**follows, "added": added, "ends": expiry.ends_of(job.container_id, [m.id for m in added])}
+    gone = [{"member": items.get(line.member_id) or DirectoryItem.unknown(line.member_id), "message": line.message,
+             "result": Result(line.member_id, line.outcome, request_id=line.message.request_id)}
+            for line in context["lines"] if line.outcome is not None and line.outcome.took_effect]
+    return {**follows, "gone": gone}
