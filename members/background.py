@@ -96,9 +96,10 @@ def claim(job_id) -> BackgroundChange | None:
 
 
 def stale_jobs() -> list[uuid.UUID]:
-    """Jobs whose worker went quiet: running (or queued) and not touched for ``BACKGROUND_CHANGE_STALE``."""
+    """Jobs whose worker went quiet: running and not touched for ``BACKGROUND_CHANGE_STALE``. (A queued
+    job's task waits in the queue: it was enqueued in the transaction that wrote the job.)"""
     stale = timezone.now() - settings.BACKGROUND_CHANGE_STALE
-    return list(BackgroundChange.objects.unfinished().filter(updated_at__lt=stale).values_list("pk", flat=True))
+    return list(BackgroundChange.objects.filter(state=JobState.RUNNING, updated_at__lt=stale).values_list("pk", flat=True))
 
 
 def _update(job: BackgroundChange, **fields) -> None:

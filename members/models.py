@@ -206,8 +206,10 @@ class BackgroundChangeQuerySet(models.QuerySet):
         return self.filter(state__in=UNFINISHED_JOBS)
 
     def shown_to(self, user, container_id: str | None = None) -> "BackgroundChangeQuerySet":
-        """A person's jobs still running, and those waiting for them to sign in again (of one container)."""
-        found = self.filter(actor=user, state__in=[*UNFINISHED_JOBS, JobState.INTERRUPTED])
+        """A person's jobs still running, and those that stopped for want of their sign-in (of one container)."""
+        since = timezone.now() - timedelta(days=1)  # a stopped one is told for a day (the journal keeps it)
+        found = self.filter(actor=user).filter(models.Q(state__in=UNFINISHED_JOBS)
+                                               | models.Q(state=JobState.INTERRUPTED, updated_at__gte=since))
         return found.filter(container_id=container_id) if container_id else found
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -19,6 +20,7 @@ from members import background, changes, expiry, explain, paste
 from members.directory import Action, Container, DirectoryItem, Kind
 from members.graph import Result
 from members.permissions import ALLOWED
+from members.tasks import run_change
 from members.explain import jobs as words
 from members.models import BackgroundChange, JobKind, JobState
 from members.views.common import is_fragment, members_changed, note
@@ -35,17 +37,16 @@ def launch(request: HttpRequest, job_kind: JobKind, action: Action, container: C
            items=None, container_name: str = "", lines=None, entries=(), until: datetime | None = None,
            change_id: uuid.UUID | None = None, with_note: changes.Note | None = None) -> BackgroundChange:
     """Keep the person's sign-in for the job, write it, enqueue it; nothing is sent from this request."""
-    from members.tasks import run_change  # the tasks module imports the workflows; views import it last
-
     told = with_note or note(request)
-    job = background.start(request.user, job_kind, action, container, member_ids, items=items, lines=lines,
-                           container_name=container_name, entries=entries,
-                           note=changes.Note(ticket=told.ticket, reason=told.reason, change=change_id or told.change,
-                                             until=until))
     keep_until = timezone.now() + settings.BACKGROUND_CHANGE_KEEP
     # If nothing can be kept (a session without a token cache), the job stops at once, visibly.
     kept.keep(request.session, request.user, max(keep_until, until) if until else keep_until)
-    run_change.enqueue(str(job.id))
+    with transaction.atomic():  # the job and its task, or neither
+        job = background.start(request.user, job_kind, action, container, member_ids, items=items, lines=lines,
+                               container_name=container_name, entries=entries,
+                               note=changes.Note(ticket=told.ticket, reason=told.reason,
+                                                 change=change_id or told.change, until=until))
+        run_change.enqueue(str(job.id))
     return job
 
 

@@ -245,3 +245,39 @@ def test_run_twice_changed_once(sign_in, tenant):
     run_change.enqueue(str(job.id))
     run_worker()
     assert AuditEntry.objects.filter(change_id=job.change_id).count() == 120 and set(ids) <= members_of(group)
+
+
+def test_a_large_revert_all_runs_as_a_job_in_the_change_row(sign_in, tenant, settings):
+    settings.BACKGROUND_CHANGE_ABOVE = 10
+    group = tenant["helpdesk_group"].id
+    ids = outside(group, 30)
+    desk = sign_in("helpdesk@contoso.example")
+    added = desk.htmx("POST", f"/groups/{group}/members/", data={"member": ids}, headers={"HX-Target": "add-results"})
+    assert added.text.lstrip().startswith('<div id="add-results"') and "0 of 30" in text(added.text)
+    run_worker()
+    assert set(ids) <= members_of(group)
+    job = BackgroundChange.objects.get()
+    assert "30 added." in text(desk.htmx("GET", job_url(added.text)).text)
+
+    knobs.clear_request_log()
+    revert = desk.htmx("POST", f"/activity/change/{job.change_id}/revert/")
+    assert revert.text.lstrip().startswith(f'<tr class="change-group" id="change-{job.change_id}"')
+    assert 'hx-trigger="every 1s"' in revert.text and not writes(knobs.request_log())
+    run_worker()
+    assert not set(ids) & members_of(group)
+    reverted = desk.htmx("GET", job_url(revert.text))
+    assert "Reverted: all 30 members of this change." in text(reverted.text)
+
+
+def test_a_large_change_without_htmx_goes_to_the_jobs_page(sign_in, tenant, settings):
+    settings.BACKGROUND_CHANGE_ABOVE = 5
+    big = tenant["big_group"].id
+    inside = sorted(members_of(big))[:8]
+    desk = sign_in("admin@contoso.example")
+    answer = desk.post(f"{desk.base_url}/groups/{big}/members/remove/", data={"member": inside},
+                       headers={"X-CSRFToken": desk.cookies["csrftoken"]})
+    job = BackgroundChange.objects.get()
+    assert answer.status_code == 200 and answer.url.endswith(f"/jobs/{job.id}/") and "0 of 8" in text(answer.text)
+    run_worker()
+    page = desk.get(answer.url)
+    assert "8 removed." in text(page.text) and not set(inside) & members_of(big)
