@@ -9,7 +9,7 @@ from members.explain.message import Message, Tone
 _TONES = {Outcome.DONE: Tone.OK, Outcome.AS_ASKED: Tone.OK, Outcome.ALREADY: Tone.INFO, Outcome.PENDING: Tone.INFO}
 
 
-def progress(action: Action | None, done: int, total: int) -> str:
+def progress(done: int, total: int) -> str:
     """"340 of 1,000": the text beside the progress bar."""
     return f"{intcomma(done)} of {intcomma(total)}"
 
@@ -35,7 +35,7 @@ def waits_for_sign_in(not_sent: int) -> Message:
     """The kept sign-in no longer gave a token: the rest was journaled as not sent."""
     return Message(Tone.ERROR, f"Stopped: your sign-in could not be used any more, so {intcomma(not_sent)} "
                                f"member{'' if not_sent == 1 else 's'} were not sent (the journal says so).",
-                   "Sign in again, then start the change again for those members.")
+                   "Sign in again: the page of what you were changing then offers to make the rest.")
 
 
 def entry_message(outcome: Outcome, text: str, request_id: str) -> Message:

@@ -56,7 +56,7 @@ def context_of(job: BackgroundChange, *, compact: bool = False) -> dict:
     container = Container(Kind(job.container_kind), job.container_id)
     context = {"job": job, "kind": container.kind, "address": container, "compact": compact,
                "heading": words.heading(job.job_kind, action, job.total, job.container_name),
-               "progress": words.progress(action, job.done, job.total), "job_selector": f"#job-{job.id}",
+               "progress": words.progress(job.done, job.total), "job_selector": f"#job-{job.id}",
                "state_text": words.queued() if job.state == JobState.QUEUED else words.running()}
     if job.unfinished:
         return context

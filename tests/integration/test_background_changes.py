@@ -231,6 +231,11 @@ def test_a_job_whose_kept_sign_in_is_gone_stops_and_journals_the_rest_as_not_sen
     assert AuditEntry.objects.filter(change_id=job.change_id).count() == 150
     shown = text(desk.htmx("GET", job_url(run.text)).text)
     assert "your sign-in could not be used any more, so 150 members were not sent" in shown
+    # Signed in again, the group's page lists the job as stopped and offers to make what was not sent.
+    again = sign_in("helpdesk@contoso.example")
+    page = text(again.get(f"{again.base_url}/groups/{group}/").text)
+    assert "Your changes in progress" in page and "150 members were not sent" in page
+    assert "Not made while you were not signed in" in page
 
 
 def test_run_twice_changed_once(sign_in, tenant):
