@@ -44,8 +44,7 @@ def start(actor, job_kind: JobKind, action: Action, container: Container, member
           lines: list | None = None, entries: Iterable[AuditEntry] = ()) -> BackgroundChange:
     """Write the job (queued); the caller keeps the actor's sign-in and enqueues it."""
     entries = list(entries)
-    if entries:
-        member_ids = [entry.member_id for entry in entries]
+    member_ids = list(dict.fromkeys(entry.member_id for entry in entries) if entries else dict.fromkeys(member_ids))
     items = items or {}
     return BackgroundChange.objects.create(
         actor=actor, actor_upn=(actor.email or actor.username) if actor else "", job_kind=job_kind, action=action.value,
@@ -132,10 +131,16 @@ def _left(job: BackgroundChange) -> list[str]:
 
 def _run_change(job: BackgroundChange, container: Container) -> None:
     action, note = Action(job.action), _note(job)
-    while todo := _left(job):
+    todo = _left(job)
+    while todo:
         graph = client.graph_for_kept(job.actor)  # a token per piece: a long job outlives one
         changes.apply(graph, job.actor, action, container, todo[:PIECE], _known(job), note)
-        _update(job, done=len(job.member_ids) - len(_left(job)))
+        left = _left(job)
+        _update(job, done=len(job.member_ids) - len(left))
+        if len(left) >= len(todo):  # every attempt is journaled: a piece that journaled none would loop
+            log.error("a background change made no progress; stopped")
+            break
+        todo = left
 
 
 def _revert_left(job: BackgroundChange) -> list[AuditEntry]:
@@ -146,12 +151,19 @@ def _revert_left(job: BackgroundChange) -> list[AuditEntry]:
 
 def _run_revert(job: BackgroundChange, container: Container) -> None:
     note = _note(job)
-    while todo := _revert_left(job):
+    todo = _revert_left(job)
+    while todo:
         graph = client.graph_for_kept(job.actor)
         _, reverted = undo.revert(graph, job.actor, container, todo[:PIECE], _known(job), note)
         refused = {**job.refused, **{str(r.entry.pk): [r.message.tone, r.message.text, r.message.fix]
                                      for r in reverted if r.row is None}}
-        _update(job, refused=refused, done=len(job.entry_ids) - len(_revert_left(job)))
+        _update(job, refused=refused)
+        left = _revert_left(job)
+        _update(job, done=len(job.entry_ids) - len(left))
+        if len(left) >= len(todo):  # each entry is reverted or refused: a piece that did neither would loop
+            log.error("a background revert made no progress; stopped")
+            break
+        todo = left
 
 
 def _stop_for_sign_in(job: BackgroundChange, container: Container) -> None:
