@@ -25,7 +25,7 @@ from accounts.tokens import ReauthenticationRequired
 from members import changes, client
 from members.directory import Action, Container, Kind, Outcome
 from members.explain import expiry as words
-from members.models import AuditEntry, Expiry, ExpiryState
+from members.models import AuditEntry, BackgroundChange, Expiry, ExpiryState
 from members.schedule import BadEnd, check_end  # noqa: F401 (the views read them as expiry.<name>)
 
 log = logging.getLogger(__name__)
@@ -177,10 +177,15 @@ def _user(pk):
 
 
 def let_go_if_idle(granter_id) -> None:
-    """A kept sign-in is kept only while its person has scheduled work."""
+    """A kept sign-in is kept only while its person has scheduled ends or background changes not finished."""
     user = _user(granter_id)
-    if user is not None and not Expiry.objects.filter(granted_by=user, state=ExpiryState.SCHEDULED).exists():
-        kept.release(user)
+    if user is None:
+        return
+    if Expiry.objects.filter(granted_by=user, state=ExpiryState.SCHEDULED).exists():
+        return
+    if BackgroundChange.objects.filter(actor=user).unfinished().exists():
+        return
+    kept.release(user)
 
 
 def let_go_idle() -> None:

@@ -4,6 +4,7 @@ Write-ahead: a row is written *pending* before its Graph call is sent and settle
 (``members.changes``), so a crash leaves a pending row that a read-back settles later.
 """
 
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -181,3 +182,79 @@ class Expiry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} in {self.container_kind}/{self.container_id} until {self.expires_at:%Y-%m-%d %H:%M}: {self.state}"
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    # Stopped before every member was sent: the person's kept sign-in no longer gave a token.
+    INTERRUPTED = "interrupted", "Waiting for you to sign in again"
+
+
+UNFINISHED_JOBS = [JobState.QUEUED, JobState.RUNNING]
+
+
+class JobKind(models.TextChoices):
+    CHANGE = "change", "Change"  # a bulk remove or a picker add
+    PASTE = "paste", "Pasted list"  # a pasted list's run (its lines kept, to show each entry's result)
+    REVERT = "revert", "Undo"  # an Undo or a Revert all: journal entries to invert
+
+
+class BackgroundChangeQuerySet(models.QuerySet):
+    def unfinished(self) -> "BackgroundChangeQuerySet":
+        return self.filter(state__in=UNFINISHED_JOBS)
+
+    def shown_to(self, user, container_id: str | None = None) -> "BackgroundChangeQuerySet":
+        """A person's jobs still running, and those that stopped for want of their sign-in (of one container)."""
+        since = timezone.now() - timedelta(days=1)  # a stopped one is told for a day (the journal keeps it)
+        found = self.filter(actor=user).filter(models.Q(state__in=UNFINISHED_JOBS)
+                                               | models.Q(state=JobState.INTERRUPTED, updated_at__gte=since))
+        return found.filter(container_id=container_id) if container_id else found
+
+
+class BackgroundChange(models.Model):
+    """A change too large for one request, made by a task with its actor's kept sign-in (``members.background``).
+
+    What it did is in the journal (its entries carry ``change_id``); this row says how far it got."""
+
+    objects = BackgroundChangeQuerySet.as_manager()
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+")
+    actor_upn = models.CharField(max_length=254)
+    job_kind = models.CharField(max_length=8, choices=JobKind.choices, default=JobKind.CHANGE)
+    action = models.CharField(max_length=8, choices=[(a.value, a.label) for a in (Action.ADD, Action.REMOVE)])
+    container_kind = models.CharField(max_length=8)
+    container_id = models.CharField(max_length=36)
+    container_name = models.CharField(max_length=256, blank=True)
+    member_ids = models.JSONField(default=list)  # in order; for an Undo, the members of ``entry_ids``
+    entry_ids = models.JSONField(default=list)  # an Undo / Revert all: the journal entries it inverts
+    # The names the page had shown (member id -> DirectoryItem.to_json()), and a paste's dry-run lines.
+    items = models.JSONField(default=dict)
+    lines = models.JSONField(default=list)
+    # An Undo's entries refused before anything was sent for them (entry id -> [tone, text, fix]).
+    refused = models.JSONField(default=dict)
+    ticket = models.CharField(max_length=64, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    until = models.DateTimeField(null=True, blank=True)
+    change_id = models.UUIDField(default=uuid.uuid4)
+    state = models.CharField(max_length=12, choices=JobState.choices, default=JobState.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["actor", "state", "container_id"], name="job_actor_state"),
+            models.Index(fields=["state", "updated_at"], name="job_stale"),
+        ]
+
+    @property
+    def unfinished(self) -> bool:
+        return self.state in UNFINISHED_JOBS
+
+    def __str__(self) -> str:
+        return f"{self.actor_upn} {self.job_kind} {self.action} {self.container_kind}/{self.container_id}: {self.state}"

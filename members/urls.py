@@ -3,7 +3,7 @@ and a GUID is a 404 before any view runs (DESIGN.md invariants 1 and 9)."""
 
 from django.urls import path, register_converter
 
-from members.views import containers, entra, expiries, export, journal, membership, paste, people, undo
+from members.views import containers, entra, expiries, export, jobs, journal, membership, paste, people, undo
 from members.directory import Kind
 from members.directory import GUID_PATTERN, object_id
 
@@ -39,6 +39,7 @@ urlpatterns = [
     path("activity/", journal.activity, name="activity"),
     path("activity/<int:entry_id>/revert/", undo.entry_revert, name="entry-revert"),
     path("activity/change/<uuid:change_id>/revert/", undo.change_revert, name="change-revert"),
+    path("jobs/<uuid:job_id>/", jobs.job_detail, name="job-detail"),
     path("expiries/<int:end_id>/", expiries.expiry_move, name="expiry-move"),
     path("roles/template/<guid:template_id>/", containers.role_by_template, name="role-by-template"),
     path("people/<guid:person_id>/", people.person_detail, name="person"),

@@ -298,6 +298,15 @@ WORKER_SEEN_WITHIN = float(os.environ.get("WORKER_SEEN_WITHIN", str(max(120.0, 4
 EXPIRY_MAX_DAYS = int(os.environ.get("EXPIRY_MAX_DAYS", "365"))
 # A sweep that claimed an expiry and did not finish (its worker was killed) is taken over this long after.
 EXPIRY_CLAIM_TIMEOUT = timedelta(seconds=float(os.environ.get("EXPIRY_CLAIM_TIMEOUT", "300")))
+# A bulk change, picker add, Undo or Revert all of more members than this runs as a task (a paste's
+# run does once it is larger than one slice): the request answers at once and the page follows its progress.
+BACKGROUND_CHANGE_ABOVE = int(os.environ.get("BACKGROUND_CHANGE_ABOVE", "100"))
+if BACKGROUND_CHANGE_ABOVE < 1:
+    raise ImproperlyConfigured("BACKGROUND_CHANGE_ABOVE must be a number of members, at least 1.")
+# A background change whose worker has not reported for this long (it was killed) is resumed by the sweep.
+BACKGROUND_CHANGE_STALE = timedelta(seconds=float(os.environ.get("BACKGROUND_CHANGE_STALE", "300")))
+# How long a person's sign-in is kept for a background change they started.
+BACKGROUND_CHANGE_KEEP = timedelta(hours=float(os.environ.get("BACKGROUND_CHANGE_KEEP", "4")))
 
 # Tokens live only in the server-side session (DESIGN.md invariant 3); the cookie holds its key.
 SESSION_COOKIE_HTTPONLY = True

@@ -19,6 +19,7 @@ from members.models import AuditEntry
 from members.permissions import Reason, ALLOWED, ROLE_NAMES, Verdict, change_verdict, picker_types, role_names
 from accounts.tokens import granted_scopes
 from members.views.common import DETAIL, MEMBERS, LIST, count_param, detail_url, graph_for, is_fragment, no_way_back, tally
+from members.views import jobs
 from members.views.membership import member_add
 
 
@@ -40,6 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "members/home.html", {"access": access, "role_names": role_names(access), "units": units,
                                                   "owned": owned, "recent": recent, "error": error,
                                                   "standing": explain.standing(access, granted_scopes(request)),
+                                                  "jobs": jobs.shown_jobs(request),
                                                   **_scheduled(request, graph, access, units, owned)})
 
 
@@ -228,6 +230,7 @@ def _render_detail(request: HttpRequest, container: Container) -> HttpResponse:
                       status=status)
     context["not_sent"] = notsent.to_offer(request, graph, context["address"], context["container"].display_name)
     context["recent"] = _recent(request, context["address"], hide_members=bool(context["members_error"]))
+    context["jobs"] = jobs.shown_jobs(request, context["address"].id)
     return render(request, DETAIL, context)
 
 

@@ -1,6 +1,7 @@
 """Changes of membership: ``DELETE /<kind>/<id>/members/<member-id>/`` removes one member,
 ``POST /<kind>/<id>/members/`` (field ``member``, repeated) adds, ``POST …/members/remove/`` removes
-the selected. Each answers an htmx fragment to htmx and redirects back to the container page
+the selected. More than ``BACKGROUND_CHANGE_ABOVE`` members at once run as a background change
+(``members.views.jobs``), whose progress the answer shows. Each answers an htmx fragment to htmx and redirects back to the container page
 otherwise. Expected Graph refusals are answered 200 with the row carrying a ``role="alert"``
 message (htmx 2 does not swap 4xx answers).
 """
@@ -10,9 +11,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from members import changes, expiry
+from members import changes, expiry, reads
 from members.directory import Action, Container, Kind
 from members.forms import MemberIdsForm, first_error
+from members.models import JobKind
+from members.views import jobs
 from members.permissions import ALLOWED
 from members.schedule import BadEnd
 from members.views.common import (DETAIL, MEMBERS, asked_end, back_to_page, bad_end, change, members_changed, no_way_back,
@@ -65,6 +68,11 @@ def _picked_change(request: HttpRequest, action: Action, kind: Kind, container_i
         if not request.htmx:
             return HttpResponseBadRequest(bad_end(problem).text)
         return render(request, DETAIL + results_fragment, {**context, "bad_end": bad_end(problem)})
+    if jobs.is_large(len(member_ids)):  # too many for one request: a task makes it, the page follows it
+        known = reads.known_for(request.session, container, member_ids)
+        job = jobs.launch(request, JobKind.CHANGE, action, container, member_ids, items=known.items, until=until,
+                          container_name=known.info.display_name if known.info else "")
+        return jobs.answer(request, job, "job-in", wrapper_id=results_fragment.removeprefix("#"))
     info, rows = change(request, action, container, member_ids, until=until)
     if not request.htmx:
         return back_to_page(request, container, rows)

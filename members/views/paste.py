@@ -3,11 +3,12 @@
 ``POST /<kind>/<id>/members/paste/`` (fields ``action`` add|remove, ``lines``) answers the dry run:
 one row per entry, classified, nothing written; the plan it resolved stays in the session
 (``members.memo``) behind an opaque key. ``POST …/paste/run/`` (field ``plan``) changes those ids
-through the journal (``change`` -> ``members.changes``), a slice at a time: each answer shows
-the progress and asks for the next slice itself, the last one shows every entry's result. Without
-htmx each answer is a whole page (and the run goes in one request).
+through the journal (``change`` -> ``members.changes``): a run of one slice in the request, a
+larger one whole as a background change (``members.views.jobs``), whose progress the page then
+follows. Without htmx each answer is a whole page (a background run's is the job's page).
 """
 
+import uuid
 from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
@@ -26,7 +27,9 @@ from members.permissions import ALLOWED
 from members.schedule import BadEnd
 from members.views.common import (asked_end, bad_end, change, graph_for, is_fragment, members_changed, no_way_back,
                                   row_context)
+from members.views import jobs
 from members.views.containers import detail_context
+from members.models import BackgroundChange, JobKind
 
 RESULTS = "members/_paste_results.html"
 PAGE = "members/paste_page.html"
@@ -82,6 +85,7 @@ def member_paste(request: HttpRequest, kind, container_id: str) -> HttpResponse:
     except GraphError as exc:
         return _failed(request, container, explain.load_failed(exc, "the pasted entries"))
     plan = paste.plan_of(context["address"], action, lines)
+    plan["name"] = context["container"].display_name  # a background run's heading names the container
     split = explain.paste_entries_from_lines(len(lines), paste.line_count(form.cleaned_data["lines"]))
     context.update({"action": action, "lines": lines, "counts": _counts(lines), "to_change": len(plan["queue"]), "split": split,
                     "plan": memo.remember_plan(request.session, plan), "dry_run": True})
@@ -113,6 +117,8 @@ def member_paste_run(request: HttpRequest, kind, container_id: str) -> HttpRespo
             return _failed(request, container, bad_end(problem))
         plan["until"] = until.isoformat() if until else None
     until = datetime.fromisoformat(plan["until"]) if plan["until"] else None
+    if plan.get("job") or len(plan["queue"]) - plan["done"] > SLICE:
+        return _in_background(request, container, key, plan, action, until)
     end = plan["done"] + SLICE if request.htmx else len(plan["queue"])
     todo = plan["queue"][plan["done"]:end]
     info, rows = None, []
@@ -137,6 +143,22 @@ def member_paste_run(request: HttpRequest, kind, container_id: str) -> HttpRespo
     if todo and any(Outcome(plan["results"][m][0]).may_have_changed for m in todo):
         members_changed(response)
     return response
+
+
+def _in_background(request: HttpRequest, container: Container, key: str, plan: dict, action: Action,
+                   until: datetime | None) -> HttpResponse:
+    """A run larger than one slice is one task, whole: this request sends nothing and answers its progress.
+    The plan remembers its job, so a second click follows that job rather than starting another."""
+    job = BackgroundChange.objects.filter(pk=plan["job"], actor=request.user).first() if plan.get("job") else None
+    if job is None:
+        # A retry of the busy ones is a change of its own: the run's change already journaled them.
+        change_id = uuid.uuid4() if plan["done"] == 0 and plan.get("results") else paste.change_of(plan)
+        job = jobs.launch(request, JobKind.PASTE, action, container, plan["queue"][plan["done"]:],
+                          items=paste.plan_items(plan), lines=plan["lines"], until=until, change_id=change_id,
+                          container_name=plan.get("name", ""))
+        plan["job"] = str(job.id)
+        memo.update_plan(request.session, key, plan)
+    return jobs.answer(request, job, "job-in", wrapper_id="paste-run", wrapper_class="paste-run")
 
 
 def _table_follows(request: HttpRequest, container: Container, action: Action, rows: list[changes.Row]) -> dict:

@@ -4,7 +4,8 @@
 container) answers what happened per member, and puts the member table right out of band.
 ``POST /activity/<entry>/revert/`` answers the journal row's Revert cell, and
 ``POST /activity/change/<change>/revert/`` (Revert all) the change's row, each member's line saying
-what its Revert did. Without htmx they go back to the page they came from, with the outcome as a message.
+what its Revert did. More than ``BACKGROUND_CHANGE_ABOVE`` entries are reverted by a background change
+(``members.views.jobs``), whose progress the answer shows. Without htmx they go back to the page they came from, with the outcome as a message.
 """
 
 import uuid
@@ -17,13 +18,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from members import changes, explain, journal, reads, undo
-from members.directory import Kind, Outcome
+from members.directory import Action, Kind, Outcome
 from members.graph import GraphError
-from members.models import AuditEntry
+from members.models import AuditEntry, JobKind
 from members.directory import Container
 from accounts.tokens import granted_scopes
 from members.forms import EntryIdsForm, first_error
 from members.views.common import detail_url, graph_for, members_changed, note
+from members.views import jobs
 from members.views.containers import detail_context
 
 
@@ -32,6 +34,14 @@ def _revert(request: HttpRequest, container: Container, entries: list[AuditEntry
     known = reads.known_for(request.session, container, [entry.member_id for entry in entries], graph=graph,
                             scopes=granted_scopes(request))
     return undo.revert(graph, request.user, container, entries, known, with_note or note(request))
+
+
+def _revert_later(request: HttpRequest, container: Container, entries: list[AuditEntry]):
+    """A revert of many entries as a background change: one change of the viewer's, however many pieces."""
+    name = next((entry.container_name for entry in entries if entry.container_name), "")
+    items = reads.known_for(request.session, container, [entry.member_id for entry in entries]).items
+    return jobs.launch(request, JobKind.REVERT, Action(entries[0].action).inverse, container, [], entries=entries,
+                       items=items, container_name=name)
 
 
 def _as_messages(request: HttpRequest, reverted: list[undo.Reverted]) -> None:
@@ -53,6 +63,8 @@ def member_undo(request: HttpRequest, kind, container_id: str) -> HttpResponse:
     entries = list(AuditEntry.objects.filter(pk__in=ids, actor=request.user, container_id=container.id).order_by("pk"))
     if not entries:
         return render(request, "members/_undo_results.html", {"nothing": True})
+    if jobs.is_large(len(entries)):  # too many for one request: a task reverts them, the page follows it
+        return jobs.answer(request, _revert_later(request, container, entries))
     info, reverted = _revert(request, container, entries)
     if not request.htmx:
         _as_messages(request, reverted)
@@ -101,6 +113,9 @@ def change_revert(request: HttpRequest, change_id: uuid.UUID) -> HttpResponse:
     container = Container(first.container_kind, first.container_id)
     _unless_hidden(request, container)
     entries = list(visible.filter(change_id=change_id, outcome=Outcome.DONE).order_by("pk"))
+    if jobs.is_large(len(entries)):
+        job = _revert_later(request, container, entries)
+        return jobs.answer(request, job, "job-row", change_id=change_id)
     together = replace(note(request), change=uuid.uuid4())
     reverted = []
     for start in range(0, len(entries), changes.MAX_MEMBERS_PER_CHANGE):

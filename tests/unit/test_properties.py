@@ -22,7 +22,7 @@ from django.test import Client
 from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from members.models import AuditEntry, Expiry
+from members.models import AuditEntry, BackgroundChange, Expiry
 from tests import wire as w
 from tests.fakes import replace_graph
 
@@ -471,11 +471,15 @@ def test_the_urlconf_walk_finds_every_page_and_fragment():
 CHANGE = "5b0c2a4e-3f1d-4c6b-9a8e-2d7f1e0c9b3a"  # the journal entry's change
 
 
+JOB = "7d1f3c2a-9b4e-4f6a-8c5d-0e2b1a3f4c5d"  # a background change of the signed-in user's
+
+
 def filled_route(chain, entry_id: int, end_id: int = 1) -> str:
     """A route of the app with values that name real things of the wire's tenant (a group, a member,
     a journal entry), so the view itself runs instead of a 404 or a converter's refusal."""
     values = {"kind": "groups", "container_id": w.GROUP, "template_id": w.ROLE_TEMPLATE, "person_id": w.MEMBERS[0],
-              "member_id": w.MEMBERS[0], "entry_id": str(entry_id), "change_id": CHANGE, "end_id": str(end_id)}
+              "member_id": w.MEMBERS[0], "entry_id": str(entry_id), "change_id": CHANGE, "end_id": str(end_id),
+              "job_id": JOB}
     route = "".join(str(pattern) for pattern in chain)
     return "/" + PART.sub(lambda match: values[match.group("name")], route)
 
@@ -492,6 +496,8 @@ def test_every_view_of_the_app_is_reached_by_a_valid_request_and_answers_without
                                       container_id=w.GROUP, member_id=w.MEMBERS[0], outcome="done", change_id=CHANGE)
     end = Expiry.objects.create(container_kind="groups", container_id=w.GROUP, member_id=w.MEMBERS[0], granted_by=user,
                                 expires_at=timezone.now() + timedelta(days=1))
+    BackgroundChange.objects.create(id=JOB, actor=user, actor_upn=user.email, action="remove", container_kind="groups",
+                                    container_id=w.GROUP, member_ids=[w.MEMBERS[0]], total=1)
     unreached, answers = [], {}
     for chain in url_routes():
         if str(chain[0]).startswith("sandbox/"):
