@@ -57,7 +57,7 @@ def _removed_row(request: HttpRequest, end: Expiry, context: dict, place: str) -
     message = explain.expiry.removed_on_time(end)
     if _on_person(request):
         response = render(request, "members/person.html#membership-expired",
-                          {"end": end, "message": message})
+                          {"end": end, "message": message, "kind_label": Kind(end.container_kind).label})
         response["HX-Retarget"] = f"#membership-{end.container_id}"
     else:
         response = render(request, MEMBERS + "#removed-row",
