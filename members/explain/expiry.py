@@ -77,3 +77,13 @@ def removed_on_time(end) -> Message:
 
 def ends_hint() -> str:
     return "An end applies to what you add here; the member is removed then, with your sign-in."
+
+
+def granted_until_word() -> str:
+    """Before an add's end in the journal ("Add Adele to Sales until 2026-12-05 17:00 CET")."""
+    return "until"
+
+
+def expired_tag() -> str:
+    """Before a removal the sweep made when an end came, in the journal."""
+    return "Expired"

@@ -155,3 +155,14 @@ def polls(end) -> bool:
 @register.filter
 def unix_seconds(moment) -> str:
     return f"{moment.timestamp():.0f}" if moment else ""
+
+
+@register.filter
+def entry_until(moment) -> str:
+    """A journaled add's end: "until <time>" (the reader's zone, in a <time>)."""
+    return format_html("{} {}", explain.expiry.granted_until_word(), when(moment)) if moment else ""
+
+
+@register.simple_tag
+def expired_tag() -> str:
+    return explain.expiry.expired_tag()
