@@ -9,6 +9,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from members import expiry
 from members.models import Expiry, ExpiryState
 from tests.browser.conftest import screenshot
 from tests.browser.look import DESKTOP, PHONE, close, person_page, sign_in, sign_out, visit
@@ -100,3 +101,64 @@ def test_expiring_access_looks_right_and_has_no_violations(person, tenant):
     fits(page)
     screenshot(page, f"{look}-home-admin")
     expect_accessible(page, "Home with overdue removals")
+
+
+@pytest.fixture
+def worker_reaches_sandbox(settings, live_server):
+    """The sweep runs here, in the test, as a worker would: it reaches the sandbox at the live server."""
+    settings.SANDBOX_LOOPBACK_URL = live_server.url
+
+
+@pytest.mark.parametrize("person", [("light", DESKTOP), ("dark", PHONE)], ids=["light", "phone-dark"], indirect=True)
+def test_a_row_whose_end_comes_turns_removed_on_time_by_itself_and_the_count_follows(person, tenant,
+                                                                                      worker_reaches_sandbox):
+    page, look = person, person.look
+    group, newcomer = tenant["helpdesk_group"], tenant["spare_users"][0]
+    sign_in(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+    page.locator("#change-note").get_by_label("Access added ends").select_option("1d")
+    pick(page, "adele", newcomer.display_name)
+    add_selected(page)
+    expect(outcome(page, newcomer.display_name)).to_contain_text("Added")
+    Expiry.objects.filter(member_id=newcomer.id).update(expires_at=timezone.now() + timedelta(minutes=2))
+    visit(page, f"/groups/{group.id}/")
+    count = page.locator("#member-count").inner_text()
+    expect(page.locator(f"#end-{newcomer.id}")).to_have_attribute("hx-trigger", "every 15s")
+
+    Expiry.objects.filter(member_id=newcomer.id).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert expiry.sweep().removed == 1  # what the worker's next sweep does
+    removed = page.locator(f"#removed-{newcomer.id}")
+    expect(removed).to_contain_text("Removed on time", timeout=25_000)  # the next poll, within 15 s
+    expect(removed.get_by_role("button", name="Undo")).to_have_count(0)
+    expect(page.locator("#member-count")).to_have_text(str(int(count) - 1))
+    removed.screenshot(path=str(screenshot(page, f"{look}-removed-on-time")))
+    expect_accessible(page, "a row removed on time")
+
+
+@pytest.mark.parametrize("person", LOOKS, ids=LOOK_IDS, indirect=True)
+def test_the_person_page_shows_a_memberships_end_and_changes_it_by_keyboard(person, tenant):
+    page, look = person, person.look
+    group, newcomer = tenant["helpdesk_group"], tenant["spare_users"][0]
+    sign_in(page, "helpdesk@contoso.example", start=f"/groups/{group.id}/")
+    page.locator("#change-note").get_by_label("Access added ends").select_option("7d")
+    pick(page, "adele", newcomer.display_name)
+    add_selected(page)
+    expect(outcome(page, newcomer.display_name)).to_contain_text("Added")
+    visit(page, f"/people/{newcomer.id}/")
+    row = page.locator(f"#membership-{group.id}")
+    expect(row.locator(".member-end")).to_contain_text("Access until")
+    fits(page)
+    screenshot(page, f"{look}-person")
+    expect_accessible(page, "a person's page with an end")
+
+    summary = row.locator("summary", has_text="Change end")
+    summary.focus()
+    page.keyboard.press("Enter")  # opens the <details>
+    make_permanent = row.get_by_role("button", name="Make permanent")
+    expect(make_permanent).to_be_visible()
+    row.screenshot(path=str(screenshot(page, f"{look}-person-change-end")))
+    make_permanent.focus()
+    page.keyboard.press("Enter")
+    notice = row.locator(".end-notice")
+    expect(notice).to_contain_text("Made permanent")
+    expect(notice).to_be_focused()
+    assert Expiry.objects.get(member_id=newcomer.id).state == ExpiryState.ENDED
