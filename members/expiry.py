@@ -243,3 +243,18 @@ def overdue_for(user, *, everywhere: bool, containers: set[str]) -> list[Expiry]
     if not everywhere:
         due = due.filter(Q(container_id__in=containers) | Q(granted_by=user))
     return list(due.order_by("expires_at")[:50])
+
+
+POLL_WITHIN_SECONDS = 600  # a row whose end is this near asks every 15 s whether it was removed
+
+
+def polls(end: Expiry, now: datetime | None = None) -> bool:
+    """Whether a row shows this end as coming soon enough to ask for its outcome (scheduled, due within
+    ``POLL_WITHIN_SECONDS``, or past and waiting for the next sweep)."""
+    return (end.state == ExpiryState.SCHEDULED
+            and (end.expires_at - (now or timezone.now())).total_seconds() <= POLL_WITHIN_SECONDS)
+
+
+def open_ends_of_member(member_id: str) -> dict[str, Expiry]:
+    """A person's open ends (one query), by container id: what the rows of their page say."""
+    return {end.container_id: end for end in Expiry.objects.open().filter(member_id=member_id)}

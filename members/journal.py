@@ -25,7 +25,7 @@ HIDDEN_MEMBER = "(hidden member)"
 # Times in UTC whoever downloads the file (the page shows its reader's zone): the header says so.
 CSV_HEADER = ["when_utc", "who", "action", "container_kind", "container_id", "container", "member_id", "member",
               "outcome", "graph_status", "graph_code", "request_id", "client_request_id", "ticket", "reason",
-              "message", "reverts_entry", "entry"]
+              "message", "reverts_entry", "entry", "until_utc", "expired"]
 
 
 PAGE_SIZE = 50  # changes on a page
@@ -298,4 +298,5 @@ def csv_rows(entries: QuerySet, hidden: set[str]) -> Iterator[list]:
         yield [explain.file_time(e.created_at), e.actor_upn, e.action, e.container_kind, e.container_id, e.container_name,
                "" if secret else e.member_id, HIDDEN_MEMBER if secret else e.member_name, e.outcome,
                e.graph_status or "", e.graph_code, e.request_id, e.client_request_id, e.ticket, e.reason,
-               e.message, e.reverts_id or "", e.pk]
+               e.message, e.reverts_id or "", e.pk, explain.file_time(e.until) if e.until else "",
+               "yes" if e.expired else ""]

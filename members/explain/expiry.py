@@ -69,3 +69,23 @@ def moved(end) -> Message:
     if end.is_open:
         return Message(Tone.OK, f"Now {until_line(end.expires_at)}. It will be removed then with your sign-in.")
     return Message(Tone.OK, "Made permanent: it won't be removed.")
+
+
+def removed_on_time(end) -> Message:
+    """The row a removal by the sweep leaves."""
+    return Message(Tone.OK, f"Removed on time: access granted by {end.granted_by_name or 'someone'} "
+                   f"until {said_time(end.expires_at)} ended.")
+
+
+def ends_hint() -> str:
+    return "An end applies to what you add here; the member is removed then, with your sign-in."
+
+
+def granted_until_word() -> str:
+    """Before an add's end in the journal ("Add Adele to Sales until 2026-12-05 17:00 CET")."""
+    return "until"
+
+
+def expired_tag() -> str:
+    """Before a removal the sweep made when an end came, in the journal."""
+    return "Expired"

@@ -1,15 +1,17 @@
 """Template tags and filters of the member pages and the helpdesk tools (paste, undo, journal, people, export)."""
 
+from datetime import timedelta
 from functools import lru_cache
 
 from django import template
 from django.conf import settings
 from django.template.loader import get_template
 from django.urls import get_script_prefix, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from members import explain
+from members import explain, expiry
 from members.directory import PICKED_TYPES, InvalidId, Outcome, object_id
 from members.permissions import accepted_member_types
 
@@ -132,3 +134,35 @@ def end_of(context, member_id: str) -> object:
     (a row drawn where no end was read has none to show)."""
     ends = context.get("ends")
     return ends.get(member_id) if ends else None
+
+
+@register.simple_tag
+def end_bounds() -> dict[str, str]:
+    """The earliest and latest end a date picker offers (``min``/``max`` of a datetime-local input):
+    from the next minute to ``EXPIRY_MAX_DAYS`` ahead, in the reader's zone (as the server reads it back)."""
+    now = timezone.now()
+    shape = "%Y-%m-%dT%H:%M"
+    return {"min": timezone.localtime(now + timedelta(minutes=1)).strftime(shape),
+            "max": timezone.localtime(now + timedelta(days=settings.EXPIRY_MAX_DAYS)).strftime(shape)}
+
+
+@register.filter
+def polls(end) -> bool:
+    """Whether a row asks, every 15 s, whether this end was removed (``members.expiry.polls``)."""
+    return bool(end) and expiry.polls(end)
+
+
+@register.filter
+def unix_seconds(moment) -> str:
+    return f"{moment.timestamp():.0f}" if moment else ""
+
+
+@register.filter
+def entry_until(moment) -> str:
+    """A journaled add's end: "until <time>" (the reader's zone, in a <time>)."""
+    return format_html("{} {}", explain.expiry.granted_until_word(), when(moment)) if moment else ""
+
+
+@register.simple_tag
+def expired_tag() -> str:
+    return explain.expiry.expired_tag()

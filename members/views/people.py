@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from members import changes, explain, memo
+from members import changes, explain, expiry, memo
 from members.explain import Message
 from members.reads import access_for, units_of_groups
 from members.directory import PICKED_TYPES, Action, ContainerInfo, DirectoryItem, Kind
@@ -112,7 +112,8 @@ def person_detail(request: HttpRequest, person_id: str) -> HttpResponse:
         return render(request, PAGE, {"load_error": explain.load_failed(exc, "this object and its memberships")})
     if person is None:
         return render(request, PAGE, {"load_error": explain.person_missing()}, status=404)
-    context = {"person": person, "memberships": rows, "supported": person.type in PERSON_TYPES}
+    context = {"person": person, "memberships": rows, "supported": person.type in PERSON_TYPES,
+               "ends": expiry.open_ends_of_member(person.id)}
     if is_fragment(request) and request.GET.get("part") == "memberships":
         return render(request, PAGE + "#memberships", context)
     return render(request, PAGE, context)
@@ -164,7 +165,8 @@ def _change_all(request: HttpRequest, person_id: str, action: Action, targets: l
         if person is None:  # no such object (any more): nothing to list, nor a link to its page
             context["memberships_error"] = explain.person_missing()
         else:
-            context.update({"person": person, "memberships": rows, "supported": True})
+            context.update({"person": person, "memberships": rows, "supported": True,
+                            "ends": expiry.open_ends_of_member(person.id)})
     except GraphError as exc:
         context["memberships_error"] = explain.load_failed(exc, "the memberships as they are now")
     if action is Action.ADD and targets and "person" in context:

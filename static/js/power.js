@@ -21,3 +21,23 @@ document.addEventListener("change", (event) => {
   box.closest("table").querySelectorAll(`tbody input[type="checkbox"][name="${box.dataset.selects}"]:not(:disabled)`)
     .forEach((row) => { row.checked = box.checked; });
 });
+
+// 3. An end's date field shows only when "On a date…" is chosen (without this script it is simply
+//    there, and the server ignores it for the other choices).
+function showEndDate(choice) {
+  const holder = choice.closest("fieldset, form");
+  const date = holder && holder.querySelector(".ends-at");
+  if (date) date.hidden = choice.value !== "date";
+}
+document.addEventListener("change", (event) => {
+  if (event.target.matches("select.ends-choice")) showEndDate(event.target);
+});
+function showEndDates(root) {
+  root.querySelectorAll("select.ends-choice").forEach(showEndDate);
+}
+document.addEventListener("htmx:load", (event) => showEndDates(event.detail.elt));
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", () => showEndDates(document));
+} else {
+  showEndDates(document);
+}

@@ -1,5 +1,6 @@
 """`make serve` without a tenant, as one command: the app and the sandbox tenant's own server, two
-processes on two ports, the app reaching the sandbox over HTTP as it would reach Microsoft.
+processes on two ports, the app reaching the sandbox over HTTP as it would reach Microsoft; and the
+task worker and scheduler beside them, which remove an expiring membership by themselves.
 
 Runs the real command (make, honcho, two gunicorns) on a SQLite file and ports of its own, signs in
 over HTTP, opens pages, and reads each process's log lines (honcho prefixes them with its name).
@@ -9,8 +10,10 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -44,10 +47,12 @@ class MakeServe:
         self.port, self.sandbox_port = free_port(), free_port()
         self.url, self.sandbox_url = f"http://127.0.0.1:{self.port}", f"http://127.0.0.1:{self.sandbox_port}"
         self.log_path = tmp_path / "serve.log"
+        self.database = tmp_path / "serve.sqlite3"
         clean = {k: v for k, v in os.environ.items() if not k.startswith(STRIPPED)}
         env = {**clean, "PORT": str(self.port), "SANDBOX_PORT": str(self.sandbox_port),
                "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}", "STATIC_ROOT": str(tmp_path / "static"),
-               "SECRET_KEY": "x" * 50, "SANDBOX_SEED_BIG_GROUP_MEMBERS": "60"}
+               "SECRET_KEY": "x" * 50, "SANDBOX_SEED_BIG_GROUP_MEMBERS": "60",
+               "SWEEP_EVERY": "2"}  # a sweep every 2 s: an end made due goes within seconds
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(["make", "--no-print-directory", "serve"], cwd=ROOT, env=env, stdout=log,
                                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -68,6 +73,17 @@ class MakeServe:
             if time.monotonic() > deadline:
                 pytest.fail(f"no line with {text!r} from {process}:\n{self.log()}")
             time.sleep(0.05)  # a polling interval: the loop waits on the condition
+
+    def wait_for(self, what: str, condition) -> object:
+        """Until ``condition()`` answers something true (which is returned), or the deadline."""
+        deadline = time.monotonic() + DEADLINE
+        while not (found := condition()):
+            if self.process.poll() is not None:
+                pytest.fail(f"make serve exited with {self.process.returncode} waiting for {what}:\n{self.log()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"{what}: not in {DEADLINE} s:\n{self.log()}")
+            time.sleep(0.2)  # a polling interval: the loop waits on the condition
+        return found
 
     def lines_of(self, process: str) -> list[str]:
         return [line for line in self.log().splitlines() if re.match(rf"^\S+ {process}\.1 +\| ", line)]
@@ -130,3 +146,40 @@ def test_the_sandboxs_own_server_answers_its_endpoints_only_and_never_with_a_5xx
 def test_one_command_stops_both_servers(make_serve):
     assert make_serve.stop() is not None
     assert not healthy(make_serve.url) and not healthy(make_serve.sandbox_url)
+
+
+def health(url: str) -> dict:
+    return requests.get(f"{url}/healthz", timeout=5).json()
+
+
+def make_due(database: Path, member_id: str) -> int:
+    """As if the end's time had come: its ``expires_at`` a second ago (in the file ``make serve`` uses)."""
+    past = (datetime.now(UTC) - timedelta(seconds=1)).strftime("%Y-%m-%d %H:%M:%S.%f")
+    with sqlite3.connect(database, timeout=30) as db:
+        return db.execute("UPDATE members_expiry SET expires_at = ? WHERE member_id = ? AND state = 'scheduled'",
+                          (past, member_id)).rowcount
+
+
+def test_the_worker_and_scheduler_start_and_remove_a_membership_whose_time_came(make_serve):
+    log = make_serve.log
+    make_serve.wait_for("the worker and the scheduler started", lambda: "worker.1 started" in log() and
+                        "scheduler.1 started" in log())
+    seen = make_serve.wait_for("/healthz seeing a worker after a sweep", lambda: health(make_serve.url).get("worker") == "seen")
+    assert seen and health(make_serve.url)["status"] == "ok"
+
+    group, newcomer = WELL_KNOWN["helpdesk_group"].id, WELL_KNOWN["spare_users"][0].id
+    desk = sign_in_over_http(make_serve.url, "helpdesk@contoso.example")
+    added = desk.htmx("POST", f"/groups/{group}/members/", data={"member": [newcomer], "ends": "1d"},
+                      headers={"HX-Target": "add-results"}, current=f"/groups/{group}/")
+    assert added.status_code == 200 and "Added." in added.text
+    page = desk.get(f"{make_serve.url}/groups/{group}/").text
+    assert f'id="member-{newcomer}"' in page and "Access until" in page
+
+    assert make_due(make_serve.database, newcomer) == 1
+    make_serve.wait_for("the sweep removing it", lambda: f'id="member-{newcomer}"' not in
+                        desk.get(f"{make_serve.url}/groups/{group}/").text)
+    activity = desk.get(f"{make_serve.url}/activity/?format=csv").text
+    removal = next(line for line in activity.splitlines() if line.startswith(tuple("0123456789")) and ",remove," in line)
+    assert removal.endswith(",yes") and "ran out" in removal  # journaled as expired, with its reason
+    make_serve.wait_for_line("worker", "sweep: 1 removed")
+    assert not any(re.search(r'"status": 5\d\d', line) for line in make_serve.lines_of("web"))

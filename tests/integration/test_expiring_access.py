@@ -330,3 +330,73 @@ def test_healthz_says_when_a_worker_was_last_seen(live_server, tenant, settings)
     assert seen["status"] == "ok" and seen["worker"] == "seen" and seen["worker_seen_at"]
     settings.WORKER_SEEN_WITHIN = 0
     assert requests.get(f"{live_server.url}/healthz", timeout=10).json()["worker"] == "not seen recently"
+
+
+def test_a_near_end_polls_and_its_row_becomes_removed_on_time_after_the_sweep(sign_in, tenant):
+    group = tenant["helpdesk_group"].id
+    newcomer, later = [u.id for u in tenant["spare_users"][:2]]
+    desk = sign_in("helpdesk@contoso.example")
+    add_until(desk, group, [newcomer, later])
+    end, far = Expiry.objects.get(member_id=newcomer), Expiry.objects.get(member_id=later)
+    page = desk.get(f"{desk.base_url}/groups/{group}/").text
+    assert "every 15s" not in row_html(page, newcomer)  # a day away: no row asks
+    Expiry.objects.filter(pk=end.pk).update(expires_at=timezone.now() + timedelta(minutes=2))
+    row = row_html(desk.get(f"{desk.base_url}/groups/{group}/").text, newcomer)
+    poll = unescape(re.search(r'hx-get="([^"]+)"[^>]*hx-trigger="every 15s"', row).group(1))
+    assert poll.startswith(f"/expiries/{end.pk}/?at=") and "every 15s" not in row_html(page, later)
+
+    waiting = desk.htmx("GET", poll, current=f"/groups/{group}/")
+    assert waiting.status_code == 204 and not waiting.text  # nothing changed: nothing to swap, it polls on
+
+    make_due(end)
+    run_worker()
+    removed = desk.htmx("GET", poll, current=f"/groups/{group}/")
+    assert removed.status_code == 286  # htmx stops polling
+    assert removed.headers["HX-Retarget"] == f"#member-{newcomer}" and removed.headers["HX-Reswap"] == "outerHTML"
+    assert "membersChanged" in removed.headers["HX-Trigger-After-Settle"]
+    html = unescape(removed.text)
+    assert html.lstrip().startswith(f'<tr id="removed-{newcomer}"') and "Removed on time" in html
+    assert "Undo" not in html
+
+
+def test_a_polled_end_moved_elsewhere_is_redrawn_and_stops_polling_when_far(sign_in, tenant):
+    group = tenant["helpdesk_group"].id
+    newcomer = tenant["spare_users"][0].id
+    desk = sign_in("helpdesk@contoso.example")
+    add_until(desk, group, [newcomer])
+    end = Expiry.objects.get()
+    answer = desk.htmx("GET", f"/expiries/{end.pk}/?at=1", current=f"/groups/{group}/")
+    assert answer.status_code == 286 and f'id="end-{newcomer}"' in answer.text and "(in 23 hours)" in unescape(answer.text)
+    assert "every 15s" not in answer.text
+
+
+def test_reading_an_end_needs_a_readable_container_and_a_real_id(sign_in, tenant):
+    desk = sign_in("helpdesk@contoso.example")
+    assert desk.htmx("GET", "/expiries/999999/").status_code == 404
+    assert desk.htmx("GET", "/expiries/abc/").status_code == 404
+    assert desk.htmx("GET", "/expiries/99999999999999999999999/").status_code == 404
+    group = tenant["helpdesk_group"].id
+    add_until(desk, group, [tenant["spare_users"][0].id])
+    end = Expiry.objects.get()
+    assert desk.get(f"{desk.base_url}/expiries/{end.pk}/", allow_redirects=False).status_code == 302  # no htmx: the page
+    assert desk.htmx("DELETE", f"/expiries/{end.pk}/").status_code == 405
+
+
+def test_the_person_page_shows_each_memberships_end_and_moves_it(sign_in, tenant):
+    group = tenant["helpdesk_group"].id
+    newcomer = tenant["spare_users"][0].id
+    desk = sign_in("helpdesk@contoso.example")
+    add_until(desk, group, [newcomer])
+    end = Expiry.objects.get()
+    page = unescape(desk.get(f"{desk.base_url}/people/{newcomer}/").text)
+    row = re.search(rf'<tr id="membership-{group}".*?</tr>', page, re.S).group(0)
+    assert f'id="end-{group}"' in row and "Access until" in row and "(in 23 hours)" in row and "Change end" in row
+    assert 'name="on" value="person"' in row
+    moved = desk.htmx("POST", f"/expiries/{end.pk}/", data={"ends": "30d", "on": "person"}, current=f"/people/{newcomer}/")
+    assert moved.status_code == 200 and f'id="end-{group}"' in moved.text and "(in 4 weeks)" in unescape(moved.text)
+    Expiry.objects.filter(pk=end.pk).update(expires_at=timezone.now() + timedelta(minutes=1))
+    make_due(end)
+    run_worker()
+    gone = desk.htmx("GET", f"/expiries/{end.pk}/?on=person&at=0", current=f"/people/{newcomer}/")
+    assert gone.status_code == 286 and gone.headers["HX-Retarget"] == f"#membership-{group}"
+    assert "Removed on time" in unescape(gone.text)

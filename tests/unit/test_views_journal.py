@@ -3,7 +3,7 @@
 import csv
 import re
 import io
-from datetime import timedelta
+from datetime import UTC, timedelta
 from html import unescape
 
 import pytest
@@ -31,7 +31,8 @@ def people():
 
 def entry(actor, member=ADELE, name="Adele Vance", container=GROUP, kind="groups", outcome="done", days_ago=0, **fields):
     fields.setdefault("container_name", "Helpdesk Tier 1" if kind == "groups" else "HR Confidential")
-    made = AuditEntry.objects.create(actor=actor, actor_upn=actor.email, action="remove", container_kind=kind,
+    fields.setdefault("action", "remove")
+    made = AuditEntry.objects.create(actor=actor, actor_upn=actor.email, container_kind=kind,
                                      container_id=container, member_id=member, member_name=name, outcome=outcome, **fields)
     if days_ago:
         AuditEntry.objects.filter(pk=made.pk).update(created_at=timezone.now() - timedelta(days=days_ago))
@@ -227,3 +228,26 @@ def test_a_long_journal_is_counted_up_to_a_bound(client, people, graph, monkeypa
     entry(people["me"], name="Member 60", container_name="Payroll")
     assert "Showing 50 of more than 60 changes, newest first" in page_of(client)
     assert "Showing 1 of 1 change, newest first" in page_of(client, "?where=Payroll")
+
+
+def test_an_add_until_says_until_and_a_removal_by_the_sweep_reads_expired_in_the_page_and_the_csv(client, people, graph):
+    ends = timezone.now().replace(microsecond=0) + timedelta(days=2)
+    entry(people["me"], name="Granted Until", action="add", until=ends)
+    entry(people["me"], name="Swept Away", expired=True,
+          reason="Access granted by helpdesk@contoso.example until 2026-12-05 17:00 UTC ran out.")
+    entry(people["me"], name="Plain Removal")
+    client.force_login(people["me"])
+    html = page_of(client)
+    granted = re.search(r'<td class="change">.*?Granted Until.*?</td>', html, re.S).group(0)
+    assert re.search(r'<span class="until">until <time datetime="[^"]+">\d{4}-\d\d-\d\d \d\d:\d\d \w+</time></span>', granted)
+    swept = re.search(r'<td class="change">.*?Swept Away.*?</td>', html, re.S).group(0)
+    assert '<span class="expired-tag">Expired</span> Remove' in swept
+    assert "granted by helpdesk@contoso.example until 2026-12-05 17:00 UTC ran out" in html
+    plain = re.search(r'<td class="change">.*?Plain Removal.*?</td>', html, re.S).group(0)
+    assert "Expired" not in plain and "until" not in plain
+    header, *rows = csv_of(client)
+    assert header[-2:] == ["until_utc", "expired"]
+    by_member = {row[7]: dict(zip(header, row)) for row in rows}
+    assert by_member["Granted Until"]["until_utc"] == ends.astimezone(UTC).isoformat(timespec="seconds")
+    assert by_member["Granted Until"]["expired"] == "" and by_member["Swept Away"]["expired"] == "yes"
+    assert by_member["Plain Removal"]["until_utc"] == "" and by_member["Plain Removal"]["expired"] == ""
