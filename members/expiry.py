@@ -30,7 +30,10 @@ from members.schedule import BadEnd, check_end  # noqa: F401 (the views read the
 
 log = logging.getLogger(__name__)
 
-CLAIM_BATCH = 1_000  # ends one sweep claims at a time (one change of up to 1,000 members per container)
+# Ends one sweep claims at a time (five $batches of removals): small enough that several workers share
+# a backlog (a claim of everything due left the other workers nothing), and each claim is done long
+# before EXPIRY_CLAIM_TIMEOUT would let another sweep take it over.
+CLAIM_BATCH = 100
 
 
 @dataclass
@@ -52,7 +55,9 @@ class Swept:
 def sweep(now: datetime | None = None) -> Swept:
     """Remove every membership whose time is up (claiming them in batches); returns what became of them."""
     total = Swept()
-    while claimed := claim_due(now or timezone.now()):
+    seen: set[int] = set()  # what this sweep took: one it let go waits for the next sweep, not the next claim
+    while claimed := claim_due(now or timezone.now(), skip=seen):
+        seen.update(end.pk for end in claimed)
         total.add(_remove_claimed(claimed))
         if len(claimed) < CLAIM_BATCH:
             break
@@ -61,13 +66,14 @@ def sweep(now: datetime | None = None) -> Swept:
     return total
 
 
-def claim_due(now: datetime, limit: int = CLAIM_BATCH) -> list[Expiry]:
-    """Take up to ``limit`` due ends for this sweep, under row locks another sweep skips."""
+def claim_due(now: datetime, limit: int = CLAIM_BATCH, skip: set[int] = frozenset()) -> list[Expiry]:
+    """Take up to ``limit`` due ends for this sweep (not those in ``skip``), under row locks another sweep skips."""
     stale = now - settings.EXPIRY_CLAIM_TIMEOUT
     with transaction.atomic():
         due = list(Expiry.objects.select_for_update(skip_locked=True)
                    .filter(state=ExpiryState.SCHEDULED, expires_at__lte=now)
                    .filter(Q(claimed_at=None) | Q(claimed_at__lt=stale))
+                   .exclude(pk__in=skip)
                    .order_by("expires_at", "id")[:limit])
         if due:
             Expiry.objects.filter(pk__in=[e.pk for e in due]).update(claimed_at=now)
