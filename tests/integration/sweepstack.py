@@ -154,10 +154,18 @@ class Stack:
         return server
 
     def worker(self, name: str, **extra: str) -> Process:
-        """``manage.py db_worker`` as the Procfile runs it (polling every 0.1 s here), named ``name``."""
+        """``manage.py db_worker`` as the Procfile runs it (polling every 0.1 s here), named ``name``;
+        returned once it says it has started (it polls for tasks from then on)."""
         worker = Process(name, ["manage.py", "db_worker", "--interval", "0.1", "--no-startup-delay", "--worker-id", name],
                          {**self.worker_env, **extra}, self.workdir)
         self.processes.append(worker)
+
+        def started() -> bool:
+            if not worker.alive():
+                raise RuntimeError(f"the worker {name} exited:\n{worker.log()[-3000:]}")
+            return f"Starting worker worker_id={name}" in worker.log()
+
+        wait_for(started, f"the worker {name} to start", poll=0.05)
         return worker
 
     def close(self) -> None:

@@ -58,8 +58,8 @@ def test_two_workers_sweep_1000_due_ends_and_remove_each_exactly_once(stack_for)
     assert stack.sql("SELECT count(*) FROM accounts_keptsignin")[0][0] == 1  # the granter's sign-in, kept
     assert stack.make_due() == 1_000
 
-    stack.enqueue_sweeps(6)  # several at once: both workers run one at the same time
     workers = [stack.worker("worker-a"), stack.worker("worker-b")]
+    stack.enqueue_sweeps(6)  # several at once, both workers polling: each runs one at the same time
     wait_for(lambda: stack.ends().get("removed") == 1_000 or any(not w.alive() for w in workers),
              "every due end removed", deadline=180)
     wait_for(lambda: all(status == "SUCCESSFUL" for status, _, _ in stack.tasks()), "every sweep to finish")
@@ -91,6 +91,10 @@ def test_two_workers_sweep_1000_due_ends_and_remove_each_exactly_once(stack_for)
         removed_by[ids[0]] += value["removed"]
     assert sum(removed_by.values()) == 1_000 and set(removed_by) == {"worker-a", "worker-b"}, removed_by
     assert all(removed_by[name] > 0 for name in ("worker-a", "worker-b")), removed_by
+    # ... at the same time: a sweep of one ran while a sweep of the other that removed some did.
+    spans = stack.sql("SELECT worker_ids->>0, started_at, finished_at FROM django_tasks_database_dbtaskresult"
+                      " WHERE (return_value->>'removed')::int > 0")
+    assert any(a[0] != b[0] and a[1] < b[2] and b[1] < a[2] for a in spans for b in spans), spans
 
 
 def test_a_worker_killed_mid_sweep_leaves_pending_entries_the_next_sweep_settles_to_the_truth(stack_for, tmp_path):
