@@ -30,7 +30,10 @@ from members.schedule import BadEnd, check_end  # noqa: F401 (the views read the
 
 log = logging.getLogger(__name__)
 
-CLAIM_BATCH = 1_000  # ends one sweep claims at a time (one change of up to 1,000 members per container)
+# Ends one sweep claims at a time (five $batches of removals): small enough that several workers share
+# a backlog (a claim of everything due left the other workers nothing), and each claim is done long
+# before EXPIRY_CLAIM_TIMEOUT would let another sweep take it over.
+CLAIM_BATCH = 100
 
 
 @dataclass
@@ -52,7 +55,9 @@ class Swept:
 def sweep(now: datetime | None = None) -> Swept:
     """Remove every membership whose time is up (claiming them in batches); returns what became of them."""
     total = Swept()
-    while claimed := claim_due(now or timezone.now()):
+    seen: set[int] = set()  # what this sweep took: one it let go waits for the next sweep, not the next claim
+    while claimed := claim_due(now or timezone.now(), skip=seen):
+        seen.update(end.pk for end in claimed)
         total.add(_remove_claimed(claimed))
         if len(claimed) < CLAIM_BATCH:
             break
@@ -62,13 +67,14 @@ def sweep(now: datetime | None = None) -> Swept:
     return total
 
 
-def claim_due(now: datetime, limit: int = CLAIM_BATCH) -> list[Expiry]:
-    """Take up to ``limit`` due ends for this sweep, under row locks another sweep skips."""
+def claim_due(now: datetime, limit: int = CLAIM_BATCH, skip: set[int] = frozenset()) -> list[Expiry]:
+    """Take up to ``limit`` due ends for this sweep (not those in ``skip``), under row locks another sweep skips."""
     stale = now - settings.EXPIRY_CLAIM_TIMEOUT
     with transaction.atomic():
         due = list(Expiry.objects.select_for_update(skip_locked=True)
                    .filter(state=ExpiryState.SCHEDULED, expires_at__lte=now)
                    .filter(Q(claimed_at=None) | Q(claimed_at__lt=stale))
+                   .exclude(pk__in=skip)
                    .order_by("expires_at", "id")[:limit])
         if due:
             Expiry.objects.filter(pk__in=[e.pk for e in due]).update(claimed_at=now)
@@ -103,13 +109,16 @@ def _remove_as_granter(granter_id, container: Container, ends: list[Expiry]) -> 
         _mark_due(ends, words.sign_in_gone(ends[0].granted_by_name))
         swept.due += len(ends)
         return swept
+    ends = _not_removed_before(graph, container, ends, swept)
+    if not ends:
+        return swept
     by_member = {end.member_id: end for end in ends}
     note = changes.Note(expired=True, change=uuid.uuid4(),
                         reason=words.expired_reason(ends[0].expires_at, ends[0].granted_by_name)[:500])
     _, rows = changes.apply(graph, granter, Action.REMOVE, container, list(by_member),
                             changes.Known(scopes=kept.scopes(granter)), note)
     for row in rows:
-        swept.add(_settle_end(by_member[row.entry.member_id], row))
+        swept.add(_settle_end(by_member[row.entry.member_id], row.result.outcome, row.entry))
     return swept
 
 
@@ -132,19 +141,62 @@ def _not_yet_settled(ends: list[Expiry], swept: Swept) -> list[Expiry]:
     return todo
 
 
-def _settle_end(end: Expiry, row: changes.Row) -> Swept:
-    outcome = row.result.outcome
+# What an earlier sweep's removal, once settled, already decided of its end: no second call for it.
+_DECIDED = {Outcome.DONE, Outcome.AS_ASKED, Outcome.ALREADY, Outcome.MISSING}
+
+
+def _not_removed_before(graph, container: Container, ends: list[Expiry], swept: Swept) -> list[Expiry]:
+    """The ends no earlier sweep's removal has already dealt with.
+
+    A sweep killed mid-change (or one whose answer was lost) leaves its removal entries open, and
+    its ends claimed and scheduled, even those whose removal was answered (an end is settled once its
+    whole change has returned). Taken over, such an end is not removed again blindly: its last removal
+    entry is settled first, by reading the membership back with the granter's rights (as the journal
+    does), and decides. Made (done, as asked: the membership is gone), the end is removed by it;
+    not made (interrupted, busy...), it is removed now; still unknown (the read failed, or is too
+    soon after the write to show it), it waits for the next sweep."""
+    last = _last_removals(container, ends)
+    still_open = [entry for entry in last.values() if not Outcome(entry.outcome).settled]
+    if still_open:
+        changes.settle_open(graph, still_open)  # settles in place what a read-back can tell
+    todo = []
+    for end in ends:
+        entry = last.get(end.pk)
+        outcome = Outcome(entry.outcome) if entry else None
+        if outcome is None or (outcome.settled and outcome not in _DECIDED):
+            todo.append(end)
+        elif outcome in _DECIDED:
+            swept.add(_settle_end(end, outcome, entry))
+        else:
+            _release([end])
+            swept.waiting += 1
+    return todo
+
+
+def _last_removals(container: Container, ends: list[Expiry]) -> dict[int, AuditEntry]:
+    """The last removal a sweep made of each end's membership since its grant, by end (one query)."""
+    by_member = {end.member_id: end for end in ends}
+    last = {}
+    for entry in AuditEntry.objects.filter(container_id=container.id, member_id__in=list(by_member), action=Action.REMOVE,
+                                           expired=True).order_by("id"):
+        end = by_member[entry.member_id]
+        if entry.pk > (end.grant_id or 0) and entry.created_at >= end.created_at:
+            last[end.pk] = entry
+    return last
+
+
+def _settle_end(end: Expiry, outcome: Outcome, entry: AuditEntry) -> Swept:
     if outcome in (Outcome.DONE, Outcome.AS_ASKED):
-        _update(end, state=ExpiryState.REMOVED, removal=row.entry, note="")
+        _update(end, state=ExpiryState.REMOVED, removal=entry, note="")
         return Swept(removed=1)
     if outcome is Outcome.ALREADY:
-        _update(end, state=ExpiryState.ENDED, removal=row.entry, note=words.already_gone())
+        _update(end, state=ExpiryState.ENDED, removal=entry, note=words.already_gone())
         return Swept(ended=1)
     if outcome is Outcome.MISSING:
-        _update(end, state=ExpiryState.ENDED, removal=row.entry, note=words.container_gone())
+        _update(end, state=ExpiryState.ENDED, removal=entry, note=words.container_gone())
         return Swept(ended=1)
     if outcome is Outcome.REFUSED:
-        _mark_due([end], words.granter_refused(end.granted_by_name), removal=row.entry)
+        _mark_due([end], words.granter_refused(end.granted_by_name), removal=entry)
         return Swept(due=1)
     # Busy, failed, or unknown (the journal reads it back): the next sweep tries again.
     _release([end])
