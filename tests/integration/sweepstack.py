@@ -110,7 +110,9 @@ class Stack:
         self.env = {**clean, "DATABASE_URL": self._url(self.database).replace("postgresql://", "postgres://"),
                     "DEMO_SERVER": "1", "DEBUG": "0", "SECRET_KEY": uuid.uuid4().hex * 2,
                     "STATIC_ROOT": static_root or str(workdir / "static"), "SANDBOX_LOOPBACK_URL": self.sandbox_url,
-                    "SANDBOX_BATCH_ORDER": "as sent"}
+                    "SANDBOX_BATCH_ORDER": "as sent",
+                    # The 1,000 ends are granted in the request (a larger change would be a background job).
+                    "BACKGROUND_CHANGE_ABOVE": "1000"}
         self.worker_env = {**self.env, **(workers or {})}
         try:
             self.manage("migrate", "--no-input")
