@@ -1,5 +1,5 @@
 """The app's tasks (``django.tasks`` on the database: ``manage.py db_worker`` runs them) and the
-periodic one (``manage.py crontask`` enqueues it every ``SWEEP_EVERY`` seconds)."""
+periodic one (``manage.py scheduler`` enqueues it every ``SWEEP_EVERY`` seconds)."""
 
 import logging
 import uuid
@@ -25,11 +25,25 @@ def sweep() -> dict:
     resumed = background.stale_jobs()
     for job_id in resumed:
         run_change.enqueue(str(job_id))
+    forget_finished_tasks()
     if swept.removed or swept.due or settled:
         log.info("sweep: %s removed, %s overdue, %s ended, %s waiting; %s journal entries settled",
                  swept.removed, swept.due, swept.ended, swept.waiting, settled)
     return {"removed": swept.removed, "due": swept.due, "ended": swept.ended, "waiting": swept.waiting,
             "settled": settled, "still_open": waiting, "resumed": len(resumed)}
+
+
+# The task engine's own records of finished tasks (a sweep every SWEEP_EVERY seconds is thousands a
+# day): kept a day, for /healthz and whoever looks at a failure. What a task did is in the journal.
+TASK_RESULTS_KEPT = timedelta(days=1)
+
+
+def forget_finished_tasks() -> int:
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lt=timezone.now() - TASK_RESULTS_KEPT).delete()
+    return deleted
 
 
 @task

@@ -400,3 +400,15 @@ def test_the_person_page_shows_each_memberships_end_and_moves_it(sign_in, tenant
     gone = desk.htmx("GET", f"/expiries/{end.pk}/?on=person&at=0", current=f"/people/{newcomer}/")
     assert gone.status_code == 286 and gone.headers["HX-Retarget"] == f"#membership-{group}"
     assert "Removed on time" in unescape(gone.text)
+
+
+def test_the_sweep_forgets_the_engines_records_of_tasks_finished_over_a_day_ago(tenant):
+    from django_tasks_db.models import DBTaskResult
+
+    run_worker()
+    run_worker()
+    old, recent = DBTaskResult.objects.order_by("finished_at")
+    DBTaskResult.objects.filter(pk=old.pk).update(finished_at=timezone.now() - timedelta(days=2))
+    run_worker()
+    assert set(DBTaskResult.objects.values_list("pk", flat=True)) >= {recent.pk} and not DBTaskResult.objects.filter(
+        pk=old.pk).exists()
