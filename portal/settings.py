@@ -33,6 +33,20 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}.")
 
 
+def env_number(name: str, default: float, *, whole: bool = False, least: float = 0) -> float:
+    """A number setting (a whole one with ``whole``), at least ``least``; a bad value names itself."""
+    value = os.environ.get(name, "")
+    if value.strip() == "":
+        return default
+    try:
+        number = int(value) if whole else float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a {'whole ' if whole else ''}number, not {value!r}.") from None
+    if not number >= least:  # also refuses nan
+        raise ImproperlyConfigured(f"{name} must be at least {least:g}, not {value!r}.")
+    return number
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -159,18 +173,18 @@ GRAPH_SCOPES = os.environ.get(
     "User.Read User.ReadBasic.All Directory.Read.All Device.Read.All Member.Read.Hidden "
     "GroupMember.ReadWrite.All AdministrativeUnit.ReadWrite.All RoleManagement.ReadWrite.Directory",
 ).split()
-GRAPH_TIMEOUT = float(os.environ.get("GRAPH_TIMEOUT", "10"))
+GRAPH_TIMEOUT = env_number("GRAPH_TIMEOUT", 10)
 # Bounded retries of throttled or unavailable Graph calls (honouring Retry-After up to a cap).
-GRAPH_MAX_RETRIES = int(os.environ.get("GRAPH_MAX_RETRIES", "2"))
-GRAPH_MAX_RETRY_WAIT = float(os.environ.get("GRAPH_MAX_RETRY_WAIT", "5"))
+GRAPH_MAX_RETRIES = env_number("GRAPH_MAX_RETRIES", 2, whole=True)
+GRAPH_MAX_RETRY_WAIT = env_number("GRAPH_MAX_RETRY_WAIT", 5)
 # Graph is eventually consistent (GRAPH.md §3): how long after a write a read may still miss it.
 # A read-back that finds a write with no clear answer not landed reads again within this window
 # before calling it not done, and the journal's open entries are read back only once this old.
-GRAPH_REPLICATION_WINDOW = float(os.environ.get("GRAPH_REPLICATION_WINDOW", "2"))
+GRAPH_REPLICATION_WINDOW = env_number("GRAPH_REPLICATION_WINDOW", 2)
 
 # The journal page settles the viewer's entries left pending or unknown for longer than this
 # (longer than a request can take, so none is still in flight): members.changes.settle_open.
-JOURNAL_SETTLE_AFTER = timedelta(seconds=float(os.environ.get("JOURNAL_SETTLE_AFTER", "300")))
+JOURNAL_SETTLE_AFTER = timedelta(seconds=env_number("JOURNAL_SETTLE_AFTER", 300))
 # What one request may carry (README "Limits"); beyond it Django answers 400 before any view runs.
 # The Django group whose members (and staff) read the whole journal; everyone else reads their own entries.
 JOURNAL_AUDITORS_GROUP = os.environ.get("JOURNAL_AUDITORS_GROUP", "journal-auditors")
@@ -289,24 +303,24 @@ else:
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 CRONTASK = {"REDIS_URL": REDIS_URL or None,
             # How long a scheduler waits for the lock before standing by (manage.py scheduler tries again).
-            "LOCK_BLOCKING_TIMEOUT": float(os.environ.get("SCHEDULER_LOCK_WAIT", "15"))}
+            "LOCK_BLOCKING_TIMEOUT": env_number("SCHEDULER_LOCK_WAIT", 15)}
 # How often the sweep runs (removes what expired, settles open journal entries), in seconds.
-SWEEP_EVERY = float(os.environ.get("SWEEP_EVERY", "30"))
+SWEEP_EVERY = env_number("SWEEP_EVERY", 30, least=1)
 # A worker seen (a task finished) within this many seconds is "recent" for /healthz and the pages.
-WORKER_SEEN_WITHIN = float(os.environ.get("WORKER_SEEN_WITHIN", str(max(120.0, 4 * SWEEP_EVERY))))
+WORKER_SEEN_WITHIN = env_number("WORKER_SEEN_WITHIN", max(120.0, 4 * SWEEP_EVERY))
 # How far ahead an end date may be set: a year unless a deployment allows more.
-EXPIRY_MAX_DAYS = int(os.environ.get("EXPIRY_MAX_DAYS", "365"))
+EXPIRY_MAX_DAYS = env_number("EXPIRY_MAX_DAYS", 365, whole=True)
 # A sweep that claimed an expiry and did not finish (its worker was killed) is taken over this long after.
-EXPIRY_CLAIM_TIMEOUT = timedelta(seconds=float(os.environ.get("EXPIRY_CLAIM_TIMEOUT", "300")))
+EXPIRY_CLAIM_TIMEOUT = timedelta(seconds=env_number("EXPIRY_CLAIM_TIMEOUT", 300))
 # A bulk change, picker add, Undo or Revert all of more members than this runs as a task (a paste's
 # run does once it is larger than one slice): the request answers at once and the page follows its progress.
-BACKGROUND_CHANGE_ABOVE = int(os.environ.get("BACKGROUND_CHANGE_ABOVE", "100"))
+BACKGROUND_CHANGE_ABOVE = env_number("BACKGROUND_CHANGE_ABOVE", 100, whole=True)
 if BACKGROUND_CHANGE_ABOVE < 1:
     raise ImproperlyConfigured("BACKGROUND_CHANGE_ABOVE must be a number of members, at least 1.")
 # A background change whose worker has not reported for this long (it was killed) is resumed by the sweep.
-BACKGROUND_CHANGE_STALE = timedelta(seconds=float(os.environ.get("BACKGROUND_CHANGE_STALE", "300")))
+BACKGROUND_CHANGE_STALE = timedelta(seconds=env_number("BACKGROUND_CHANGE_STALE", 300))
 # How long a person's sign-in is kept for a background change they started.
-BACKGROUND_CHANGE_KEEP = timedelta(hours=float(os.environ.get("BACKGROUND_CHANGE_KEEP", "4")))
+BACKGROUND_CHANGE_KEEP = timedelta(hours=env_number("BACKGROUND_CHANGE_KEEP", 4))
 
 # Tokens live only in the server-side session (DESIGN.md invariant 3); the cookie holds its key.
 SESSION_COOKIE_HTTPONLY = True
@@ -356,7 +370,7 @@ if not DEBUG and not DEMO_SERVER:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 60 * 60)))
+    SECURE_HSTS_SECONDS = env_number("SECURE_HSTS_SECONDS", 365 * 24 * 60 * 60, whole=True)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)  # the header alone commits to nothing
 
