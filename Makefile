@@ -10,7 +10,7 @@ PORT ?= 8000
 SANDBOX_PORT ?= $(shell echo $$(($(PORT) + 1)))
 SANDBOX_THREADS ?= 32
 
-.PHONY: demo serve test bench chromium services clean
+.PHONY: demo serve test bench bench-sweep chromium services clean
 
 $(VENV)/created:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python >= 3.12 is needed (found " + sys.version.split()[0] + "); install 3.13 or set PYTHON=")'
@@ -91,6 +91,11 @@ test: $(VENV)/dev chromium services
 # Against its own gunicorn demo server with 50 ms of Graph latency; writes bench/RESULTS.md (a few minutes).
 bench: $(VENV)/dev
 	$(PY) bench/bench.py
+
+# The sweep's throughput (due expiries removed per minute, one worker and two) on PostgreSQL with
+# 50 ms of Graph latency; writes its own section of bench/RESULTS.md (a minute or two).
+bench-sweep: $(VENV)/dev services
+	$(PY) bench/sweep.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3

@@ -1002,7 +1002,14 @@ request, our side only).
         text += "\n## Notes\n\n" + "\n".join(f"- {note}" for note in report.notes) + "\n"
     text += f"\n## Before\n\n{BEFORE}\n"
     print(text)
-    Path(args.results).write_text(text)
+    Path(args.results).write_text(text + kept_sweep_section(Path(args.results)))
+
+
+def kept_sweep_section(results: Path) -> str:
+    """The sweep's own section (``make bench-sweep``, bench/sweep.py) as the last run wrote it: kept."""
+    old = results.read_text() if results.exists() else ""
+    found = re.search(r"^## Sweep throughput\n.*?(?=^## |\Z)", old, re.S | re.M)
+    return "\n" + found.group(0).rstrip("\n") + "\n" if found else ""
 
 
 if __name__ == "__main__":
