@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,9 +46,10 @@ def one_round(stack, group: str, ends: int, workers: int) -> dict:
     stack.add_until(HELPDESK, group, members, ends="1d")
     assert stack.make_due() == ends
     load_before = load_average()
-    started = [stack.worker(f"round{workers}-worker{n}") for n in range(1, workers + 1)]
     removed_before = stack.ends().get("removed", 0)
+    # Before the workers start: a sweep the last round left queued runs as soon as they are up.
     since = time.time()
+    started = [stack.worker(f"round{workers}-worker{n}") for n in range(1, workers + 1)]
     stack.enqueue_sweeps(workers * 3)
     wait_for(lambda: stack.ends().get("removed", 0) - removed_before == ends, "every due end removed", deadline=600,
              poll=0.05)
@@ -69,18 +71,50 @@ def one_round(stack, group: str, ends: int, workers: int) -> dict:
             "by_worker": by_worker, "load_before": load_before, "load_after": load_after}
 
 
+def paste_round(stack, group: str, lines: int) -> dict:
+    """A pasted list of ``lines`` sign-in names added: the run's POST (it starts a background change and
+    answers) timed apart from the work, which one worker then does."""
+    from html import unescape
+
+    from tests.integration.sweepstack import HELPDESK, wait_for
+    from tests.conftest import sign_in_over_http
+
+    members = stack.not_members(group, lines)
+    names = [row[0] for row in stack.sql(
+        "SELECT data->>'userPrincipalName' FROM sandbox_directoryobject WHERE id = ANY(%s)", [uuid.UUID(m) for m in members])]
+    desk = sign_in_over_http(stack.app_url, HELPDESK)
+    dry = desk.htmx("POST", f"/groups/{group}/members/paste/", current=f"/groups/{group}/", timeout=600,
+                    data={"action": "add", "lines": "\n".join(names)})
+    plan = re.search(r'name="plan" value="([^"]+)"', dry.text).group(1)
+    worker = stack.worker("paste-worker")
+    since = time.monotonic()
+    run = desk.htmx("POST", f"/groups/{group}/members/paste/run/", current=f"/groups/{group}/", data={"plan": plan},
+                    timeout=600)
+    answered = time.monotonic() - since
+    assert run.status_code == 200 and "job" in run.text, unescape(run.text)[:2000]
+    wait_for(lambda: len(stack.members_of(group, members)) == lines, "every pasted member added", deadline=600, poll=0.05)
+    done = time.monotonic() - since
+    worker.stop()
+    return {"lines": lines, "answered": answered, "done": done}
+
+
 def machine() -> str:
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), platform.processor() or "unknown CPU")
     return f"{os.cpu_count()} CPUs, {model}, Python {platform.python_version()}, {platform.system()} {platform.release()}"
 
 
-def section(rounds: list[dict], args, command: str, started_at: datetime, uptime: str) -> str:
+def section(rounds: list[dict], args, command: str, started_at: datetime, uptime: str,
+            rounds_paste: list[dict] | None = None) -> str:
     rows = "\n".join(
         f"| {r['workers']} | {r['ends']:,} | {r['seconds']:.1f} | {r['per_minute']:,.0f} | {r['calls'] / r['ends']:.3f}"
         f" ({r['calls']} calls, {r['batches']} `$batch`) | {r['deletes']:,} | "
         f"{', '.join(f'{n}' for n in r['by_worker'].values())} | {r['load_before']} / {r['load_after']} |"
         for r in rounds)
+    paste = rounds_paste[0] if rounds_paste else None
+    paste_line = (f"\nA {paste['lines']:,}-line paste run (added, a background change): its POST answered in "
+                  f"{paste['answered'] * 1000:.0f} ms; one worker had made every change {paste['done']:.1f} s after it "
+                  "was sent.\n") if paste else ""
     one = next((r for r in rounds if r["workers"] == 1), None)
     speedups = "".join(f" Two workers: {r['per_minute'] / one['per_minute']:.2f}x one." for r in rounds
                        if one and r["workers"] == 2)
@@ -100,7 +134,7 @@ go 20 to a `$batch`, claimed 100 at a time (`members.expiry.CLAIM_BATCH`).
 |---|---|---|---|---|---|---|---|
 {rows}
 {speedups}
-"""
+{paste_line}"""
 
 
 def keep_in_results(text: str, results: Path) -> None:
@@ -116,6 +150,7 @@ def main() -> int:
     parser.add_argument("--ends", type=int, default=1_000, help="due ends per round (at most 1,000 a change)")
     parser.add_argument("--latency-ms", type=int, default=50, help="Graph latency in the sandbox")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts, one round each")
+    parser.add_argument("--paste", type=int, default=1_000, help="lines of the timed paste run (0: none)")
     parser.add_argument("--results", default=str(RESULTS), help="the Markdown file to keep the section in")
     args = parser.parse_args()
     from tests.integration.sweepstack import Stack, postgres_reachable
@@ -136,9 +171,11 @@ def main() -> int:
             for workers in args.workers:
                 rounds.append(one_round(stack, group, args.ends, workers))
                 print(rounds[-1], flush=True)
+            pasted = [paste_round(stack, group, args.paste)] if args.paste else []
+            print(pasted, flush=True)
         finally:
             stack.close()
-    text = section(rounds, args, command, started_at, uptime)
+    text = section(rounds, args, command, started_at, uptime, pasted)
     print(text)
     keep_in_results(text, Path(args.results))
     return 0
