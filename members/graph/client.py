@@ -342,6 +342,9 @@ class GraphClient:
     def remove_owner(self, container: Container, owner_id: str) -> Result:
         return owners.remove_owner(self.transport, container, owner_id)
 
+    def search_owner_candidates(self, text: str) -> list[DirectoryItem]:
+        return owners.search_owner_candidates(self.transport, text)
+
     def ownerless_groups(self, *, top: int = LIST_PAGE_SIZE) -> Page:
         return owners.ownerless_groups(self.transport, top=top)
 

@@ -83,3 +83,27 @@ def ownerless_groups(transport: Transport, *, top: int = odata.LIST_PAGE_SIZE) -
     params = odata.by_name({"$filter": OWNERLESS_FILTER, "$select": GROUP_FIELDS, "$top": str(top)})
     body = transport.get_json(paths.collection_path(Kind.GROUPS, transport.base_url), params=params, headers=EVENTUAL)
     return odata.page_of(body, lambda item: ContainerInfo.from_graph(Kind.GROUPS, item))
+
+
+# What can own a group, and how each is searched: "a user or service principal" (group-post-owners).
+CANDIDATE_QUERIES = {
+    "user": ("/users", ["displayName", "userPrincipalName", "mail"], "id,displayName,userPrincipalName,mail,jobTitle,accountEnabled,userType"),
+    "servicePrincipal": ("/servicePrincipals", ["displayName"], "id,displayName,appId,accountEnabled"),
+}
+
+
+def search_owner_candidates(transport: Transport, text: str, *, top: int = odata.PICKER_SIZE) -> list[DirectoryItem]:
+    """The owner picker: users and service principals matching ``text`` (``$search``, ConsistencyLevel:
+    eventual), in one $batch."""
+    asked = {kind: odata.with_query(path, odata.by_name({"$search": odata.search_clause(text, fields),
+                                                          "$select": select, "$top": str(top)}))
+             for kind, (path, fields, select) in CANDIDATE_QUERIES.items()}
+    answers = transport.batch_get(asked, headers=EVENTUAL)
+    found: list[DirectoryItem] = []
+    for kind in CANDIDATE_QUERIES:
+        answer = answers[kind]
+        if isinstance(answer, GraphError):
+            raise answer
+        found.extend(DirectoryItem.from_graph({"@odata.type": f"#microsoft.graph.{kind}", **item})
+                     for item in answer.get("value", []))
+    return found

@@ -20,6 +20,7 @@ COLLECTIONS = {
     "users": (Kind.USER, "users"),
     "groups": (Kind.GROUP, "groups"),
     "devices": (Kind.DEVICE, "devices"),
+    "servicePrincipals": (Kind.SERVICE_PRINCIPAL, "servicePrincipals"),  # the owner picker's apps
     "directoryRoles": (Kind.DIRECTORY_ROLE, "directoryRoles"),
     "directory/administrativeUnits": (Kind.ADMINISTRATIVE_UNIT, "directory/administrativeUnits"),
     "administrativeUnits": (Kind.ADMINISTRATIVE_UNIT, "administrativeUnits"),  # beta only
