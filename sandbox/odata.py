@@ -224,7 +224,7 @@ def _either(a: Predicate, b: Predicate) -> Predicate:
 # ---------------------------------------------------------------- $filter
 
 _FILTER_TOKEN = re.compile(
-    r"\s*(?:'((?:[^']|'')*)'|(\()|(\))|(,)|(:)|([A-Za-z_][A-Za-z0-9_./]*(?:/\$count)?)|(-?\d+(?:\.\d+)?))"
+    r"\s*(?:'((?:[^']|'')*)'|(\()|(\))|(,)|(:)|([A-Za-z_][A-Za-z0-9_./]*(?:(?<=/)\$count)?)|(-?\d+(?:\.\d+)?))"
 )
 ADVANCED_OPERATORS = {"ne", "not", "endswith"}
 COMPARISONS = {"eq", "ne", "in"}

@@ -147,13 +147,10 @@ NAMED_GROUPS = [
     ("restricted_group", "Executive Assistants", "security"),
     ("big_group", "All Employees", "security"),
 ]
-# Groups that show an ownership situation (key, displayName, kind): one no one owns, and a Microsoft 365
-# group with a single owner (Graph refuses to remove the last owner). Built last, so the random draws of
-# everything before them (and the ids tests rely on) stay as they were.
-OWNER_GROUPS = [
-    ("ownerless_group", "Legacy Print Operators", "security"),
-    ("single_owner_m365_group", "Contoso Design Studio", "m365"),
-]
+# The groups the owners pages show (built without a draw of their own, so every random draw and every count
+# stays as it was): the first generated group, renamed, has its owner taken away (no one owns it); the
+# Microsoft 365 group "Contoso Marketing" keeps its single owner (Graph refuses to remove the last owner).
+OWNERLESS_GROUP_NAME = "Legacy Operations Archive"
 # (key, displayName, description, extra properties)
 NAMED_UNITS = [
     ("unit_of_unitadmin", "Seattle Office", "Users, groups and devices of the Seattle office.", {}),
@@ -198,9 +195,9 @@ def _build_well_known() -> dict:
     known["device"] = Known(object_id("device/named"), "SEA-LAPTOP-0042")
     known["service_principal"] = Known(object_id("servicePrincipal/sync"), "Contoso Sync App")
     known["org_contact"] = Known(object_id("orgContact/vendor"), "Vendor Contact")
-    # Groups for the owners pages, built after every other draw (``build_owner_groups``).
-    for key, name, _ in OWNER_GROUPS:
-        known[key] = Known(object_id(f"group/{key}"), name)
+    # The groups of the owners pages (``build_owner_groups``).
+    known["ownerless_group"] = Known(object_id("group/generated/0"), OWNERLESS_GROUP_NAME)
+    known["single_owner_m365_group"] = known["m365_group"]
     known["roles"] = {template: Known(object_id(f"role/{template}"), name)
                       for _, template, name, _, active in ROLES if active}
     known["not_activated_role_templates"] = list(NOT_ACTIVATED_ROLE_TEMPLATES)
@@ -432,14 +429,15 @@ class _TenantBuilder:
         self.build_owner_groups()
 
     def build_owner_groups(self) -> None:
-        """The ownerless group and the single-owner Microsoft 365 group (after every other draw)."""
-        known = WELL_KNOWN
-        for key, name, kind in OWNER_GROUPS:
-            self.group(known[key].id, name, kind)
-        users = self.generated_users
-        self.members(known["ownerless_group"].id, users[:3])
-        self.members(known["single_owner_m365_group"].id, users[3:6] + [known["spare_users"][5].id])
-        self.link(known["single_owner_m365_group"].id, known["spare_users"][5].id, Link.OWNERS)
+        """No one owns the first generated group (renamed: its name was drawn, the draw stays); after every
+        other draw. "Contoso Marketing" (Microsoft 365) keeps the one owner ``fill_named_groups`` drew."""
+        if not self.generated_groups:
+            return
+        group_id = WELL_KNOWN["ownerless_group"].id
+        group = self.objects[group_id]
+        group.display_name = group.data["displayName"] = OWNERLESS_GROUP_NAME
+        group.data["description"] = f"{OWNERLESS_GROUP_NAME} (no one owns it)"
+        self.links = [link for link in self.links if not (link[0] == group_id and link[2] == Link.OWNERS)]
 
     def build_roles(self) -> list[str]:
         ids = []
