@@ -25,7 +25,7 @@ from members import explain, schedule
 from members.directory import Action, Container, ContainerInfo, DirectoryItem, Kind, MyAccess, Outcome, object_ids
 from members.explain import Message
 from members.graph import CHANGE_CHUNK, GraphClient, GraphError, Result
-from members.models import AuditEntry
+from members.models import MEMBERS, OWNERS, AuditEntry
 
 log = logging.getLogger(__name__)
 
@@ -81,15 +81,16 @@ class Row:
 
 
 def apply(graph: GraphClient, actor, action: Action, container: Container, member_ids: Iterable[str],
-          known: Known, note: Note | None = None) -> tuple[ContainerInfo | None, list[Row]]:
-    """Add or remove members; every attempt journaled before it is sent. One row per member, in order."""
+          known: Known, note: Note | None = None, *, relation: str = MEMBERS) -> tuple[ContainerInfo | None, list[Row]]:
+    """Add or remove members; every attempt journaled before it is sent. One row per member, in order.
+    ``relation``: ``OWNERS`` changes a group's owners instead (one call per owner, journaled alike)."""
     # The workflow's own edge: ids come from forms and URLs (checked already) but also from Graph's
     # answers and the journal (a paste's plan, an Undo), which are checked here.
     ids = object_ids(member_ids)
     if len(ids) > MAX_MEMBERS_PER_CHANGE:  # the views check first; a caller that doesn't sends nothing
         raise TooManyMembers(f"At most {MAX_MEMBERS_PER_CHANGE:,} members per change ({len(ids):,} were sent).")
     note = note or Note()
-    entries = _open(actor, action, container, ids, known, note, note.change or uuid.uuid4())
+    entries = _open(actor, action, container, ids, known, note, note.change or uuid.uuid4(), relation)
     results: dict[str, Result] = {}
     described = None
     for start in range(0, len(ids), CHANGE_CHUNK):
@@ -97,14 +98,15 @@ def apply(graph: GraphClient, actor, action: Action, container: Container, membe
         if start == 0 and _lacks(ids, known):
             # The names (and facts) the page didn't show are read beside the first writes, in the
             # same round trip: a change of N costs ceil(N/20) round trips whatever the session kept.
-            sent, described = graph.together(lambda: _send(graph, action, container, chunk),
+            sent, described = graph.together(lambda: _send(graph, action, container, chunk, relation),
                                              lambda: _describe(graph, container, _lacks(ids, known), known.info is None))
         else:
-            sent = _send(graph, action, container, chunk)
+            sent = _send(graph, action, container, chunk, relation)
         _settle(entries, sent)
         results.update((result.member_id, result) for result in sent)
-    explained = _explain(graph, action, container, ids, results, entries, known, described)
-    schedule.after_change(action, entries, expired=note.expired)
+    explained = _explain(graph, action, container, ids, results, entries, known, described, relation)
+    if relation == MEMBERS:  # ends are of memberships
+        schedule.after_change(action, entries, expired=note.expired)
     return explained
 
 
@@ -143,19 +145,20 @@ def _entry(actor, action: Action, container: Container, member_id: str, **fields
 
 
 def _open(actor, action: Action, container: Container, ids: list[str], known: Known, note: Note,
-          change: uuid.UUID) -> dict[str, AuditEntry]:
+          change: uuid.UUID, relation: str = MEMBERS) -> dict[str, AuditEntry]:
     """Write-ahead: one pending entry per member, in one statement, before any call is sent."""
     name = known.info.display_name if known.info else ""
     entries = [_entry(actor, action, container, m, container_name=name, outcome=Outcome.PENDING,
                       member_name=known.items[m].display_name if m in known.items else "",
                       member_principal=known.items[m].principal if m in known.items else "",
                       ticket=note.ticket, reason=note.reason, reverts_id=note.reverts.get(m), change_id=change,
-                      until=note.until if action is Action.ADD else None, expired=note.expired)
+                      until=note.until if action is Action.ADD and relation == MEMBERS else None,
+                      expired=note.expired, relation=relation)
                for m in ids]
     try:
         with transaction.atomic():  # one statement: all of them or none (and, for an add until, their ends)
             AuditEntry.objects.bulk_create(entries)
-            if note.until is not None and action is Action.ADD:
+            if note.until is not None and action is Action.ADD and relation == MEMBERS:
                 schedule.write_ahead(entries, note.until, actor)
     except IntegrityError:
         if not note.reverts:
@@ -164,9 +167,13 @@ def _open(actor, action: Action, container: Container, ids: list[str], known: Kn
     return {entry.member_id: entry for entry in entries}
 
 
-def _send(graph: GraphClient, action: Action, container: Container, ids: list[str]) -> list[Result]:
-    """One round trip's worth of changes (a PATCH or $batch of up to 20, or one call)."""
+def _send(graph: GraphClient, action: Action, container: Container, ids: list[str],
+          relation: str = MEMBERS) -> list[Result]:
+    """One round trip's worth of changes (a PATCH or $batch of up to 20, or one call); owners one call each."""
     try:
+        if relation == OWNERS:
+            change = graph.add_owner if action is Action.ADD else graph.remove_owner
+            return [change(container, m) for m in ids]
         if action is Action.ADD:
             return graph.add_members(container, ids)
         if len(ids) == 1:
@@ -211,7 +218,7 @@ def _save(entries: list[AuditEntry], fields: list[str], before: Mapping[int, tup
 
 
 def _explain(graph: GraphClient, action: Action, container: Container, ids: list[str], results: dict[str, Result],
-             entries: dict[str, AuditEntry], known: Known, described: tuple | None = None
+             entries: dict[str, AuditEntry], known: Known, described: tuple | None = None, relation: str = MEMBERS
              ) -> tuple[ContainerInfo | None, list[Row]]:
     """Names and words for each result; a 404 is read back, after the write, to tell a missing
     container from a missing member from a plain non-member (Graph answers all three alike).
@@ -236,6 +243,8 @@ def _explain(graph: GraphClient, action: Action, container: Container, ids: list
         result = results[member_id]
         if member_id in not_found and (container.id in gone or member_id in gone):
             result, message = _missing(action, container, result, container_gone=container.id in gone)
+        elif relation == OWNERS:
+            message = explain.owners.outcome_message(action, result, info, known.access, known.scopes, member, group_units)
         else:
             message = explain.outcome_message(action, result, info, known.access, known.scopes, member.type, group_units,
                                               verdicts=verdicts)
@@ -292,13 +301,13 @@ def settle_open(graph: GraphClient, entries: Iterable[AuditEntry]) -> int:
     """
     now = timezone.now()
     settled = []
-    by_container: dict[tuple[str, str], list[AuditEntry]] = defaultdict(list)
+    by_container: dict[tuple[str, str, str], list[AuditEntry]] = defaultdict(list)
     for entry in entries:
-        by_container[(entry.container_kind, entry.container_id)].append(entry)
+        by_container[(entry.container_kind, entry.container_id, entry.relation)].append(entry)
     # Younger than the replication window, a read may not see what the attempt did yet: wait.
     replicated = now - timedelta(seconds=settings.GRAPH_REPLICATION_WINDOW)
-    for (kind, container_id), group in by_container.items():
-        overtaken = _first_later_changes(kind, container_id, group)
+    for (kind, container_id, relation), group in by_container.items():
+        overtaken = _first_later_changes(kind, container_id, group, relation)
         for entry in group:
             if entry.pk in overtaken:
                 later = overtaken[entry.pk]
@@ -307,17 +316,18 @@ def settle_open(graph: GraphClient, entries: Iterable[AuditEntry]) -> int:
                 settled.append(entry)
         unread = [entry for entry in group if entry.pk not in overtaken and entry.created_at <= replicated]
         if unread:
-            settled += _settle_by_reading(graph, Container(kind, container_id), unread, now)
+            settled += _settle_by_reading(graph, Container(kind, container_id), unread, now, relation)
     AuditEntry.objects.bulk_update(settled, ["outcome", "message", "settled_at", "superseded_by"])
     return len(settled)
 
 
-def _first_later_changes(kind: str, container_id: str, group: list[AuditEntry]) -> dict[int, AuditEntry]:
+def _first_later_changes(kind: str, container_id: str, group: list[AuditEntry], relation: str = MEMBERS
+                         ) -> dict[int, AuditEntry]:
     """For each entry of ``group`` (one container), the first later attempt on the same membership
     that may have changed it, if any (one query for the whole group)."""
     later = defaultdict(list)
     for attempt in AuditEntry.objects.filter(
-            container_kind=kind, container_id=container_id, member_id__in={e.member_id for e in group},
+            container_kind=kind, container_id=container_id, member_id__in={e.member_id for e in group}, relation=relation,
             id__gt=min(e.pk for e in group), outcome__in=_MAY_HAVE_CHANGED).order_by("id"):
         later[attempt.member_id].append(attempt)
     found = {}
@@ -328,8 +338,10 @@ def _first_later_changes(kind: str, container_id: str, group: list[AuditEntry]) 
     return found
 
 
-def _settle_by_reading(graph: GraphClient, container: Container, group: list[AuditEntry], now) -> list[AuditEntry]:
-    state = graph.read_membership(container, [entry.member_id for entry in group])
+def _settle_by_reading(graph: GraphClient, container: Container, group: list[AuditEntry], now,
+                       relation: str = MEMBERS) -> list[AuditEntry]:
+    read = graph.read_ownership if relation == OWNERS else graph.read_membership
+    state = read(container, [entry.member_id for entry in group])
     settled = []
     for entry in group:
         is_member = state.get(entry.member_id)

@@ -17,6 +17,9 @@ from members.directory import Action, Outcome
 # entry in these reverts an entry, no second one may be written for it (the "only once" of a revert,
 # kept by the database so that concurrent Undos can't both pass the check). A refused, busy or
 # interrupted revert releases it: trying again is then right.
+MEMBERS = "members"
+OWNERS = "owners"  # a group's owners (``changes.apply(..., relation=OWNERS)``)
+
 REVERT_CLAIMS = [Outcome.PENDING, Outcome.UNKNOWN, Outcome.DONE, Outcome.ALREADY]
 
 
@@ -84,6 +87,9 @@ class AuditEntry(models.Model):
     until = models.DateTimeField(null=True, blank=True)
     # A removal made because a membership's time was up (by the sweep, on the granter's authority).
     expired = models.BooleanField(default=False)
+    # Which of the container's collections the change was of: its members (every entry before owners
+    # could be changed), or a group's owners.
+    relation = models.CharField(max_length=8, default=MEMBERS, choices=[(MEMBERS, "members"), (OWNERS, "owners")])
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -235,3 +235,65 @@ def hidden_members_missing(access: MyAccess, scopes: frozenset[str]) -> str:
     if access.known and not set(access.roles) & set(HIDDEN_MEMBERSHIP_ROLES):
         return "role"
     return ""
+
+
+# --- who may change a group's owners (group-post-owners, group-delete-owners, v1.0) --------------
+
+YAMMER_ADMIN = "810a2642-a034-447f-a5e8-41beaa378541"
+KNOWLEDGE_ADMIN = "b5a8dcf3-09d5-43a9-a639-8e29ef291470"
+KNOWLEDGE_MANAGER = "744ec460-397e-42ad-a462-8b3f9747a02c"
+WINDOWS_365_ADMIN = "11451d60-acb2-45eb-a7d6-43d0f0125c13"
+# Delegated scopes that allow an owner write (the first is the least privileged). GroupMember.ReadWrite.All,
+# which changes members, does not change owners.
+OWNER_WRITE_SCOPES = ("Group.ReadWrite.All", "Directory.ReadWrite.All")
+# The pages' role table: all owner types / user owners only / Microsoft 365 groups only / security groups only.
+ALL_OWNER_ROLES = {GLOBAL_ADMIN, GROUPS_ADMIN}
+USER_OWNER_ROLES = {USER_ADMIN, DIRECTORY_WRITERS}
+M365_OWNER_ROLES = {EXCHANGE_ADMIN, SHAREPOINT_ADMIN, TEAMS_ADMIN, YAMMER_ADMIN}
+SECURITY_OWNER_ROLES = {INTUNE_ADMIN, KNOWLEDGE_ADMIN, KNOWLEDGE_MANAGER, WINDOWS_365_ADMIN}
+# Owners are not available through Graph for groups made in Exchange or synced from on-premises (group-list-owners).
+OWNER_PROTECTED_TRAITS = (Trait.SYNCED, Trait.MAIL_ENABLED_SECURITY, Trait.DISTRIBUTION)
+# What an owner can be: "a user or service principal" (group-post-owners).
+OWNER_TYPES = (MemberType.USER, MemberType.SERVICE_PRINCIPAL)
+
+
+def owner_verdict(container: ContainerInfo, access: MyAccess, scopes: frozenset[str],
+                  group_units: frozenset[str] | None = None, owner_type: str = MemberType.USER) -> Verdict:
+    """Can this user add or remove an owner (of ``owner_type``) of the group ``container``?"""
+    for trait in OWNER_PROTECTED_TRAITS:
+        if trait in container.traits:
+            return Verdict(False, Reason(trait))
+    if scopes:
+        if not any(scope in scopes for scope in OWNER_WRITE_SCOPES):
+            return Verdict(False, Reason.SCOPE_MISSING, needed_scope=OWNER_WRITE_SCOPES[0])
+        if Trait.ROLE_ASSIGNABLE in container.traits and ROLE_MANAGEMENT_SCOPE not in scopes:
+            return Verdict(False, Reason.SCOPE_MISSING, needed_scope=ROLE_MANAGEMENT_SCOPE)
+    if not access.known:
+        return ALLOWED
+    if Trait.ROLE_ASSIGNABLE in container.traits:
+        return _privileged_verdict(access, Reason.ROLE_ASSIGNABLE)
+    if Trait.RESTRICTED in container.traits:
+        return _restricted_group_verdict(access, group_units)
+    roles = access.roles
+    if access.owned_groups is None or container.id in access.owned_groups or roles & ALL_OWNER_ROLES:
+        return ALLOWED
+    if owner_type == MemberType.USER and roles & USER_OWNER_ROLES:
+        return ALLOWED
+    if Trait.M365 in container.traits and roles & M365_OWNER_ROLES:
+        return ALLOWED
+    if Trait.SECURITY in container.traits and roles & SECURITY_OWNER_ROLES:
+        return ALLOWED
+    scoped_roles = SCOPED_GROUP_ROLES if owner_type == MemberType.USER else {GROUPS_ADMIN}
+    if group_units is None and access.scoped:
+        return ALLOWED  # the group may be in one of the user's units: Graph will tell
+    if group_units and any((unit, role) in access.scoped for unit in group_units for role in scoped_roles):
+        return ALLOWED
+    if any(role in scoped_roles for _, role in access.scoped):
+        return Verdict(False, Reason.OUTSIDE_UNITS, needed_role=ROLE_NAMES[GROUPS_ADMIN])
+    return Verdict(False, Reason.ROLE_MISSING, needed_role=ROLE_NAMES[GROUPS_ADMIN])
+
+
+def is_last_owner(owner_ids: list[str], owner_id: str) -> bool:
+    """Removing ``owner_id`` would leave a group that has owners without any: we never do that
+    ("Once owners are assigned to a group, the last owner … cannot be removed", group-delete-owners)."""
+    return list(owner_ids) == [owner_id]

@@ -19,7 +19,7 @@ from members import changes, explain
 from members.directory import Action, ContainerInfo, Outcome
 from members.explain import Message
 from members.graph import GraphClient, GraphError
-from members.models import REVERT_CLAIMS, AuditEntry
+from members.models import MEMBERS, REVERT_CLAIMS, AuditEntry
 from members.directory import Container
 
 
@@ -74,6 +74,8 @@ def revert(graph: GraphClient, actor, container: Container, entries: list[AuditE
     for entry in entries:
         if entry.outcome != Outcome.DONE or entry.container_id != container.id:
             refused[entry.pk] = explain.revert_nothing()
+        elif entry.relation != MEMBERS:  # an owner change is undone on the group's Owners, not reverted as a membership
+            refused[entry.pk] = explain.owners.revert_elsewhere()
         else:
             candidates.append(entry)
     refused.update(_changed_since(candidates))

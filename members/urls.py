@@ -3,7 +3,7 @@ and a GUID is a 404 before any view runs (DESIGN.md invariants 1 and 9)."""
 
 from django.urls import path, register_converter
 
-from members.views import containers, entra, expiries, export, jobs, journal, membership, paste, people, undo
+from members.views import containers, entra, expiries, export, jobs, journal, membership, owners, paste, people, undo
 from members.directory import Kind
 from members.directory import GUID_PATTERN, object_id
 
@@ -46,6 +46,10 @@ urlpatterns = [
     path("people/<guid:person_id>/remove/", people.person_remove, name="person-remove"),
     path("people/<guid:person_id>/add/", people.person_add, name="person-add"),
     path("people/<guid:person_id>/groups/", people.person_groups, name="person-groups"),
+    path("groups/ownerless/", owners.ownerless_list, name="ownerless-groups"),
+    path("groups/<guid:group_id>/owners/", owners.owner_collection, name="owner-collection"),
+    path("groups/<guid:group_id>/owners/<str:owner_id>/", owners.owner_remove, name="owner-remove"),
+    path("groups/<guid:group_id>/owner-candidates/", owners.owner_candidates, name="owner-candidates"),
     path("<kind:kind>/", containers.container_list, name="container-list"),
     path("<kind:kind>/<guid:container_id>/", containers.container_detail, name="container-detail"),
     path("<kind:kind>/<guid:container_id>/members/", containers.member_collection, name="member-collection"),

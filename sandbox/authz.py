@@ -278,3 +278,66 @@ def change_role_members(actor: Actor, member_kind: str | None = None, member_rol
 def can_delete_object(actor: Actor, kind: str) -> bool:
     """A DELETE without /$ref deletes the member object itself when the app may write that type (E9)."""
     return actor.has_scope(OBJECT_WRITE_SCOPES.get(kind, frozenset()))
+
+
+# --- group owners (group-post-owners, group-delete-owners, v1.0) ---------------------------------
+# Delegated: Group.ReadWrite.All (least), Directory.ReadWrite.All; GroupMember.ReadWrite.All is not enough.
+OWNER_WRITE_SCOPES = frozenset({"Group.ReadWrite.All", "Directory.ReadWrite.All"})
+# The pages' role table: Groups Administrator "can modify all types of group owners"; User Administrator and
+# Directory Writers "can modify user owners only"; Exchange, SharePoint, Teams and Yammer Administrators owners
+# of Microsoft 365 groups only; Intune, Knowledge Administrator, Knowledge Manager and Windows 365 Administrator
+# owners of security groups only; and the group's own owners. Global Administrator holds every permission.
+# Identity Governance Administrator, which may change members, is not in the owners' table: refused here.
+KNOWLEDGE_ADMINISTRATOR = "b5a8dcf3-09d5-43a9-a639-8e29ef291470"
+KNOWLEDGE_MANAGER = "744ec460-397e-42ad-a462-8b3f9747a02c"
+WINDOWS_365_ADMINISTRATOR = "11451d60-acb2-45eb-a7d6-43d0f0125c13"
+YAMMER_ADMINISTRATOR = "810a2642-a034-447f-a5e8-41beaa378541"
+ALL_OWNER_ROLES = frozenset({GLOBAL_ADMINISTRATOR, GROUPS_ADMINISTRATOR})
+USER_OWNER_ROLES = frozenset({USER_ADMINISTRATOR, DIRECTORY_WRITERS})
+M365_OWNER_ROLES = frozenset({EXCHANGE_ADMINISTRATOR, SHAREPOINT_ADMINISTRATOR, TEAMS_ADMINISTRATOR, YAMMER_ADMINISTRATOR})
+SECURITY_OWNER_ROLES = frozenset({INTUNE_ADMINISTRATOR, KNOWLEDGE_ADMINISTRATOR, KNOWLEDGE_MANAGER,
+                                  WINDOWS_365_ADMINISTRATOR})
+# "Add a user or service principal to a Microsoft 365 or security group's owners" (group-post-owners).
+OWNER_KINDS = frozenset({"user", "servicePrincipal"})
+
+
+def change_group_owners(actor: Actor, group: GroupTarget, owner_kind: str) -> Refusal | None:
+    """Add or remove an owner (of ``owner_kind``) of a group.
+
+    Owners "are currently not available in Microsoft Graph for groups that were created in Exchange or
+    groups that are synchronized from an on-premises environment" (group-list-owners): mail-enabled
+    security groups, distribution lists and synced groups are refused with the errors their member
+    changes get (the owner texts are undocumented [U]: the same refusal, never a kinder one). A dynamic
+    group's rule sets its members, not its owners: its owners change as any group's.
+    Role-assignable groups: the members' rule (RoleManagement.ReadWrite.Directory and Privileged Role
+    Administrator), which the owners' pages don't state but never loosen [U]. A group in a
+    restricted-management unit: only admins scoped to that unit, as for members [U].
+    """
+    if not actor.has_scope(OWNER_WRITE_SCOPES):
+        return Refusal.DENIED
+    if group.mail_enabled_security_or_distribution:
+        return Refusal.MAIL_ENABLED
+    if group.synced:
+        return Refusal.SYNCED
+    if owner_kind not in OWNER_KINDS:
+        return Refusal.MEMBER_TYPE
+    if group.role_assignable:
+        return None if _may_manage_role_assignable(actor) else Refusal.DENIED
+    if group.restricted_units:
+        return None if actor.has_unit_role(group.restricted_units, UNIT_SCOPED_GROUP_ROLES) else Refusal.DENIED
+    return None if _holds_owner_right(actor, group, owner_kind) else Refusal.DENIED
+
+
+def _holds_owner_right(actor: Actor, group: GroupTarget, owner_kind: str) -> bool:
+    if actor.has_tenant_role(ALL_OWNER_ROLES) or group.id in actor.owned_groups:
+        return True
+    if owner_kind == "user" and actor.has_tenant_role(USER_OWNER_ROLES):
+        return True
+    if group.unified and actor.has_tenant_role(M365_OWNER_ROLES):
+        return True
+    if not group.unified and group.security_enabled and actor.has_tenant_role(SECURITY_OWNER_ROLES):
+        return True
+    # An AU-scoped Groups Administrator manages the groups in its unit (GRAPH.md §2), owners included;
+    # an AU-scoped User Administrator, user owners only (as tenant-wide) [U].
+    scoped = UNIT_SCOPED_GROUP_ROLES if owner_kind == "user" else frozenset({GROUPS_ADMINISTRATOR})
+    return actor.has_unit_role(group.units, scoped)

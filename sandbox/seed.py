@@ -147,6 +147,10 @@ NAMED_GROUPS = [
     ("restricted_group", "Executive Assistants", "security"),
     ("big_group", "All Employees", "security"),
 ]
+# The groups the owners pages show (built without a draw of their own, so every random draw and every count
+# stays as it was): the first generated group, renamed, has its owner taken away (no one owns it); the
+# Microsoft 365 group "Contoso Marketing" keeps its single owner (Graph refuses to remove the last owner).
+OWNERLESS_GROUP_NAME = "Legacy Operations Archive"
 # (key, displayName, description, extra properties)
 NAMED_UNITS = [
     ("unit_of_unitadmin", "Seattle Office", "Users, groups and devices of the Seattle office.", {}),
@@ -191,6 +195,9 @@ def _build_well_known() -> dict:
     known["device"] = Known(object_id("device/named"), "SEA-LAPTOP-0042")
     known["service_principal"] = Known(object_id("servicePrincipal/sync"), "Contoso Sync App")
     known["org_contact"] = Known(object_id("orgContact/vendor"), "Vendor Contact")
+    # The groups of the owners pages (``build_owner_groups``).
+    known["ownerless_group"] = Known(object_id("group/generated/0"), OWNERLESS_GROUP_NAME)
+    known["single_owner_m365_group"] = known["m365_group"]
     known["roles"] = {template: Known(object_id(f"role/{template}"), name)
                       for _, template, name, _, active in ROLES if active}
     known["not_activated_role_templates"] = list(NOT_ACTIVATED_ROLE_TEMPLATES)
@@ -419,6 +426,18 @@ class _TenantBuilder:
         self.fill_named_groups()
         self.build_units()
         self.assign_roles()
+        self.build_owner_groups()
+
+    def build_owner_groups(self) -> None:
+        """No one owns the first generated group (renamed: its name was drawn, the draw stays); after every
+        other draw. "Contoso Marketing" (Microsoft 365) keeps the one owner ``fill_named_groups`` drew."""
+        if not self.generated_groups:
+            return
+        group_id = WELL_KNOWN["ownerless_group"].id
+        group = self.objects[group_id]
+        group.display_name = group.data["displayName"] = OWNERLESS_GROUP_NAME
+        group.data["description"] = f"{OWNERLESS_GROUP_NAME} (no one owns it)"
+        self.links = [link for link in self.links if not (link[0] == group_id and link[2] == Link.OWNERS)]
 
     def build_roles(self) -> list[str]:
         ids = []

@@ -411,3 +411,4 @@ from members.explain.undo import (  # noqa: E402
 )
 from members.explain import expiry  # noqa: E402,F401 (read as explain.expiry)
 from members.explain.journal import change_summary, revert_all_narrowed, revert_all_outcome, undid  # noqa: E402
+from members.explain import owners  # noqa: E402,F401 (read as explain.owners)

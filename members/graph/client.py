@@ -15,7 +15,7 @@ import requests
 from django.views.decorators.debug import sensitive_variables
 
 from members.directory import Container, ContainerInfo, DirectoryItem, InvalidId, Kind, MemberType, MyAccess, Page, Trait
-from members.graph import lists, lookups, odata, paths, roles, writes
+from members.graph import lists, lookups, odata, owners, paths, roles, writes
 from members.graph.errors import GraphError
 from members.graph.odata import CONTAINER_FIELDS, EVENTUAL, LIST_PAGE_SIZE, MEMBER_FIELDS, PAGE_SIZE
 from members.graph.answers import ContainerRead, access_from
@@ -327,6 +327,26 @@ class GraphClient:
 
     def remove_members(self, container: Container, member_ids: list[str]) -> list[Result]:
         return writes.remove_members(self.transport, container, member_ids)
+
+    # --- a group's owners (owners.py): changes never raise ------------------------------------
+
+    def list_owners(self, container: Container) -> Page:
+        return owners.list_owners(self.transport, container)
+
+    def read_ownership(self, container: Container, owner_ids: list[str]) -> dict[str, bool | None]:
+        return owners.read_ownership(self.transport, container, owner_ids)
+
+    def add_owner(self, container: Container, owner_id: str) -> Result:
+        return owners.add_owner(self.transport, container, owner_id)
+
+    def remove_owner(self, container: Container, owner_id: str) -> Result:
+        return owners.remove_owner(self.transport, container, owner_id)
+
+    def search_owner_candidates(self, text: str) -> list[DirectoryItem]:
+        return owners.search_owner_candidates(self.transport, text)
+
+    def ownerless_groups(self, *, top: int = LIST_PAGE_SIZE) -> Page:
+        return owners.ownerless_groups(self.transport, top=top)
 
     # --- plumbing ------------------------------------------------------------------------
 

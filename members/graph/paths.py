@@ -101,3 +101,23 @@ def relative(link: str, base_url: str) -> str:
     if not link.startswith(base + "/"):
         raise InvalidId("A next-page link must point at the configured Graph service.")
     return link[len(base):]
+
+
+# --- a group's owners (group-list-owners, group-post-owners, group-delete-owners) ---------------
+
+def owners_path(container: Container, base_url: str) -> str:
+    if container.kind is not Kind.GROUPS or container.by_template:
+        raise InvalidId("Only groups have owners here.")
+    return f"{container_path(container, base_url)}/owners"
+
+
+def owners_ref_path(container: Container, base_url: str) -> str:
+    """Where an owner reference is POSTed."""
+    return f"{owners_path(container, base_url)}/$ref"
+
+
+def owner_ref_path(container: Container, owner_id: ObjectId, base_url: str) -> str:
+    """The one path an owner removal may DELETE: the owner *reference*, ending in /$ref (never the object)."""
+    path = f"{owners_path(container, base_url)}/{ObjectId(owner_id)}/$ref"
+    assert path.endswith("/$ref")
+    return path

@@ -208,3 +208,15 @@ def unsupported_query(message: str) -> GraphError:
 def unknown_property(prop: str, type_name: str) -> GraphError:
     """$select of a property the type does not have."""
     return GraphError(400, "BadRequest", f"Could not find a property named '{prop}' on type 'microsoft.graph.{type_name}'.")
+
+
+def last_owner() -> GraphError:
+    """Removing a group's last owner: "Once owners are assigned to a group, the last owner (a user object) of
+    the group cannot be removed" (group-delete-owners). The body as the service answers it
+    (microsoftgraph/microsoft-graph-docs#12054, #6489; hashicorp/terraform-provider-azuread#1435)."""
+    return GraphError(400, "Request_BadRequest", "The group must have at least one owner, hence this owner cannot be removed.")
+
+
+def owner_type_not_allowed(kind: str) -> GraphError:
+    """An owner that is neither a user nor a service principal (group-post-owners); the text is [U]."""
+    return GraphError(400, "Request_BadRequest", f"An object of type '{kind}' cannot be added to the owners of this group.")

@@ -18,7 +18,7 @@ CASTS = {
     "microsoft.graph.administrativeunit": (Kind.ADMINISTRATIVE_UNIT, "administrativeUnits"),
 }
 RESOURCE_NAMES = {
-    Kind.USER: "User", Kind.GROUP: "Group", Kind.DEVICE: "Device",
+    Kind.USER: "User", Kind.GROUP: "Group", Kind.DEVICE: "Device", Kind.SERVICE_PRINCIPAL: "ServicePrincipal",
     Kind.ADMINISTRATIVE_UNIT: "AdministrativeUnit", Kind.DIRECTORY_ROLE: "DirectoryRole",
 }
 

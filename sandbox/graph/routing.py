@@ -20,6 +20,7 @@ COLLECTIONS = {
     "users": (Kind.USER, "users"),
     "groups": (Kind.GROUP, "groups"),
     "devices": (Kind.DEVICE, "devices"),
+    "servicePrincipals": (Kind.SERVICE_PRINCIPAL, "servicePrincipals"),  # the owner picker's apps
     "directoryRoles": (Kind.DIRECTORY_ROLE, "directoryRoles"),
     "directory/administrativeUnits": (Kind.ADMINISTRATIVE_UNIT, "directory/administrativeUnits"),
     "administrativeUnits": (Kind.ADMINISTRATIVE_UNIT, "administrativeUnits"),  # beta only
@@ -189,9 +190,8 @@ def _container_route(call: Call, actor, container: DirectoryObject, entity_set: 
             raise errors.segment_not_found(tail[0])
         return lambda: reads.list_members(call, actor(), container, cast=cast, count_only=tail == ["$count"],
                                           as_ref=tail == ["$ref"], transitive=True)
-    if head == "owners" and container.kind == Kind.GROUP and rest in ([], ["$ref"]):
-        _only(call, "GET")
-        return lambda: reads.list_members(call, actor(), container, as_ref=bool(rest), relation=Link.OWNERS)
+    if head == "owners" and container.kind == Kind.GROUP:
+        return _owners_route(call, actor, container, rest)
     if head in {"memberOf", "transitiveMemberOf"} and container.kind == Kind.GROUP and len(rest) <= 1:
         _only(call, "GET")
         cast, transitive = (rest[0] if rest else None), head == "transitiveMemberOf"
@@ -240,6 +240,33 @@ def _members_route(call: Call, actor, container: DirectoryObject, rest: list[str
         _only(call, "GET")
         return lambda: _get_member(call, actor(), container, member_key)
     raise errors.segment_not_found(rest[1])
+
+
+def _owners_route(call: Call, actor, group: DirectoryObject, rest: list[str]) -> Callable[[], Result]:
+    """owners, owners/$ref (GET, POST), owners/{id}/$ref (DELETE) of a group (group-list-owners,
+    group-post-owners, group-delete-owners)."""
+    method = call.method
+    if not rest:
+        if method == "POST":
+            raise errors.write_on_collection()  # E8: writes need /$ref
+        _only(call, "GET")
+        return lambda: reads.list_members(call, actor(), group, relation=Link.OWNERS)
+    if rest == ["$ref"]:
+        if method == "POST":
+            return lambda: writes.add_owner(call, actor(), group)
+        if method in {"PATCH", "PUT"}:
+            raise errors.unsupported_on_entity_set()  # E8
+        _only(call, "GET")
+        return lambda: reads.list_members(call, actor(), group, as_ref=True, relation=Link.OWNERS)
+    if rest[1:] == ["$ref"]:
+        _only(call, "DELETE")
+        owner_key = rest[0]
+        return lambda: writes.remove_owner(call, actor(), group, owner_key)
+    if rest[1:] == [] and method == "DELETE":
+        # Without /$ref a DELETE addresses the object itself (E9 for members); what Graph does through the
+        # owners navigation is not documented: refused, the stricter answer, never a deletion [U].
+        raise errors.denied()
+    raise errors.segment_not_found(rest[-1])
 
 
 def _get_member(call: Call, actor, container: DirectoryObject, member_key: str) -> Result:
