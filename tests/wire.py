@@ -32,9 +32,9 @@ BY_TEMPLATE = re.compile(rf"directoryRoles\(roleTemplateId='({GUID.pattern})'\)"
 WORDS = {"directory", "administrativeUnits", "groups", "directoryRoles", "members", "$ref", "$count", "$batch",
          "me", "memberOf", "transitiveMemberOf", "scopedRoleMemberOf", "ownedObjects", "users", "devices",
          "directoryObjects", "microsoft.graph.group", "microsoft.graph.administrativeUnit",
-         "microsoft.graph.directoryRole", "getByIds"}
-ID_AFTER = {"administrativeUnits", "groups", "directoryRoles", "members", "directoryObjects", "users", "devices"}
-DELETE_PATH = re.compile(rf".*/members/{GUID.pattern}/\$ref")
+         "microsoft.graph.directoryRole", "getByIds", "owners"}
+ID_AFTER = {"administrativeUnits", "groups", "directoryRoles", "members", "directoryObjects", "users", "devices", "owners"}
+DELETE_PATH = re.compile(rf".*/(members|owners)/{GUID.pattern}/\$ref")
 
 UNIT = "7d2f0c1e-5a4b-4c3d-9e8f-0a1b2c3d4e5f"
 GROUP = "02bd9fd6-8f93-4758-87c3-1fb73740a315"
@@ -126,6 +126,9 @@ class GraphWire(BaseAdapter):
         self.check_path(method, path)
         bare = path.split("?", 1)[0].rstrip("/")
         parts = bare.strip("/").split("/")
+        if method == "POST" and bare.endswith("/owners/$ref") and len(parts) == 4 and parts[0] == "groups":
+            self.check_reference((body or {}).get("@odata.id") if isinstance(body, dict) else None)
+            return 204, {}, None  # an owner added (owners are not the members the journal checks compare)
         if method == "POST" and bare.endswith("/members/$ref"):
             member = self.check_reference((body or {}).get("@odata.id") if isinstance(body, dict) else None)
             self._writing = [("add", member)]
@@ -136,6 +139,8 @@ class GraphWire(BaseAdapter):
             if not (len(parts) == 2 and parts[0] == "groups") or not isinstance(body, dict) or set(body) != {"members@odata.bind"}:
                 self._refuse(f"PATCH {path} {body!r}: only a group's members@odata.bind is ever patched")
             return self._confirmed("add", [self.check_reference(url) for url in body["members@odata.bind"]])
+        if method == "DELETE" and parts[-3] == "owners":
+            return (204, {}, None) if parts[-2] in PEOPLE else FAULTS["404"]
         if method == "DELETE":
             self._writing = [("remove", parts[-2])]
             return self._confirmed("remove", [parts[-2]]) if parts[-2] in MEMBERS + [OUTSIDER] and self._container(parts) \
@@ -181,6 +186,8 @@ class GraphWire(BaseAdapter):
             return (200, {}, {"id": parts[-1]}) if parts[-1] in MEMBERS else FAULTS["404"]
         if parts[-1] in {"members", "microsoft.graph.group"}:
             return 200, {}, {"value": [PEOPLE[m] for m in MEMBERS], "@odata.count": len(MEMBERS)}
+        if parts[-1] == "owners":  # a group's owners: its first member
+            return 200, {}, {"value": [PEOPLE[MEMBERS[0]]]}
         return 200, {}, container
 
     def _batch(self, body: object) -> tuple[int, dict, object]:

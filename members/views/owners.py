@@ -92,7 +92,10 @@ def _owner_add(request: HttpRequest, group: Container) -> HttpResponse:
         return HttpResponseBadRequest(first_error(form))
     ids = form.cleaned_data["member"]
     graph = graph_for(request)
-    context = _context(request, graph, group)
+    try:
+        context = _context(request, graph, group)
+    except GraphError as error:
+        return _unreadable(request, group, error)
     if not ids:
         return render(request, OWNERS_TEMPLATE + "#owner-add-results", {**context, "nothing_selected": True})
     if len(ids) > MAX_OWNERS:
@@ -122,7 +125,10 @@ def owner_remove(request: HttpRequest, group_id: str, owner_id: str) -> HttpResp
         return HttpResponseBadRequest(first_error(form))
     owner_id = form.cleaned_data["member"][0]
     graph = graph_for(request)
-    context = _context(request, graph, group)
+    try:
+        context = _context(request, graph, group)
+    except GraphError as error:
+        return _unreadable(request, group, error)
     owners, error = _owners(request, graph, group)
     owner = next((o for o in owners if o.id == owner_id), None) or memo.recall_items(request.session, [owner_id]).get(
         owner_id) or DirectoryItem.unknown(owner_id)
@@ -142,6 +148,15 @@ def owner_remove(request: HttpRequest, group_id: str, owner_id: str) -> HttpResp
         return _changed(response, True)
     return render(request, OWNERS_TEMPLATE + "#owner-row", {**context, "owner": row.member, "notice": row.message,
                                                                "owner_count": len(owners)})
+
+
+def _unreadable(request: HttpRequest, group: Container, error: GraphError) -> HttpResponse:
+    """The group could not be read (gone, not a group, Graph failing): said where its owners would be;
+    nothing was sent."""
+    if not request.htmx:
+        return redirect(detail_url(group))
+    return render(request, OWNERS_TEMPLATE + "#owners-section",
+                  {"address": group, "owners_error": explain.container_load_failed(error, group)})
 
 
 def _changed(response: HttpResponse, changed: bool) -> HttpResponse:
