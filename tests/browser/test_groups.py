@@ -250,7 +250,8 @@ def test_a_list_sorts_z_to_a_and_back_and_keeps_its_order_through_a_search_and_l
         names = list(Link.objects.filter(container_id=group.id, relation="members").values_list("member__display_name", flat=True))
         sign_in_as(page, "admin@contoso.example", start=f"/groups/{group.id}/")
         rows = page.locator("#member-rows > tr[id^=member-] th[scope=row]")
-        header = page.get_by_role("columnheader", name="Name", exact=True)
+        header = page.locator("#member-table").get_by_role("columnheader", name="Name", exact=True)  # not the owners'
+
     else:
         seed_more_groups()
         names = list(DirectoryObject.objects.filter(kind="group").values_list("display_name", flat=True))
