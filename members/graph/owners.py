@@ -12,7 +12,7 @@ from members.graph import odata, paths
 from members.graph.errors import GraphError
 from members.graph.odata import EVENTUAL, GROUP_FIELDS
 from members.graph.transport import Transport
-from members.graph.writes import Result, result_of_error
+from members.graph.writes import Result, read_back_result, result_of_error
 
 OWNER_FIELDS = "id,displayName,userPrincipalName,mail,jobTitle,appId,accountEnabled,userType"
 OWNER_LIMIT = 100  # "The owners of the group. Limited to 100 owners." (group resource)
@@ -70,12 +70,7 @@ def remove_owner(transport: Transport, container: Container, owner_id: str) -> R
 
 def _read_back(transport: Transport, container: Container, owner_id: str, error: GraphError, *,
                want_owner: bool) -> Result:
-    state = read_ownership(transport, container, [owner_id]).get(owner_id)
-    if state is None or (state != want_owner and error.code == "Timeout"):
-        return Result(owner_id, Outcome.UNKNOWN, error, error.request_id)
-    if state == want_owner:
-        return Result(owner_id, Outcome.AS_ASKED, error, error.request_id)
-    return result_of_error(owner_id, error)
+    return read_back_result(owner_id, read_ownership(transport, container, [owner_id]).get(owner_id), want_owner, error)
 
 
 def ownerless_groups(transport: Transport, *, top: int = odata.LIST_PAGE_SIZE) -> Page:

@@ -123,19 +123,20 @@ def _read_back(transport: Transport, container: Container, ids: list[str], error
     may still be working on the call (UNKNOWN: settled later). Read failed: UNKNOWN.
     """
     state = _read_until_landed(transport, container, ids, want_member)
-    results = []
-    for member_id in ids:
-        cause = (errors or {}).get(member_id) or error
-        is_member_now = state.get(member_id)
-        if is_member_now is None:
-            results.append(Result(member_id, Outcome.UNKNOWN, cause, cause.request_id))
-        elif is_member_now == want_member:
-            results.append(Result(member_id, Outcome.AS_ASKED, cause, cause.request_id))
-        elif cause.code == "Timeout":  # sent, and perhaps still running: "not landed" means "not yet"
-            results.append(Result(member_id, Outcome.UNKNOWN, cause, cause.request_id))
-        else:
-            results.append(result_of_error(member_id, cause))
-    return results
+    return [read_back_result(member_id, state.get(member_id), want_member, (errors or {}).get(member_id) or error)
+            for member_id in ids]
+
+
+def read_back_result(member_id: str, is_now: bool | None, wanted: bool, cause: GraphError) -> Result:
+    """What a write whose answer was lost did, from a read of the state after it (``is_now``; None:
+    the read failed): as asked, not done, or not known yet."""
+    if is_now is None:
+        return Result(member_id, Outcome.UNKNOWN, cause, cause.request_id)
+    if is_now == wanted:
+        return Result(member_id, Outcome.AS_ASKED, cause, cause.request_id)
+    if cause.code == "Timeout":  # sent, and perhaps still running: "not landed" means "not yet"
+        return Result(member_id, Outcome.UNKNOWN, cause, cause.request_id)
+    return result_of_error(member_id, cause)
 
 
 # --- one member ---------------------------------------------------------------------------
